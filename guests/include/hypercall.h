@@ -1,0 +1,86 @@
+/*
+ * hypercall.h - the guest side of minivisor's hypercalls (stage 2 onwards).
+ *
+ * The ABI, documented in docs/stage2.md:
+ *   - Each call has its own I/O port, HC_PORT_BASE + number, in the range 0x500..0x5ff.
+ *   - A call with an argument writes it as a 32-bit OUT to its port. The VM exits, the host
+ *     performs the call and keeps a 32-bit result for the vCPU.
+ *   - The guest then reads the result with a 32-bit IN from the same port: a value, or a
+ *     status (HC_OK or a negative HC_E* code). A call without an argument is just the IN.
+ *   - Pointers are guest-virtual addresses (the host walks the guest's page tables).
+ * So a call is two exits, one OUT and one IN; that is what HC_numExitsByType() counts.
+ */
+#ifndef HYPERCALL_H
+#define HYPERCALL_H
+
+#include <stdint.h>
+
+#define HC_PORT_BASE        0x500
+#define HC_PORT_LAST        0x5ff
+
+#define HC_PRINT32          0   /* out value;   in -> HC_OK */
+#define HC_NUM_EXITS        1   /*              in -> number of VM exits so far */
+#define HC_PRINT_STR        2   /* out gva;     in -> HC_OK or an error */
+#define HC_NUM_EXITS_BY_TYPE 3  /* out gva of a HC_EXITS_BUF_SIZE buffer; in -> status */
+#define HC_GVA_TO_HVA       4   /* out gva;     in -> low 32 bits of the HVA, or an error */
+#define HC_REPORT_WORK      8   /* stage 3: out units of work done since the last report */
+
+#define HC_STR_MAX          4096  /* HC_PRINT_STR reads at most this many bytes */
+#define HC_EXITS_BUF_SIZE   64    /* HC_NUM_EXITS_BY_TYPE writes at most this, NUL included */
+
+/* Results: errors are small negative numbers, as the host's errno values. */
+#define HC_OK        0
+#define HC_EFAULT    ((uint32_t)-14)   /* an address is unmapped, outside RAM or protected */
+#define HC_EINVAL    ((uint32_t)-22)   /* a string too long, a non-canonical address */
+#define HC_ENOSYS    ((uint32_t)-38)   /* no such hypercall */
+
+static inline void hc_out(uint16_t port, uint32_t value)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port) : "memory");
+}
+
+static inline uint32_t hc_in(uint16_t port)
+{
+	uint32_t value;
+	__asm__ volatile("inl %1, %0" : "=a"(value) : "Nd"(port) : "memory");
+	return value;
+}
+
+static inline uint32_t hypercall1(int number, uint32_t arg)
+{
+	hc_out(HC_PORT_BASE + number, arg);
+	return hc_in(HC_PORT_BASE + number);
+}
+
+static inline uint32_t hypercall0(int number)
+{
+	return hc_in(HC_PORT_BASE + number);
+}
+
+static inline uint32_t HC_print32bit(uint32_t val)
+{
+	return hypercall1(HC_PRINT32, val);
+}
+
+static inline uint32_t HC_numExits(void)
+{
+	return hypercall0(HC_NUM_EXITS);
+}
+
+static inline uint32_t HC_printStr(const char *str)
+{
+	return hypercall1(HC_PRINT_STR, (uint32_t)(uintptr_t)str);
+}
+
+/* The host writes e.g. "IO in: 3 out: 7" into buf (HC_EXITS_BUF_SIZE bytes). */
+static inline uint32_t HC_numExitsByType(char *buf)
+{
+	return hypercall1(HC_NUM_EXITS_BY_TYPE, (uint32_t)(uintptr_t)buf);
+}
+
+static inline uint32_t HC_gvaToHva(uint32_t gva)
+{
+	return hypercall1(HC_GVA_TO_HVA, gva);
+}
+
+#endif
