@@ -9,7 +9,7 @@
 #   make clean
 
 # Every Debian package the project uses. Install steps live here and nowhere else.
-DEB_PACKAGES = gcc make binutils nasm libcmocka-dev graphviz \
+DEB_PACKAGES = gcc make binutils nasm libcmocka-dev graphviz seabios \
 	qemu-system-x86 qemu-utils busybox-static e2fsprogs cpio xz-utils kmod
 
 STAGE_DIRS := $(sort $(patsubst %/Makefile,%,$(wildcard stage[1-5]-*/Makefile)))

@@ -14,7 +14,7 @@ check "long mode is the default" 0 'long mode' "${HELLO[@]}" -- $S1/simple-kvm $
 
 # 32-bit paging: run here when this host's KVM accepts it, else in the nested test host.
 if $S1/simple-kvm --mode paged $G1/hello-32.bin 2>&1 | grep -q 'does not accept paged mode'; then
-	check "hello in paged mode (nested host: this KVM lacks 32-bit paging)" 0 "${HELLO[@]}" -- \
+	CHECK_TIMEOUT=180 check "hello in paged mode (nested host: this KVM lacks 32-bit paging)" 0 "${HELLO[@]}" -- \
 		tests/nested/run-nested --file $S1/simple-kvm.static:/work/simple-kvm \
 		--file $G1/hello-32.bin:/work/hello-32.bin -- ./simple-kvm --mode paged hello-32.bin
 else
@@ -48,3 +48,13 @@ check "bad input: /dev/null is not KVM" 2 '/dev/null: not a KVM device' -- $S1/s
 check "bad input: missing KVM device" 2 '/nonexistent/kvm: cannot open' -- $S1/simple-kvm --kvm /nonexistent/kvm $G1/hello-64.bin
 check "bad input: no guest given" 2 'no guest image given' -- $S1/simple-kvm
 rm -rf "$tmp"
+
+# The same guests on a full hardware KVM (kvm-amd inside the nested test host), all modes.
+CHECK_TIMEOUT=180 check "every mode on a hardware KVM (nested host)" 0 'real: Hello' 'protected: Hello' \
+	'paged: Hello' 'long: Hello' '!FAILED' -- tests/nested/run-nested \
+	--file $S1/simple-kvm.static:/work/simple-kvm --file $G1/hello-16.bin:/work/hello-16.bin \
+	--file $G1/hello-32.bin:/work/hello-32.bin --file $G1/hello-64.bin:/work/hello-64.bin -- \
+	'for m in real:16 protected:32 paged:32 long:64; do
+		./simple-kvm --mode ${m%:*} hello-${m#*:}.bin | grep Hello | sed "s/^/${m%:*}: /" \
+			|| echo "${m%:*} FAILED"
+	done'
