@@ -78,6 +78,8 @@ static enum vcpu_status handle_port_io(struct vcpu *vcpu, const struct exit_hand
 				vcpu->vm->name, out ? "out" : "in", run->io.size, run->io.port);
 			return report_failure(vcpu, "unhandled port I/O");
 		}
+		if (err == EXIT_HANDLER_STOP)
+			return VCPU_STOPPED;
 		if (err)
 			return report_failure(vcpu, "port I/O handler failed");
 	}
@@ -96,6 +98,8 @@ static enum vcpu_status handle_mmio(struct vcpu *vcpu, const struct exit_handler
 			(unsigned long long)run->mmio.phys_addr);
 		return report_failure(vcpu, "unhandled MMIO");
 	}
+	if (err == EXIT_HANDLER_STOP)
+		return VCPU_STOPPED;
 	return err ? report_failure(vcpu, "MMIO handler failed") : VCPU_RUNNING;
 }
 

@@ -32,8 +32,10 @@ struct exit_stats {
  * Handlers for the exits that carry device accesses. Each is called once per element
  * (a `rep outsb` of 5 bytes is 5 calls) with data to fill (in/read) or consume (out/write).
  * Return 0 when handled, -ENOENT when nothing is at that address, another negative errno
- * to stop the vCPU. NULL handlers mean "nothing is there".
+ * to stop the vCPU. NULL handlers mean "nothing is there". A device that stops the whole
+ * machine on purpose (stage 4's reset line, ACPI power-off) returns EXIT_HANDLER_STOP.
  */
+#define EXIT_HANDLER_STOP 1
 struct exit_handlers {
 	int (*pio)(void *ctx, struct vcpu *vcpu, uint16_t port, bool out, uint8_t *data,
 		   unsigned size);
@@ -47,13 +49,14 @@ enum vcpu_status {
 	VCPU_HALTED,       /* the guest executed HLT */
 	VCPU_INTERRUPTED,  /* a signal or immediate_exit kicked it out (stage 3's timer) */
 	VCPU_FAILED,       /* an exit the VMM cannot continue from; already reported */
+	VCPU_STOPPED,      /* a handler returned EXIT_HANDLER_STOP: the guest asked to stop */
 };
 
 /* Run the vCPU once and dispatch the exit. Counts it in stats. */
 enum vcpu_status vcpu_step(struct vcpu *vcpu, struct exit_stats *stats,
 			   const struct exit_handlers *handlers);
 
-/* vcpu_step() until the vCPU halts or fails. */
+/* vcpu_step() until the vCPU halts, fails or is stopped. */
 enum vcpu_status vcpu_run_until_stop(struct vcpu *vcpu, struct exit_stats *stats,
 				     const struct exit_handlers *handlers);
 
