@@ -10,14 +10,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * RAM starts on a 2 MiB boundary of the host's address space, so that the host can back each
+ * 2 MiB of guest memory with one huge page and KVM map it with one large page-table entry
+ * (fewer faults, fewer TLB misses; it matters for a Linux guest, stage 4).
+ */
+#define RAM_ALIGN (2ull << 20)
+
 int guest_memory_alloc(struct guest_memory *mem, uint64_t size)
 {
 	/* MAP_NORESERVE: a 1 GiB guest that touches 2 MiB costs 2 MiB of host memory. */
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *p = mmap(NULL, size + RAM_ALIGN, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
-	mem->host = p;
+	/* Keep the aligned part, give back the slack before and after it. */
+	uint8_t *start = (uint8_t *)(((uintptr_t)p + RAM_ALIGN - 1) & ~(uintptr_t)(RAM_ALIGN - 1));
+	if (start > p)
+		munmap(p, start - p);
+	munmap(start + size, p + RAM_ALIGN - start);
+	mem->host = start;
 	mem->size = size;
 	return 0;
 }

@@ -1,0 +1,24 @@
+#!/bin/sh
+# guests/stage4/l1-checks.sh - stage 4's Linux runs, inside the nested host's L1 (busybox sh).
+#
+# tests/checks/stage4.sh starts this through tests/nested/run-nested with these files in
+# /work: mvl (minivisor-lite.static), vmlinuz, initrd.cpio.gz, disk.ext4 (holding
+# guest-test.sh as /test.sh and virtio-rng.ko) and tun.ko. Each run is one section of the
+# output, "== NAME", and ends with "vmm-exit: N"; the grader's checks each read one section.
+
+cd /work || exit 1
+insmod tun.ko 2>/dev/null    # L1's kernel builds tap support as a module
+
+echo "== full: --smp 2 --mem 300M, virtio-blk, virtio-net, virtio-rng"
+# A network namespace of our own: the tap and its address exist only for this test.
+unshare -n sh -c '
+	ip link set lo up
+	./mvl --create-tap mvtap0 && ip addr add 10.0.2.2/24 dev mvtap0 &&
+		ip link set mvtap0 up || { echo "l1: cannot set up tap mvtap0"; exit 1; }
+	./mvl --smp 2 --mem 300M --disk disk.ext4 --net tap=mvtap0 --rng vmlinuz initrd.cpio.gz
+	echo "vmm-exit: $?"
+'
+
+echo "== reboot"
+./mvl --test "reboot -f" vmlinuz initrd.cpio.gz
+echo "vmm-exit: $?"

@@ -1,0 +1,274 @@
+/*
+ * virtio_pci.c - virtio 1.x PCI transport: capabilities, common configuration, ISR, notify.
+ * See virtio_pci.h for the BAR layout. Reference: virtio 1.1, sections 3.1 (device
+ * initialization), 4.1.4 (PCI capabilities) and 4.1.4.3 (common configuration layout).
+ */
+#include "virtio_pci.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* struct virtio_pci_cap (4.1.4) and the notify variant with its multiplier. */
+enum { CFG_COMMON = 1, CFG_NOTIFY = 2, CFG_ISR = 3, CFG_DEVICE = 4 };
+
+struct virtio_pci_cap {
+	uint8_t cap_vndr, cap_next, cap_len, cfg_type, bar, id, padding[2];
+	uint32_t offset, length;
+	uint32_t notify_off_multiplier;   /* CFG_NOTIFY only */
+} __attribute__((packed));
+
+/* Common configuration registers (4.1.4.3), by offset. */
+enum {
+	COMMON_DFSELECT = 0x00, COMMON_DF = 0x04, COMMON_GFSELECT = 0x08, COMMON_GF = 0x0c,
+	COMMON_MSIX = 0x10, COMMON_NUMQ = 0x12, COMMON_STATUS = 0x14, COMMON_CFGGEN = 0x15,
+	COMMON_Q_SELECT = 0x16, COMMON_Q_SIZE = 0x18, COMMON_Q_MSIX = 0x1a,
+	COMMON_Q_ENABLE = 0x1c, COMMON_Q_NOFF = 0x1e, COMMON_Q_DESCLO = 0x20,
+	COMMON_Q_DESCHI = 0x24, COMMON_Q_AVAILLO = 0x28, COMMON_Q_AVAILHI = 0x2c,
+	COMMON_Q_USEDLO = 0x30, COMMON_Q_USEDHI = 0x34, COMMON_SIZE = 0x38,
+};
+#define VIRTIO_NO_VECTOR 0xffff
+
+static uint64_t device_features(const struct virtio_pci *vp)
+{
+	return vp->ops->features | VIRTIO_F_VERSION_1;
+}
+
+static struct virtq *selected_queue(struct virtio_pci *vp)
+{
+	unsigned q = vp->state.queue_select;
+	return q < vp->ops->num_queues ? &vp->state.vq[q] : NULL;
+}
+
+static void update_irq(struct virtio_pci *vp)
+{
+	irq_line_set(&vp->pci.irq, vp->state.isr != 0);
+}
+
+void virtio_pci_notify_used(struct virtio_pci *vp)
+{
+	vp->state.isr |= VIRTIO_ISR_QUEUE;
+	update_irq(vp);
+}
+
+void virtio_pci_queue_error(struct virtio_pci *vp, unsigned q, const char *why)
+{
+	fprintf(stderr, "%s: queue %u: %s; device needs reset\n", vp->ops->name, q, why);
+	vp->state.vq[q].broken = true;
+	vp->state.status |= VIRTIO_STATUS_NEEDS_RESET;
+	vp->state.isr |= VIRTIO_ISR_CONFIG;
+	update_irq(vp);
+}
+
+int virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *chain)
+{
+	char why[160];
+	int n = virtq_pop(vp->mem, &vp->state.vq[q], chain, why, sizeof(why));
+	if (n < 0) {
+		virtio_pci_queue_error(vp, q, why);
+		return 0;
+	}
+	return n;
+}
+
+static void device_reset(struct virtio_pci *vp)
+{
+	struct virtio_pci_state *s = &vp->state;
+	s->device_feature_select = s->driver_feature_select = 0;
+	s->driver_features = 0;
+	s->status = 0;
+	s->isr = 0;
+	s->queue_select = 0;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		virtq_reset(&s->vq[q]);
+	if (vp->ops->reset)
+		vp->ops->reset(vp);
+	update_irq(vp);
+}
+
+/* The driver sets FEATURES_OK only if we accept what it chose: a subset, with VERSION_1. */
+static void write_status(struct virtio_pci *vp, uint8_t status)
+{
+	if (status == 0) {
+		device_reset(vp);
+		return;
+	}
+	if ((status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(vp->state.status & VIRTIO_STATUS_FEATURES_OK)) {
+		uint64_t f = vp->state.driver_features;
+		if ((f & ~device_features(vp)) || !(f & VIRTIO_F_VERSION_1))
+			status &= ~VIRTIO_STATUS_FEATURES_OK;
+	}
+	vp->state.status = status | (vp->state.status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static void enable_queue(struct virtio_pci *vp, struct virtq *vq)
+{
+	char why[160];
+	if (virtq_validate(vp->mem, vq, why, sizeof(why)) < 0) {
+		virtio_pci_queue_error(vp, vp->state.queue_select, why);
+		return;
+	}
+	vq->ready = true;
+	vq->last_avail = vq->used_idx = 0;
+}
+
+static uint64_t set_half(uint64_t old, bool high, uint32_t v)
+{
+	return high ? (old & 0xffffffffull) | ((uint64_t)v << 32)
+		    : (old & ~0xffffffffull) | v;
+}
+
+static uint32_t common_read(struct virtio_pci *vp, unsigned off)
+{
+	struct virtio_pci_state *s = &vp->state;
+	struct virtq *vq = selected_queue(vp);
+
+	switch (off) {
+	case COMMON_DFSELECT: return s->device_feature_select;
+	case COMMON_DF:
+		return s->device_feature_select < 2
+			? device_features(vp) >> (32 * s->device_feature_select) : 0;
+	case COMMON_GFSELECT: return s->driver_feature_select;
+	case COMMON_GF:
+		return s->driver_feature_select < 2
+			? s->driver_features >> (32 * s->driver_feature_select) : 0;
+	case COMMON_MSIX: return VIRTIO_NO_VECTOR;
+	case COMMON_NUMQ: return vp->ops->num_queues;
+	case COMMON_STATUS: return s->status;
+	case COMMON_CFGGEN: return s->config_generation;
+	case COMMON_Q_SELECT: return s->queue_select;
+	case COMMON_Q_MSIX: return VIRTIO_NO_VECTOR;
+	case COMMON_Q_NOFF: return s->queue_select;
+	}
+	if (!vq)   /* a queue that does not exist reads as size 0: "not available" */
+		return 0;
+	switch (off) {
+	case COMMON_Q_SIZE: return vq->size;
+	case COMMON_Q_ENABLE: return vq->ready;
+	case COMMON_Q_DESCLO: return vq->desc_gpa;
+	case COMMON_Q_DESCHI: return vq->desc_gpa >> 32;
+	case COMMON_Q_AVAILLO: return vq->avail_gpa;
+	case COMMON_Q_AVAILHI: return vq->avail_gpa >> 32;
+	case COMMON_Q_USEDLO: return vq->used_gpa;
+	case COMMON_Q_USEDHI: return vq->used_gpa >> 32;
+	}
+	return 0;
+}
+
+static void common_write(struct virtio_pci *vp, unsigned off, uint32_t v)
+{
+	struct virtio_pci_state *s = &vp->state;
+	struct virtq *vq = selected_queue(vp);
+
+	switch (off) {
+	case COMMON_DFSELECT: s->device_feature_select = v; return;
+	case COMMON_GFSELECT: s->driver_feature_select = v; return;
+	case COMMON_GF:
+		if (s->driver_feature_select < 2)
+			s->driver_features = set_half(s->driver_features,
+						      s->driver_feature_select, v);
+		return;
+	case COMMON_STATUS: write_status(vp, v); return;
+	case COMMON_Q_SELECT: s->queue_select = v; return;
+	}
+	if (!vq || vq->ready)   /* a live queue's setup is frozen until reset */
+		return;
+	switch (off) {
+	case COMMON_Q_SIZE: vq->size = v; break;
+	case COMMON_Q_ENABLE:
+		if (v == 1)
+			enable_queue(vp, vq);
+		break;
+	case COMMON_Q_DESCLO: case COMMON_Q_DESCHI:
+		vq->desc_gpa = set_half(vq->desc_gpa, off == COMMON_Q_DESCHI, v);
+		break;
+	case COMMON_Q_AVAILLO: case COMMON_Q_AVAILHI:
+		vq->avail_gpa = set_half(vq->avail_gpa, off == COMMON_Q_AVAILHI, v);
+		break;
+	case COMMON_Q_USEDLO: case COMMON_Q_USEDHI:
+		vq->used_gpa = set_half(vq->used_gpa, off == COMMON_Q_USEDHI, v);
+		break;
+	}
+}
+
+/* Registers are 1, 2 or 4 bytes wide at their own offsets; 64-bit ones come in halves. */
+static int bar_read(void *opaque, uint64_t offset, uint8_t *data, unsigned len)
+{
+	struct virtio_pci *vp = opaque;
+	uint64_t v = 0;
+
+	if (offset < VIRTIO_COMMON_OFFSET + COMMON_SIZE) {
+		v = common_read(vp, offset);
+	} else if (offset == VIRTIO_ISR_OFFSET) {
+		v = vp->state.isr;          /* reading acknowledges: clear, lower the line */
+		vp->state.isr = 0;
+		update_irq(vp);
+	} else if (offset >= VIRTIO_DEVICE_OFFSET &&
+		   offset - VIRTIO_DEVICE_OFFSET + len <= vp->state.config_len) {
+		memcpy(data, vp->state.config + offset - VIRTIO_DEVICE_OFFSET, len);
+		return 0;
+	}
+	u64_to_bytes(v, data, len);
+	return 0;
+}
+
+static int bar_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned len)
+{
+	struct virtio_pci *vp = opaque;
+	uint32_t v = bytes_to_u64(data, len);
+
+	if (offset < VIRTIO_COMMON_OFFSET + COMMON_SIZE) {
+		common_write(vp, offset, v);
+	} else if (offset >= VIRTIO_NOTIFY_OFFSET &&
+		   offset < VIRTIO_NOTIFY_OFFSET + VIRTIO_NOTIFY_MULTIPLIER * vp->ops->num_queues) {
+		unsigned q = (offset - VIRTIO_NOTIFY_OFFSET) / VIRTIO_NOTIFY_MULTIPLIER;
+		struct virtq *vq = &vp->state.vq[q];
+		if (vq->ready && !vq->broken && (vp->state.status & VIRTIO_STATUS_DRIVER_OK))
+			vp->ops->queue_notify(vp, q);
+	}
+	/* Device configuration is read-only for the devices here. */
+	return 0;
+}
+
+static const struct bus_ops virtio_bar_ops = { bar_read, bar_write };
+
+static void add_cap(struct pci_config *c, uint8_t type, uint32_t offset, uint32_t length)
+{
+	struct virtio_pci_cap cap = {
+		.cap_vndr = 0x09,   /* vendor-specific capability */
+		.cap_len = type == CFG_NOTIFY ? sizeof(cap) : sizeof(cap) - 4,
+		.cfg_type = type,
+		.bar = 0,
+		.offset = offset,
+		.length = length,
+		.notify_off_multiplier = VIRTIO_NOTIFY_MULTIPLIER,
+	};
+	pci_config_add_capability(c, &cap, cap.cap_len);
+}
+
+int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops, void *device,
+		      struct pci_host *host, const struct guest_memory *mem)
+{
+	vp->ops = ops;
+	vp->device = device;
+	vp->mem = mem;
+	vp->pci.name = ops->name;
+	struct pci_config *c = &vp->pci.config;
+	pci_config_init(c, VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + ops->virtio_id,
+			ops->pci_class, 1 /* revision 1: a modern-only device */);
+	/* Subsystem IDs: modern devices put the virtio type here too (4.1.2.1). */
+	u64_to_bytes(VIRTIO_PCI_VENDOR, c->bytes + PCI_SUBSYSTEM_VENDOR_ID, 2);
+	u64_to_bytes(ops->virtio_id, c->bytes + PCI_SUBSYSTEM_ID, 2);
+	add_cap(c, CFG_COMMON, VIRTIO_COMMON_OFFSET, COMMON_SIZE);
+	add_cap(c, CFG_ISR, VIRTIO_ISR_OFFSET, 1);
+	add_cap(c, CFG_DEVICE, VIRTIO_DEVICE_OFFSET, VIRTIO_CONFIG_MAX);
+	add_cap(c, CFG_NOTIFY, VIRTIO_NOTIFY_OFFSET, VIRTIO_NOTIFY_MULTIPLIER * ops->num_queues);
+
+	int slot = pci_host_add(host, &vp->pci, VIRTIO_BAR_SIZE, &virtio_bar_ops, vp);
+	if (slot < 0)
+		return slot;
+	device_reset(vp);
+	return 0;
+}

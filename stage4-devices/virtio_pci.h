@@ -1,0 +1,107 @@
+/*
+ * virtio_pci.h - the virtio over PCI transport, modern (virtio 1.x) layout.
+ *
+ * Virtio 1.1, section 4.1: a virtio device is a PCI device with vendor 0x1af4 and device
+ * 0x1040 + its virtio type (blk = 2 -> 0x1042). Its registers live in a memory BAR, and
+ * vendor-specific PCI capabilities (ID 0x09) tell the driver where inside the BAR each
+ * structure is. This device's BAR0 (16 KiB):
+ *
+ *   0x0000  common configuration: feature bits, device status, queue select, queue size,
+ *           queue enable, the three ring addresses of the selected queue
+ *   0x1000  ISR status: read to learn "queue used" (bit 0) / "config changed" (bit 1); the
+ *           read clears it and lowers the interrupt line
+ *   0x2000  device-specific configuration (blk: capacity; net: MAC address)
+ *   0x3000  notifications: the driver writes a queue's index here when it added buffers
+ *
+ * Interrupts are legacy INTx (level-triggered, one IRQ per device), which needs no MSI-X
+ * table; a busy device would want MSI-X and irqfd (stage 5).
+ *
+ * A device type (blk, net, rng) fills in struct virtio_device_ops; the transport handles
+ * feature negotiation, the status handshake, queue setup and validation, and interrupts.
+ */
+#ifndef VIRTIO_PCI_H
+#define VIRTIO_PCI_H
+
+#include <stdint.h>
+
+#include "guest_memory.h"
+#include "pci.h"
+#include "virtqueue.h"
+
+#define VIRTIO_PCI_VENDOR      0x1af4
+#define VIRTIO_PCI_DEVICE_BASE 0x1040
+#define VIRTIO_ID_NET 1
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_RNG 4
+
+#define VIRTIO_F_VERSION_1 (1ull << 32)
+
+/* Device status bits (virtio 1.1, 2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER      2
+#define VIRTIO_STATUS_DRIVER_OK   4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED      0x80
+
+#define VIRTIO_ISR_QUEUE  1
+#define VIRTIO_ISR_CONFIG 2
+
+/* The BAR layout above. */
+#define VIRTIO_BAR_SIZE       0x4000
+#define VIRTIO_COMMON_OFFSET  0x0000
+#define VIRTIO_ISR_OFFSET     0x1000
+#define VIRTIO_DEVICE_OFFSET  0x2000
+#define VIRTIO_NOTIFY_OFFSET  0x3000
+#define VIRTIO_NOTIFY_MULTIPLIER 4
+#define VIRTIO_MAX_QUEUES 2
+#define VIRTIO_CONFIG_MAX 64
+
+struct virtio_pci;
+
+struct virtio_device_ops {
+	const char *name;           /* "virtio-blk": every message starts with it */
+	uint16_t virtio_id;
+	uint32_t pci_class;
+	uint64_t features;          /* offered besides VERSION_1 */
+	unsigned num_queues;
+	/* The driver wrote queue q's index to the notify area: process its chains. */
+	void (*queue_notify)(struct virtio_pci *vp, unsigned q);
+	/* The driver reset the device (device status written 0). May be NULL. */
+	void (*reset)(struct virtio_pci *vp);
+};
+
+/* The transport's state: plain data (saveable). */
+struct virtio_pci_state {
+	uint32_t device_feature_select, driver_feature_select;
+	uint64_t driver_features;
+	uint8_t status, isr, config_generation;
+	uint16_t queue_select;
+	struct virtq vq[VIRTIO_MAX_QUEUES];
+	uint8_t config[VIRTIO_CONFIG_MAX];   /* device-specific configuration, filled by the type */
+	unsigned config_len;
+};
+
+struct virtio_pci {
+	struct virtio_pci_state state;
+	struct pci_device pci;
+	const struct virtio_device_ops *ops;
+	const struct guest_memory *mem;
+	void *device;                 /* the type's own struct (virtio_blk ...) */
+};
+
+/* Set up the transport for a device type and plug it into the PCI host. */
+int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops, void *device,
+		      struct pci_host *host, const struct guest_memory *mem);
+
+/* The device used buffers: set ISR bit 0 and raise the line. */
+void virtio_pci_notify_used(struct virtio_pci *vp);
+
+/* The driver broke a rule on queue q: say so on stderr, mark the device NEEDS_RESET and tell
+ * the driver (config interrupt). The VMM keeps running. */
+void virtio_pci_queue_error(struct virtio_pci *vp, unsigned q, const char *why);
+
+/* Pop the next chain of queue q; on a guest error reports it and returns 0. */
+int virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *chain);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * virtqueue.c - split virtqueue, device side, with every guest value checked. See virtqueue.h.
+ *
+ * Memory ordering: the driver writes a descriptor, then the ring entry, then avail->idx. We
+ * read avail->idx with acquire semantics before reading what it publishes, and publish our
+ * used entries with a release store of used->idx. (virtio 1.1, 2.6.13 and 2.6.8)
+ */
+#include "virtqueue.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+void virtq_reset(struct virtq *vq)
+{
+	memset(vq, 0, sizeof(*vq));
+	vq->size = VIRTQ_MAX_SIZE;
+}
+
+static uint64_t desc_table_bytes(const struct virtq *vq)
+{
+	return 16ull * vq->size;
+}
+
+static uint64_t avail_ring_bytes(const struct virtq *vq)
+{
+	return 6 + 2ull * vq->size;   /* flags, idx, ring[size], used_event */
+}
+
+static uint64_t used_ring_bytes(const struct virtq *vq)
+{
+	return 6 + 8ull * vq->size;   /* flags, idx, ring[size], avail_event */
+}
+
+int virtq_validate(const struct guest_memory *mem, const struct virtq *vq, char *why,
+		   unsigned why_len)
+{
+	if (vq->size == 0 || vq->size > VIRTQ_MAX_SIZE || (vq->size & (vq->size - 1))) {
+		snprintf(why, why_len, "queue size %u is not a power of two up to %u", vq->size,
+			 VIRTQ_MAX_SIZE);
+		return -EINVAL;
+	}
+	const struct { const char *name; uint64_t gpa, bytes, align; } rings[] = {
+		{ "descriptor table", vq->desc_gpa, desc_table_bytes(vq), 16 },
+		{ "available ring", vq->avail_gpa, avail_ring_bytes(vq), 2 },
+		{ "used ring", vq->used_gpa, used_ring_bytes(vq), 4 },
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		if (!gpa_to_hva(mem, rings[i].gpa, rings[i].bytes)) {
+			snprintf(why, why_len, "%s at 0x%llx (%llu bytes) is outside guest RAM",
+				 rings[i].name, (unsigned long long)rings[i].gpa,
+				 (unsigned long long)rings[i].bytes);
+			return -EINVAL;
+		}
+		if (rings[i].gpa & (rings[i].align - 1)) {
+			snprintf(why, why_len, "%s at 0x%llx is not %llu-byte aligned",
+				 rings[i].name, (unsigned long long)rings[i].gpa,
+				 (unsigned long long)rings[i].align);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Ring pointers: validated when the queue was enabled, checked again (RAM may not shrink,
+ * but one rule, one helper). */
+static uint16_t *avail_ring(const struct guest_memory *mem, const struct virtq *vq)
+{
+	return gpa_to_hva(mem, vq->avail_gpa, avail_ring_bytes(vq));
+}
+
+bool virtq_has_work(const struct guest_memory *mem, const struct virtq *vq)
+{
+	uint16_t *avail = vq->ready && !vq->broken ? avail_ring(mem, vq) : NULL;
+	return avail && __atomic_load_n(&avail[1], __ATOMIC_ACQUIRE) != vq->last_avail;
+}
+
+/* Describe what the driver did wrong, and stop using the queue until the device is reset. */
+__attribute__((format(printf, 4, 5)))
+static int chain_error(struct virtq *vq, char *why, unsigned why_len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+	vq->broken = true;
+	return -EINVAL;
+}
+
+int virtq_pop(const struct guest_memory *mem, struct virtq *vq, struct virtq_chain *chain,
+	      char *why, unsigned why_len)
+{
+	if (!vq->ready || vq->broken)
+		return 0;
+	uint16_t *avail = avail_ring(mem, vq);
+	struct virtq_desc *table = gpa_to_hva(mem, vq->desc_gpa, desc_table_bytes(vq));
+	if (!avail || !table)
+		return chain_error(vq, why, why_len, "rings outside guest RAM");
+
+	uint16_t avail_idx = __atomic_load_n(&avail[1], __ATOMIC_ACQUIRE);
+	if (avail_idx == vq->last_avail)
+		return 0;
+	/* The driver can be at most one ring ahead of us. */
+	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size)
+		return chain_error(vq, why, why_len,
+				   "available index jumped by %u (queue size %u)",
+				   (uint16_t)(avail_idx - vq->last_avail), vq->size);
+
+	uint16_t head = avail[2 + vq->last_avail % vq->size];
+	memset(chain, 0, offsetof(struct virtq_chain, seg));
+	chain->head = head;
+
+	uint16_t index = head;
+	for (;;) {
+		if (index >= vq->size)
+			return chain_error(vq, why, why_len,
+					   "descriptor index %u out of range (queue size %u)",
+					   index, vq->size);
+		/* A chain visits each descriptor at most once, so more than size is a loop. */
+		if (chain->count == vq->size)
+			return chain_error(vq, why, why_len,
+					   "descriptor chain from head %u loops (more than %u "
+					   "descriptors)", head, vq->size);
+		struct virtq_desc d = table[index];
+		if (d.flags & VIRTQ_DESC_F_INDIRECT)
+			return chain_error(vq, why, why_len,
+					   "descriptor %u is indirect, a feature not offered",
+					   index);
+		uint8_t *hva = gpa_to_hva(mem, d.addr, d.len);
+		if (!hva || d.len == 0)
+			return chain_error(
+			    vq, why, why_len,
+			    "descriptor %u: buffer at 0x%llx, %u bytes, is outside guest "
+			    "RAM",
+			    index, (unsigned long long)d.addr, d.len);
+		bool writable = d.flags & VIRTQ_DESC_F_WRITE;
+		chain->seg[chain->count++] = (struct virtq_seg){ hva, d.len, writable };
+		if (writable)
+			chain->writable_bytes += d.len;
+		else
+			chain->readable_bytes += d.len;
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			break;
+		index = d.next;
+	}
+	vq->last_avail++;
+	return 1;
+}
+
+void virtq_unpop(struct virtq *vq)
+{
+	vq->last_avail--;
+}
+
+int virtq_push(const struct guest_memory *mem, struct virtq *vq, uint16_t head, uint32_t len)
+{
+	uint8_t *used = gpa_to_hva(mem, vq->used_gpa, used_ring_bytes(vq));
+	if (!used)
+		return -EFAULT;
+	struct virtq_used_elem *ring = (struct virtq_used_elem *)(used + 4);
+	ring[vq->used_idx % vq->size] = (struct virtq_used_elem){ head, len };
+	vq->used_idx++;
+	__atomic_store_n((uint16_t *)(used + 2), vq->used_idx, __ATOMIC_RELEASE);
+	return 0;
+}

@@ -1,0 +1,37 @@
+# tests/bench.d/stage4.sh - stage 4: boot Linux to init, next to QEMU microvm, same place, same run.
+# Sourced by tests/bench. The VMMs run in the nested host's L1 (tests/nested), where /dev/kvm
+# runs Linux; guests/stage4/l1-bench.sh does the timing there, on L1's clock.
+echo "== stage 4: boot to init, memory, virtio-blk read (minivisor-lite vs QEMU microvm, nested host)"
+if ! guests/linux/build.sh || ! make -s -C stage4-devices minivisor-lite.static; then
+	echo "stage 4 bench: cannot build the guest or minivisor-lite.static"
+else
+	bench4_out=$(tests/nested/run-nested --qemu --timeout 500 \
+		--file stage4-devices/minivisor-lite.static:/work/mvl --file build/linux/vmlinuz \
+		--file build/linux/initrd.cpio.gz --file guests/stage4/l1-bench.sh -- sh l1-bench.sh 3)
+	echo "$bench4_out" | grep -E 'FAILED|^ ' | sed 's/^/  /'
+	echo "$bench4_out" | awk '
+		/^bench: / {
+			name = $2
+			for (i = 3; i <= NF; i++) {
+				split($i, kv, "=")
+				v[name, kv[1]] = kv[2]
+				if (kv[1] == "init_s" && kv[2] != "none") {
+					sum[name] += kv[2]; n[name]++
+					if (!(name in best) || kv[2] < best[name]) best[name] = kv[2]
+				}
+			}
+		}
+		END {
+			if (!n["ours"] || !n["qemu"]) { print "  no boot times (see above)"; exit }
+			printf "  boot to init, %d runs each:   minivisor-lite best %.2f s mean %.2f s | QEMU microvm best %.2f s mean %.2f s\n",
+				n["ours"], best["ours"], sum["ours"] / n["ours"], best["qemu"], sum["qemu"] / n["qemu"]
+			printf "  boot-time ratio (minivisor-lite / QEMU, best of each): %.2f  (below 1: faster)\n",
+				best["ours"] / best["qemu"]
+			printf "  memory: minivisor-lite overhead (RSS - resident guest RAM) %d KiB;" \
+				" peak RSS minivisor-lite %d KiB, QEMU %d KiB (256 MiB guest)\n",
+				v["ours", "overhead_kib"], v["ours", "maxrss_kib"], v["qemu", "maxrss_kib"]
+			if (v["ours-blk", "blk_mbs"] && v["qemu-blk", "blk_mbs"])
+				printf "  virtio-blk sequential read (guest dd, 128 MiB): minivisor-lite %.0f MB/s, QEMU %.0f MB/s (ratio %.2f)\n",
+					v["ours-blk", "blk_mbs"], v["qemu-blk", "blk_mbs"], v["ours-blk", "blk_mbs"] / v["qemu-blk", "blk_mbs"]
+		}'
+fi
