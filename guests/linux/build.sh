@@ -37,7 +37,7 @@ die() { echo "$ME: $*" >&2; exit 1; }
 
 # Drivers the cloud kernel builds as modules: virtio transports (MMIO for microVMs, PCI for
 # PCs), the disk, console and network devices.
-GUEST_MODULES="virtio_mmio virtio_pci virtio_blk virtio_console virtio_net"
+GUEST_MODULES="virtio_mmio virtio_pci virtio_blk virtio_console virtio_net virtio_rng"
 DISK_SIZE=16M
 
 for tool in apt-cache apt-get dpkg-deb cpio gzip mke2fs sha256sum; do
