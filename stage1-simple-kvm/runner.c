@@ -71,6 +71,12 @@ int runner_parse(struct runner_options *opt, int argc, char **argv, const char *
 					prog, optarg);
 				return -1;
 			}
+			/* KVM maps memory slots in whole pages. */
+			if (opt->mem_size % 4096) {
+				fprintf(stderr, "%s: --mem %s: RAM size must be a multiple of 4K\n",
+					prog, optarg);
+				return -1;
+			}
 			break;
 		case 'k':
 			opt->kvm_path = optarg;

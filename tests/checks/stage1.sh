@@ -43,6 +43,8 @@ check "bad input: a directory as guest" 2 'not a regular file' -- $S1/simple-kvm
 check "bad input: unknown mode" 2 "unknown mode 'unreal'" -- $S1/simple-kvm --mode unreal $G1/hello-64.bin
 check "bad input: RAM size 0" 2 '--mem 0: RAM size must be between' -- $S1/simple-kvm --mem 0 $G1/hello-64.bin
 check "bad input: absurd RAM size" 2 '--mem 1T: RAM size must be between' -- $S1/simple-kvm --mem 1T $G1/hello-64.bin
+check "bad input: RAM size not in whole pages" 2 '--mem 65537: RAM size must be a multiple of 4K' \
+	-- $S1/simple-kvm --mem 65537 $G1/hello-64.bin
 check "bad input: malformed RAM size" 2 '--mem 2X: RAM size' -- $S1/simple-kvm --mem 2X $G1/hello-64.bin
 check "bad input: /dev/null is not KVM" 2 '/dev/null: not a KVM device' -- $S1/simple-kvm --kvm /dev/null $G1/hello-64.bin
 check "bad input: missing KVM device" 2 '/nonexistent/kvm: cannot open' -- $S1/simple-kvm --kvm /nonexistent/kvm $G1/hello-64.bin
