@@ -1,0 +1,102 @@
+/*
+ * chipset.h - the i440FX "PCI and memory controller" and the PIIX3 PCI-to-ISA bridge.
+ *
+ * The chipset QEMU's `pc` machine models, from Intel's 440FX PCIset data sheet (82441FX PMC,
+ * 82442FX DBX; document 290549) and the 82371SB PIIX3 data sheet (290550):
+ *
+ *   00:00.0  8086:1237  host bridge. Owns the PCI configuration ports (mechanism #1,
+ *            0xcf8/0xcfc) and the Programmable Attribute Map: seven registers at 0x59-0x5f
+ *            that decide, for the 13 pieces of 0xc0000-0xfffff, whether reads and writes go to
+ *            DRAM ("shadow RAM") or to the ROM. A BIOS runs from ROM, copies itself to
+ *            shadow RAM, then write-protects it: that is why those registers exist.
+ *   00:01.0  8086:7000  PIIX3 ISA bridge: PCI interrupt routing (PIRQA-D at 0x60-0x63) and,
+ *            at port 0xcf9, the reset control register.
+ *
+ * Port 0x92 (System Control Port A: fast A20 gate, bit 1; fast reset, bit 0) lives here too.
+ *
+ * Machine type `q35` (a skeleton: SeaBIOS boots on it) swaps both chips for their successors,
+ * from the Intel 3 Series Express Chipset (MCH) and ICH9 data sheets:
+ *
+ *   00:00.0  8086:29c0  Q35 MCH: PAM at 0x90-0x96 (same nibbles), and PCIEXBAR (0x60), the base
+ *            of the PCI Express "enhanced configuration" window (ECAM): 4 KiB of config space
+ *            per function at base + (bus << 20 | device << 15 | function << 12), as plain MMIO.
+ *   00:1f.0  8086:2918  ICH9 LPC bridge: PIRQA-H routing, the PM base (0x40), reset at 0xcf9.
+ * SMM is not modelled: the ICH9's SMI_EN register (PM base + 0x30) reads "already set up".
+ *
+ * SeaBIOS trusts fw_cfg only on a machine that looks like QEMU's: the host bridge's subsystem
+ * IDs must be 1af4:1100 ("Red Hat, QEMU virtual machine"), as in QEMU's hw/pci-host/i440fx.c.
+ */
+#ifndef CHIPSET_H
+#define CHIPSET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "pci.h"
+
+#define I440FX_PAM0      0x59     /* PAM0..PAM6: 0x59..0x5f */
+#define PAM_REGS         7
+#define PAM_SEGMENTS     13       /* 0xf0000 (64 KiB), then 12 x 16 KiB from 0xc0000 */
+#define PIIX3_PIRQ_ROUTE 0x60
+#define PIIX3_RCR_PORT   0xcf9
+#define PORT_A_PORT      0x92
+
+/* Each PAM nibble: bit 0 reads come from RAM (else ROM), bit 1 writes go to RAM (else lost). */
+enum pam_mode { PAM_ROM = 0, PAM_READ_RAM = 1, PAM_WRITE_RAM = 2, PAM_RAM = 3 };
+
+struct pam_segment {
+	uint32_t base, size;
+	enum pam_mode mode;
+};
+
+/* Pure: the segment table that the seven PAM registers describe (unit-tested). */
+void pam_decode(const uint8_t regs[PAM_REGS], struct pam_segment segs[PAM_SEGMENTS]);
+/* Pure: which segment holds address addr (0xc0000..0xfffff), or -1. */
+int pam_segment_of(uint32_t addr);
+
+#define Q35_PAM0         0x90
+#define Q35_PCIEXBAR     0x60
+#define Q35_ECAM_BASE    0xb0000000u   /* where SeaBIOS puts ECAM (and QEMU's MCFG says) */
+#define Q35_LPC_SLOT     31
+#define ICH9_SMI_EN      0x30     /* in the PM I/O block */
+#define ICH9_SMI_APMC_EN 0x20
+
+enum chipset_kind { CHIPSET_I440FX, CHIPSET_Q35 };
+
+/*
+ * Pure: where PCIEXBAR puts the ECAM window. Bit 0 enables it; bits 2:1 give its size (256,
+ * 128 or 64 MiB: 256, 128 or 64 buses); the base is bits 35:28, 35:27 or 35:26 accordingly.
+ * Returns false when the window is off.
+ */
+bool pciexbar_decode(uint64_t value, uint64_t *base, uint64_t *size);
+
+/* The chipset's state: plain data. */
+struct chipset_state {
+	enum chipset_kind kind;
+	uint32_t config_address;     /* 0xcf8 latch */
+	struct pci_config host, isa; /* 00:00.0, 00:01.0 */
+	uint8_t rcr;                 /* 0xcf9 */
+	uint8_t port_a;              /* 0x92 */
+};
+
+struct chipset {
+	struct chipset_state state;
+	/* Called after a PAM register changed (the memory map must follow). */
+	void (*pam_changed)(void *opaque, const uint8_t regs[PAM_REGS]);
+	void *opaque;
+	/* Set to true when the guest pulls the reset line; the access then stops the machine. */
+	bool *reset_requested;
+	struct bus_range *ecam;      /* q35: the ECAM window on the bus (moves with PCIEXBAR) */
+};
+
+void chipset_init(struct chipset *c, enum chipset_kind kind);
+/* Configuration space access by CONFIG_ADDRESS value (bus 0 only). Unit-tested. */
+uint32_t chipset_config_read(struct chipset *c, uint32_t address, unsigned len);
+/* Returns true when a PAM register changed. */
+bool chipset_config_write(struct chipset *c, uint32_t address, uint32_t value, unsigned len);
+
+/* Register the ports (and on q35 the ECAM window, and SMI_EN at pm_base + 0x30). */
+int chipset_attach(struct chipset *c, struct io_bus *bus, uint16_t pm_base);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * config.h - how a machine is described: QEMU-style flags, or a YAML file (as MVisor does).
+ *
+ *   minivisor [-M|-machine pc|q35] [-m SIZE] [-smp N] [-bios FILE] [-kernel FILE] [-initrd FILE]
+ *             [-append ARGS] [-config FILE.yaml] [-debugcon FILE|stdio] [-device NAME]
+ *             [-nographic] [-kvm PATH] [-trace-io]
+ *
+ * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
+ * of a described machine. A YAML file (see configs/pc.yaml) maps the same settings:
+ *
+ *   machine: pc                 memory: 512M            cpus: 2
+ *   firmware: { bios: FILE, linuxboot: FILE, debug-log: stderr|FILE }
+ *   kernel:   { image: FILE, initrd: FILE, cmdline: "..." }
+ *   devices:  [ serial ]
+ *
+ * Relative paths in a YAML file are relative to the file's own directory. Every error names
+ * the file, the line and the key, e.g. "pc.yaml:4: key 'memory': bad size '12Q'".
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DEFAULT_BIOS      "/usr/share/seabios/bios-256k.bin"
+#define DEFAULT_LINUXBOOT "/usr/share/qemu/linuxboot_dma.bin"
+#define DEFAULT_CMDLINE   "console=ttyS0 panic=-1"
+#define DEFAULT_MEM_MIB   256
+
+struct vmm_config {
+	const char *machine;          /* "pc" or "q35" */
+	uint64_t mem_size;
+	unsigned ncpus;
+	const char *bios, *linuxboot;
+	const char *kernel, *initrd, *cmdline;
+	const char *debug_log;        /* NULL, "stdio"/"stderr" or a file */
+	const char *kvm_path;
+	bool trace_io;
+};
+
+void config_defaults(struct vmm_config *c);
+/* Pure helpers (unit-tested). */
+bool config_machine_known(const char *name);
+bool config_device_known(const char *name);
+/* "512" (MiB, as QEMU's -m), "512M", "2G" -> bytes; 0 when malformed. */
+uint64_t config_parse_mem(const char *text);
+
+/* Apply a YAML file. 0, or -1 with one line in why: "FILE:LINE: ..." */
+int config_load_yaml(struct vmm_config *c, const char *path, char *why, size_t why_len);
+/* Apply a YAML document held in memory; name is used in messages and for relative paths. */
+int config_load_yaml_string(struct vmm_config *c, const char *name, const char *text,
+			    size_t len, char *why, size_t why_len);
+/* Parse the command line. 0, or -1 with one line in why. */
+int config_parse_args(struct vmm_config *c, int argc, char **argv, char *why, size_t why_len);
+
+#endif

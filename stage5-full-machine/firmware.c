@@ -1,0 +1,357 @@
+/*
+ * firmware.c - the fw_cfg items SeaBIOS reads on a `pc` machine. See firmware.h.
+ *
+ * References: QEMU docs/specs/fw_cfg.rst (items), SeaBIOS src/fw/paravirt.c (what it reads),
+ * src/fw/romfile_loader.c (the table loader), the kernel's Documentation/arch/x86/boot.rst
+ * (the setup header a boot loader fills in: section "Details of header fields").
+ */
+#include "firmware.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "boot.h"
+#include "pc_memory.h"
+
+/* Direct kernel boot layout, as QEMU uses it for protocol >= 2.02. */
+#define SETUP_GPA    0x10000     /* real-mode setup code, its heap and stack: 64 KiB */
+#define CMDLINE_GPA  0x20000     /* just past it: the stack ends 16 bytes below */
+#define ACPI_RESERVE 0x20000     /* room SeaBIOS wants at the top of RAM for its tables */
+#define LOADER_TYPE_QEMU 0xb0    /* "boot loader ID" 0xb, as QEMU (boot.rst: type_of_loader) */
+
+/* ---- the memory map ------------------------------------------------------------------ */
+
+struct fw_e820 {
+	uint64_t address, length;
+	uint32_t type;
+} __attribute__((packed));
+
+static int add_e820(struct fw_cfg *f, uint64_t ram_size)
+{
+	struct fw_e820 map[] = {
+		{ 0, ram_size, E820_TYPE_RAM },   /* SeaBIOS reserves its own low areas */
+		{ PC_KVM_HELPERS, 0x4000, E820_TYPE_RESERVED },
+	};
+	return fw_cfg_add_file(f, "etc/e820", map, sizeof(map));
+}
+
+/* ---- Linux: what a boot loader does with a bzImage ----------------------------------- */
+
+static int read_file(const char *path, uint8_t **data, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	*size = st.st_size;
+	*data = malloc(*size ? *size : 1);
+	int err = !*data ? -ENOMEM : read(fd, *data, *size) != (ssize_t)*size ? -EIO : 0;
+	close(fd);
+	return err;
+}
+
+/* Fill in the setup header fields a boot loader owns (boot.rst, "loader" fields). */
+static void fill_setup_header(uint8_t *setup, uint32_t cmdline_gpa, uint32_t initrd_gpa,
+			      uint32_t initrd_size)
+{
+	struct setup_header *h = (struct setup_header *)(setup + 0x1f1);
+	h->vid_mode = 0xffff;                    /* "normal": no video mode prompt */
+	h->type_of_loader = LOADER_TYPE_QEMU;
+	h->loadflags |= CAN_USE_HEAP;
+	h->heap_end_ptr = cmdline_gpa - SETUP_GPA - 0x200;
+	h->cmd_line_ptr = cmdline_gpa;
+	h->ramdisk_image = initrd_gpa;
+	h->ramdisk_size = initrd_size;
+}
+
+static int add_initrd(struct fw_cfg *f, const struct firmware_config *cfg,
+		      const struct bzimage *bz, uint32_t *gpa, uint32_t *size)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	*gpa = *size = 0;
+	if (!cfg->initrd)
+		return 0;
+	int err = read_file(cfg->initrd, &data, &len);
+	if (!err) {
+		/* Highest page below both RAM (less SeaBIOS's tables) and the kernel's limit. The
+		 * option ROM may move it lower still, by what INT 15h E801h reports. */
+		uint64_t top = cfg->ram_size - ACPI_RESERVE;
+		if (top > (uint64_t)bz->initrd_addr_max + 1)
+			top = (uint64_t)bz->initrd_addr_max + 1;
+		*gpa = (top - len) & ~0xfffull;
+		*size = len;
+		err = fw_cfg_add(f, FW_CFG_INITRD_DATA, data, len);
+	}
+	free(data);
+	if (!err)
+		err = fw_cfg_add_u32(f, FW_CFG_INITRD_ADDR, *gpa);
+	return err ? err : fw_cfg_add_u32(f, FW_CFG_INITRD_SIZE, *size);
+}
+
+static int add_linux(struct fw_cfg *f, const struct firmware_config *cfg, char *why,
+		     size_t why_len)
+{
+	struct linux_boot boot = { cfg->kernel, cfg->initrd, cfg->cmdline, 0 };
+	int err = linux_check(&boot, cfg->ram_size, why, why_len);   /* stage 4's checks */
+	if (err)
+		return err;
+	err = fw_cfg_add_host_file(f, "genroms/linuxboot_dma.bin", cfg->linuxboot_rom);
+	if (err) {
+		snprintf(why, why_len, "%s: cannot read the Linux boot option ROM: %s",
+			 cfg->linuxboot_rom, strerror(-err));
+		return err;
+	}
+
+	uint8_t *image;
+	size_t size;
+	struct bzimage bz;
+	const char *bad;
+	err = read_file(cfg->kernel, &image, &size);
+	if (!err && bzimage_parse(image, size, &bz, &bad))
+		err = -ENOEXEC;
+	uint32_t initrd_gpa, initrd_size, cmdline_len = strlen(cfg->cmdline) + 1;
+	if (!err)
+		err = add_initrd(f, cfg, &bz, &initrd_gpa, &initrd_size);
+	if (!err) {
+		fill_setup_header(image, CMDLINE_GPA, initrd_gpa, initrd_size);
+		err = fw_cfg_add_u32(f, FW_CFG_SETUP_ADDR, SETUP_GPA) ||
+		      fw_cfg_add_u32(f, FW_CFG_SETUP_SIZE, bz.setup_bytes) ||
+		      fw_cfg_add(f, FW_CFG_SETUP_DATA, image, bz.setup_bytes) ||
+		      fw_cfg_add_u32(f, FW_CFG_KERNEL_ADDR, HIGH_MEMORY_START) ||
+		      fw_cfg_add_u32(f, FW_CFG_KERNEL_SIZE, bz.kernel_bytes) ||
+		      fw_cfg_add(f, FW_CFG_KERNEL_DATA, image + bz.setup_bytes, bz.kernel_bytes) ||
+		      fw_cfg_add_u32(f, FW_CFG_CMDLINE_ADDR, CMDLINE_GPA) ||
+		      fw_cfg_add_u32(f, FW_CFG_CMDLINE_SIZE, cmdline_len) ||
+		      fw_cfg_add(f, FW_CFG_CMDLINE_DATA, cfg->cmdline, cmdline_len) ? -ENOMEM : 0;
+	}
+	free(image);
+	if (err)
+		snprintf(why, why_len, "%s: cannot prepare direct kernel boot: %s", cfg->kernel,
+			 strerror(-err));
+	return err;
+}
+
+/* ---- ACPI through the table loader ------------------------------------------------- */
+
+static uint8_t *loader_entry(struct acpi_loader *l, uint32_t command)
+{
+	if (l->count == LOADER_MAX_ENTRIES)
+		return NULL;
+	uint8_t *e = l->commands + l->count++ * LOADER_ENTRY_SIZE;
+	memset(e, 0, LOADER_ENTRY_SIZE);
+	memcpy(e, &command, 4);   /* little-endian, like the rest of the entry */
+	return e;
+}
+
+int loader_allocate(struct acpi_loader *l, const char *file, uint32_t align, uint8_t zone)
+{
+	uint8_t *e = loader_entry(l, LOADER_ALLOCATE);
+	if (!e)
+		return -ENOSPC;
+	strncpy((char *)e + 4, file, FW_CFG_NAME_LEN - 1);
+	memcpy(e + 4 + FW_CFG_NAME_LEN, &align, 4);
+	e[8 + FW_CFG_NAME_LEN] = zone;
+	return 0;
+}
+
+int loader_add_pointer(struct acpi_loader *l, const char *dest, const char *src,
+		       uint32_t offset, uint8_t size)
+{
+	uint8_t *e = loader_entry(l, LOADER_ADD_POINTER);
+	if (!e)
+		return -ENOSPC;
+	strncpy((char *)e + 4, dest, FW_CFG_NAME_LEN - 1);
+	strncpy((char *)e + 4 + FW_CFG_NAME_LEN, src, FW_CFG_NAME_LEN - 1);
+	memcpy(e + 4 + 2 * FW_CFG_NAME_LEN, &offset, 4);
+	e[8 + 2 * FW_CFG_NAME_LEN] = size;
+	return 0;
+}
+
+int loader_add_checksum(struct acpi_loader *l, const char *file, uint32_t offset,
+			uint32_t start, uint32_t length)
+{
+	uint8_t *e = loader_entry(l, LOADER_ADD_CHECKSUM);
+	if (!e)
+		return -ENOSPC;
+	strncpy((char *)e + 4, file, FW_CFG_NAME_LEN - 1);
+	uint32_t v[3] = { offset, start, length };
+	memcpy(e + 4 + FW_CFG_NAME_LEN, v, sizeof(v));
+	return 0;
+}
+
+#define TABLES "etc/acpi/tables"
+#define RSDP   "etc/acpi/rsdp"
+
+/*
+ * Turn the absolute address in a pointer field into an offset inside etc/acpi/tables and
+ * ask the loader to add the file's final address back. base: where acpi_build put them.
+ */
+static void relink(struct acpi_loader *l, uint8_t *file, const char *name, uint32_t at,
+		   unsigned size, uint64_t base)
+{
+	uint64_t v = 0;
+	memcpy(&v, file + at, size);
+	if (!v)
+		return;   /* an absent table (e.g. the 32-bit RSDT) stays absent */
+	v -= base;
+	memcpy(file + at, &v, size);
+	loader_add_pointer(l, name, TABLES, at, size);
+}
+
+/* Room after stage 4's tables for what this machine adds: a new XSDT and the MCFG. */
+#define ACPI_EXTRA 256
+
+struct acpi_blob {
+	uint8_t *t;          /* etc/acpi/tables: stage 4's tables, then ours */
+	uint32_t len;
+	uint8_t rsdp[36];    /* etc/acpi/rsdp */
+	struct acpi_loader loader;
+};
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Let stage 4 build its tables into a scratch "RAM", then copy them out (at their offsets). */
+static int stage4_tables(struct acpi_blob *b, unsigned ncpus)
+{
+	uint8_t *scratch = calloc(1, ACPI_TABLES_END);
+	struct guest_memory mem = { scratch, ACPI_TABLES_END };
+	uint64_t rsdp_at;
+	if (!scratch || acpi_build(&mem, ncpus, &rsdp_at) || rsdp_at != ACPI_TABLES_GPA) {
+		free(scratch);
+		return -ENOMEM;
+	}
+	uint8_t *t = scratch + ACPI_TABLES_GPA;
+	uint32_t len = ACPI_TABLES_END - ACPI_TABLES_GPA;
+	while (len && !t[len - 1])
+		len--;
+	b->len = (len + 15) & ~15u;
+	b->t = calloc(1, b->len + ACPI_EXTRA);
+	if (b->t) {
+		memcpy(b->t, t, b->len);
+		memcpy(b->rsdp, t, sizeof(b->rsdp));
+	}
+	free(scratch);
+	return b->t ? 0 : -ENOMEM;
+}
+
+static uint32_t append(struct acpi_blob *b, const void *data, uint32_t len)
+{
+	uint32_t at = b->len;
+	memcpy(b->t + at, data, len);
+	b->len = (at + len + 15) & ~15u;
+	return at;
+}
+
+/* An ACPI table header (ACPI 6.4, 5.2.6); the loader recomputes the checksum anyway. */
+static void header(uint8_t *h, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(h, sig, 4);
+	memcpy(h + 4, &len, 4);
+	h[8] = rev;
+	memcpy(h + 10, "MINIVRMINIVISR", 14);   /* OEM ID (6), OEM table ID (8) */
+	h[24] = 1;
+	memcpy(h + 28, "MVSR", 4);
+	h[32] = 1;
+	h[9] = -acpi_checksum(h, len);
+}
+
+/* MCFG (PCI Firmware Specification 3.0, 4.1.2): where ECAM is, for buses 0-255. */
+static uint32_t append_mcfg(struct acpi_blob *b, uint64_t ecam)
+{
+	uint8_t m[36 + 8 + 16] = { 0 };
+	memcpy(m + 44, &ecam, 8);     /* base; segment 0 */
+	m[44 + 11] = 255;             /* start bus 0, end bus 255 */
+	header(m, "MCFG", sizeof(m), 1);
+	return append(b, m, sizeof(m));
+}
+
+/*
+ * A new XSDT after the tables: stage 4's entries (made offsets) plus ours. The RSDP and each
+ * entry get an ADD_POINTER; the FADT's own pointers (FACS, DSDT) too.
+ */
+static void link_tables(struct acpi_blob *b, uint64_t ecam)
+{
+	struct acpi_loader *l = &b->loader;
+	uint64_t entries[8], old;
+	unsigned n = 0;
+	memcpy(&old, b->rsdp + 24, 8);
+	old -= ACPI_TABLES_GPA;
+	for (uint32_t e = old + 36; e + 8 <= old + get32(b->t + old + 4) && n < 7; e += 8) {
+		memcpy(&entries[n], b->t + e, 8);
+		entries[n] -= ACPI_TABLES_GPA;
+		uint32_t fadt = entries[n++];
+		if (memcmp(b->t + fadt, "FACP", 4) == 0) {
+			relink(l, b->t, TABLES, fadt + 36, 4, ACPI_TABLES_GPA);   /* FACS */
+			relink(l, b->t, TABLES, fadt + 40, 4, ACPI_TABLES_GPA);   /* DSDT */
+			loader_add_checksum(l, TABLES, fadt + 9, fadt, get32(b->t + fadt + 4));
+		}
+	}
+	if (ecam)
+		entries[n++] = append_mcfg(b, ecam);
+	uint8_t x[36 + 8 * 8] = { 0 };
+	uint32_t xlen = 36 + 8 * n;
+	memcpy(x + 36, entries, 8 * n);
+	header(x, "XSDT", xlen, 1);
+	uint32_t xsdt = append(b, x, xlen);
+	for (unsigned i = 0; i < n; i++)
+		loader_add_pointer(l, TABLES, TABLES, xsdt + 36 + 8 * i, 8);
+	loader_add_checksum(l, TABLES, xsdt + 9, xsdt, xlen);
+
+	uint64_t at = xsdt;
+	memcpy(b->rsdp + 24, &at, 8);
+	loader_add_pointer(l, RSDP, TABLES, 24, 8);
+	loader_add_checksum(l, RSDP, 8, 0, 20);    /* ACPI 1.0 part first: the extended */
+	loader_add_checksum(l, RSDP, 32, 0, 36);   /* checksum covers the first one */
+}
+
+static int add_acpi(struct fw_cfg *f, unsigned ncpus, uint64_t ecam)
+{
+	struct acpi_blob b = { .loader.count = 0 };
+	if (stage4_tables(&b, ncpus))
+		return -ENOMEM;
+	loader_allocate(&b.loader, RSDP, 16, LOADER_ZONE_FSEG);
+	loader_allocate(&b.loader, TABLES, 64, LOADER_ZONE_HIGH);
+	link_tables(&b, ecam);
+	int err = fw_cfg_add_file(f, TABLES, b.t, b.len) ||
+			  fw_cfg_add_file(f, RSDP, b.rsdp, sizeof(b.rsdp)) ||
+			  fw_cfg_add_file(f, "etc/table-loader", b.loader.commands,
+					  b.loader.count * LOADER_ENTRY_SIZE) ? -ENOMEM : 0;
+	free(b.t);
+	return err;
+}
+
+int firmware_setup(struct fw_cfg *f, const struct firmware_config *cfg, char *why,
+		   size_t why_len)
+{
+	uint8_t ram[8];
+	for (int i = 0; i < 8; i++)
+		ram[i] = cfg->ram_size >> (8 * i);
+	int err = fw_cfg_add_u16(f, FW_CFG_NOGRAPHIC, 1) ||
+		  fw_cfg_add_u16(f, FW_CFG_NB_CPUS, cfg->ncpus) ||
+		  fw_cfg_add_u16(f, FW_CFG_MAX_CPUS, cfg->ncpus) ||
+		  fw_cfg_add(f, FW_CFG_RAM_SIZE, ram, sizeof(ram)) ||
+		  fw_cfg_add_u16(f, FW_CFG_BOOT_MENU, 0) || add_e820(f, cfg->ram_size) ||
+		  fw_cfg_add_file(f, "etc/boot-fail-wait", &cfg->boot_fail_wait_ms, 4) ||
+		  add_acpi(f, cfg->ncpus, cfg->ecam_base) ? -ENOMEM : 0;
+	if (err) {
+		snprintf(why, why_len, "fw_cfg: cannot build the firmware items");
+		return err;
+	}
+	return cfg->kernel ? add_linux(f, cfg, why, why_len) : 0;
+}

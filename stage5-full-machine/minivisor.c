@@ -1,0 +1,94 @@
+/*
+ * minivisor - stage 5's VMM: a full PC (machine type `pc`: i440FX + PIIX3; `q35`: a skeleton
+ * of the Q35 + ICH9 machine) that boots its
+ * real firmware, SeaBIOS, which then boots Linux (direct kernel boot through fw_cfg) or
+ * reports that there is nothing to boot.
+ *
+ *   minivisor [-machine pc|q35] [-m SIZE] [-smp N] [-bios FILE] [-kernel FILE [-initrd FILE]
+ *             [-append ARGS]] [-config FILE.yaml] [-debugcon stdio|FILE] [-trace-io]
+ *
+ * The console is always COM1 on the terminal (QEMU's -nographic). SeaBIOS's debug output
+ * (port 0x402) goes where -debugcon says (stdio: stderr). See config.h for the YAML form.
+ *
+ * Exit status: 0 when the guest powers off or resets (the VMM stops, as QEMU's -no-reboot)
+ * or the user quits with Ctrl-A x; 1 when a vCPU fails; 2 when the machine cannot be built
+ * (bad input, a missing file, no usable KVM), with one line that names the file, line, key or
+ * device at fault.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "pc.h"
+
+static const char usage[] =
+	"usage: minivisor [-machine pc|q35] [-m SIZE] [-smp N] [-bios FILE] [-kernel FILE]\n"
+	"                 [-initrd FILE] [-append ARGS] [-config FILE.yaml] [-device NAME]\n"
+	"                 [-debugcon stdio|FILE] [-linuxboot FILE] [-kvm PATH] [-trace-io]\n";
+
+static FILE *open_debug_log(const char *where)
+{
+	if (!where)
+		return NULL;
+	if (!strcmp(where, "stdio") || !strcmp(where, "stderr") || !strcmp(where, "-"))
+		return stderr;
+	return fopen(where, "w");
+}
+
+/* How the machine ended, in one line; the exit status follows from it. */
+static int report_end(enum machine_end end)
+{
+	static const char *const what[] = {
+		[END_POWEROFF] = "guest powered off",
+		[END_REBOOT] = "guest reset (the VMM stops, as QEMU's -no-reboot)",
+		[END_QUIT] = "quit (Ctrl-A x)",
+		[END_FAILED] = "a vCPU failed",
+	};
+	bool known = end < sizeof(what) / sizeof(what[0]) && what[end];
+	fprintf(stderr, "minivisor: %s\n", known ? what[end] : "stopped");
+	return end == END_FAILED ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct pc pc;
+	struct vmm_config c;
+	char why[512];
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "-help") ||
+			 !strcmp(argv[1], "--help"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	config_defaults(&c);
+	if (config_parse_args(&c, argc, argv, why, sizeof(why))) {
+		fprintf(stderr, "minivisor: %s\n", why);
+		return 2;
+	}
+	if (c.initrd && !c.kernel) {
+		fprintf(stderr, "minivisor: -initrd needs -kernel\n");
+		return 2;
+	}
+	struct pc_config pcfg = { strcmp(c.machine, "q35") ? CHIPSET_I440FX : CHIPSET_Q35,
+				  c.kvm_path, c.bios, c.mem_size, c.ncpus, c.kernel, c.initrd,
+				  c.cmdline, c.linuxboot, open_debug_log(c.debug_log), c.trace_io };
+	if (c.debug_log && !pcfg.debug_log) {
+		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
+			strerror(errno));
+		return 2;
+	}
+	int err = pc_create(&pc, &pcfg, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "minivisor: %s\n", why);
+		pc_destroy(&pc);
+		return 2;   /* not built: its description or the host is at fault */
+	}
+	int rc = report_end(machine_run(&pc.m));
+	pc_destroy(&pc);
+	if (pcfg.debug_log && pcfg.debug_log != stderr)
+		fclose(pcfg.debug_log);
+	return rc;
+}

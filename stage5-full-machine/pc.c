@@ -1,0 +1,213 @@
+/*
+ * pc.c - build the `pc` machine: KVM, the memory map, the chipset and the firmware. See pc.h.
+ *
+ * The order matters to KVM as in stage 4 (interrupt controllers before vCPUs), and to the
+ * user: every host file is checked before a VM exists, so a typo costs no KVM setup.
+ */
+#include "pc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define QEMU_DEBUGCON_READBACK 0xe9   /* what SeaBIOS expects to read from port 0x402 */
+
+/* CMOS NVRAM fields a PC BIOS reads (the Bochs/QEMU layout; SeaBIOS src/hw/rtc.h). */
+#define CMOS_FLOPPY_TYPES   0x10
+#define CMOS_EQUIPMENT      0x14
+#define CMOS_BASE_MEM_LOW   0x15   /* KiB below 1 MiB */
+#define CMOS_EXT_MEM_LOW    0x17   /* KiB from 1 MiB to 64 MiB; copied at 0x30 */
+#define CMOS_EXT_MEM2_LOW   0x30
+#define CMOS_MEM_16M_LOW    0x34   /* 64 KiB units above 16 MiB */
+#define CMOS_BOOT_ORDER     0x3d
+#define CMOS_MEM_4G_LOW     0x5b   /* 64 KiB units above 4 GiB (three bytes) */
+#define CMOS_SMP_COUNT      0x5f   /* CPUs - 1 */
+
+__attribute__((format(printf, 4, 5)))
+static int fail(int err, char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static void cmos_put16(struct rtc_state *rtc, unsigned index, uint32_t value)
+{
+	value = value > 0xffff ? 0xffff : value;
+	rtc->cmos[index] = value & 0xff;
+	rtc->cmos[index + 1] = value >> 8;
+}
+
+static void cmos_fill(struct rtc_state *rtc, uint64_t ram, unsigned ncpus)
+{
+	uint64_t ext_kib = ram > (64ull << 20) ? 63 << 10 : (ram >> 10) - 1024;
+	cmos_put16(rtc, CMOS_BASE_MEM_LOW, 640);
+	cmos_put16(rtc, CMOS_EXT_MEM_LOW, ext_kib);
+	cmos_put16(rtc, CMOS_EXT_MEM2_LOW, ext_kib);
+	cmos_put16(rtc, CMOS_MEM_16M_LOW, ram > (16ull << 20) ? (ram - (16ull << 20)) >> 16 : 0);
+	rtc->cmos[CMOS_MEM_4G_LOW] = rtc->cmos[CMOS_MEM_4G_LOW + 1] = 0;
+	rtc->cmos[CMOS_MEM_4G_LOW + 2] = 0;
+	rtc->cmos[CMOS_SMP_COUNT] = ncpus - 1;
+	rtc->cmos[CMOS_FLOPPY_TYPES] = 0;      /* no floppy drives */
+	rtc->cmos[CMOS_EQUIPMENT] = 0x06;      /* math coprocessor, mouse port; no floppies */
+	rtc->cmos[CMOS_BOOT_ORDER] = 0x02;     /* hard disk first (Bochs encoding) */
+}
+
+/* ---- the debug console: port 0x402 ------------------------------------------------- */
+
+static int debugcon_read(void *dev, uint64_t offset, uint8_t *data, unsigned len)
+{
+	(void)dev;
+	(void)offset;
+	memset(data, 0, len);
+	data[0] = QEMU_DEBUGCON_READBACK;   /* "a debug console is here": SeaBIOS then writes */
+	return 0;
+}
+
+static int debugcon_write(void *dev, uint64_t offset, const uint8_t *data, unsigned len)
+{
+	struct pc *pc = dev;
+	(void)offset;
+	if (!pc->debug_log)
+		return 0;
+	for (unsigned i = 0; i < len; i++) {
+		pc->debug_line[pc->debug_len++] = data[i];
+		if (data[i] == '\n' || pc->debug_len == sizeof(pc->debug_line)) {
+			fwrite(pc->debug_line, 1, pc->debug_len, pc->debug_log);
+			fflush(pc->debug_log);
+			pc->debug_len = 0;
+		}
+	}
+	return 0;
+}
+
+static const struct bus_ops debugcon_ops = { debugcon_read, debugcon_write };
+
+/* ---- vCPUs --------------------------------------------------------------------------- */
+
+/*
+ * KVM's supported CPUID, plus what only the VMM knows: this vCPU's APIC ID and the CPU
+ * count (leaf 1 EBX, leaves 0xb/0x1f EDX) and "a hypervisor is present" (leaf 1 ECX bit 31),
+ * which makes SeaBIOS and Linux look for KVM's leaves (kvmclock).
+ */
+static int cpuid_for(struct vm *vm, struct vcpu *vcpu, unsigned ncpus)
+{
+	enum { N = 256 };
+	struct {
+		struct kvm_cpuid2 head;
+		struct kvm_cpuid_entry2 e[N];
+	} c = { .head.nent = N };
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &c) < 0)
+		return -errno;
+	for (unsigned i = 0; i < c.head.nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c.e[i];
+		if (e->function == 1) {
+			e->ebx = (e->ebx & 0xffff) | ncpus << 16 | (uint32_t)vcpu->id << 24;
+			e->edx |= 1u << 28;
+			e->ecx |= 1u << 31;
+		} else if (e->function == 0xb || e->function == 0x1f) {
+			e->edx = vcpu->id;
+		}
+	}
+	return ioctl(vcpu->fd, KVM_SET_CPUID2, &c) < 0 ? -errno : 0;
+}
+
+static int create_vcpus(struct pc *pc, char *why, size_t why_len)
+{
+	struct machine *m = &pc->m;
+	for (unsigned i = 0; i < m->ncpus; i++) {
+		/* KVM's reset state is the hardware's: real mode, CS:IP f000:fff0 (0xfffffff0). */
+		int err = vcpu_create(&m->vm, &m->vcpus[i], i);
+		if (!err)
+			err = cpuid_for(&m->vm, &m->vcpus[i], m->ncpus);
+		if (err)
+			return fail(err, why, why_len, "vCPU %u: %s", i, strerror(-err));
+	}
+	return 0;
+}
+
+/* ---- putting it together --------------------------------------------------------------- */
+
+static int attach_devices(struct pc *pc, char *why, size_t why_len)
+{
+	struct machine *m = &pc->m;
+	if (uart_attach(&m->com1, &m->bus, m->vm.vm_fd, COM1_PORT, COM1_IRQ, STDOUT_FILENO) ||
+	    rtc_attach(&m->rtc, &m->bus) || power_attach(&m->power, &m->bus) ||
+	    chipset_attach(&pc->chipset, &m->bus, ACPI_PM1_EVT_PORT) ||
+	    fw_cfg_attach(&pc->fw_cfg, &m->bus) ||
+	    pc_memory_attach(&pc->memory, &m->bus) ||
+	    !bus_register(&m->bus, BUS_PIO, PC_DEBUGCON_PORT, 1, &debugcon_ops, pc, "debugcon"))
+		return fail(-EBUSY, why, why_len, "devices overlap on the bus");
+	cmos_fill(&m->rtc, m->vm.mem.size, m->ncpus);
+	return 0;
+}
+
+static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
+{
+	if (access(cfg->bios, R_OK) < 0)
+		return fail(-errno, why, why_len, "%s: cannot open firmware: %s", cfg->bios,
+			    strerror(errno));
+	if (cfg->mem_size < PC_MIN_RAM || cfg->mem_size > PC_MAX_RAM)
+		return fail(-EINVAL, why, why_len, "memory size %llu MiB: must be 16 MiB .. 3 GiB",
+			    (unsigned long long)(cfg->mem_size >> 20));
+	if (cfg->ncpus < 1 || cfg->ncpus > MAX_VCPUS)
+		return fail(-EINVAL, why, why_len, "%u CPUs: must be 1 .. %d", cfg->ncpus,
+			    MAX_VCPUS);
+	return 0;
+}
+
+int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
+{
+	struct machine *m = &pc->m;
+	const char *step;
+
+	memset(pc, 0, sizeof(*pc));
+	m->vm.vm_fd = m->vm.kvm_fd = m->stop_fd = -1;
+	m->ncpus = cfg->ncpus;
+	pc->debug_log = cfg->debug_log;
+	bus_init(&m->bus);
+	m->bus.trace = cfg->trace_io;
+	chipset_init(&pc->chipset, cfg->chipset);
+
+	/* Host files first. */
+	int err = check_config(cfg, why, why_len);
+	struct firmware_config fw = { cfg->mem_size, cfg->ncpus, cfg->kernel, cfg->initrd,
+				      cfg->cmdline, cfg->linuxboot_rom, 0,
+				      cfg->chipset == CHIPSET_Q35 ? Q35_ECAM_BASE : 0 };
+	fw_cfg_init(&pc->fw_cfg, &m->vm.mem);
+	if (!err)
+		err = firmware_setup(&pc->fw_cfg, &fw, why, why_len);
+	if (!err)
+		err = vm_create(&m->vm, cfg->kvm_path, cfg->mem_size, why, why_len);
+	if (err)
+		return err;
+	err = irqchip_create(m->vm.vm_fd, &step);
+	if (err)
+		return fail(err, why, why_len, "%s: %s: %s", cfg->kvm_path, step, strerror(-err));
+	err = pc_memory_init(&pc->memory, &m->vm, cfg->bios, why, why_len);
+	if (!err)
+		err = create_vcpus(pc, why, why_len);
+	if (!err)
+		err = attach_devices(pc, why, why_len);
+	if (err)
+		return err;
+	pc->chipset.pam_changed = pc_memory_pam_changed;
+	pc->chipset.opaque = &pc->memory;
+	pc->chipset.reset_requested = &pc->reset;
+	m->stop_fd = eventfd(0, EFD_CLOEXEC);
+	return m->stop_fd < 0 ? fail(-errno, why, why_len, "eventfd: %s", strerror(errno)) : 0;
+}
+
+void pc_destroy(struct pc *pc)
+{
+	machine_destroy(&pc->m);
+	fw_cfg_free(&pc->fw_cfg);
+	if (pc->memory.rom)
+		munmap(pc->memory.rom, pc->memory.rom_size);
+}

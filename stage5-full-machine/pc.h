@@ -1,0 +1,67 @@
+/*
+ * pc.h - machine type `pc`: QEMU's i440FX PC, booted by real firmware (SeaBIOS); and `q35`.
+ *
+ * Stage 4's VMM was its own firmware: it loaded Linux, wrote the tables, and started the CPU
+ * in 64-bit mode. A full PC starts the CPU where hardware does, in real mode at 0xfffffff0,
+ * inside the BIOS ROM, and the firmware does the rest: it shadows itself into RAM (PAM),
+ * finds the memory size and the boot devices (fw_cfg, CMOS), sets up the PCI bus and the
+ * interrupt routing, installs ACPI tables, prints its banner and boots.
+ *
+ *   ports  0x060, 0x064  i8042 reset line (stage 4)   0x070-0x071  CMOS RTC (stage 4)
+ *          0x092         System Control Port A         0x3f8-0x3ff  COM1 16550A (stage 4)
+ *          0x402         SeaBIOS debug console         0x510-0x51b  fw_cfg, its DMA
+ *          0x600-0x60b   ACPI PM1 + PM timer (stage 4) 0xcf8-0xcff  PCI config, 0xcf9 reset
+ *          in KVM: PIC 0x20/0xa0 (and ELCR 0x4d0), PIT 0x40, port 0x61
+ *          q35 only: 0x630 ICH9 SMI_EN; MMIO 0xb0000000 (where PCIEXBAR puts it) ECAM
+ *   memory see pc_memory.h
+ *
+ * Machine type `q35` is the same machine with the Q35 MCH and the ICH9 LPC bridge (chipset.h);
+ * a skeleton for now: SeaBIOS runs on it.
+ *
+ * The whole stage 4 `struct machine` is reused: its bus, its vCPU threads and terminal loop
+ * (machine_run), its UART, RTC and power devices. Only the building differs (pc_create).
+ */
+#ifndef PC_H
+#define PC_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "chipset.h"
+#include "firmware.h"
+#include "fw_cfg.h"
+#include "machine.h"
+#include "pc_memory.h"
+
+#define PC_DEBUGCON_PORT 0x402
+#define PC_MIN_RAM (16ull << 20)
+#define PC_MAX_RAM (3ull << 30)     /* RAM below the PCI hole only, for now */
+
+struct pc_config {
+	enum chipset_kind chipset;    /* machine type pc (i440FX) or q35 */
+	const char *kvm_path;
+	const char *bios;
+	uint64_t mem_size;
+	unsigned ncpus;
+	const char *kernel, *initrd, *cmdline;
+	const char *linuxboot_rom;
+	FILE *debug_log;              /* SeaBIOS's port 0x402 output; NULL: dropped */
+	bool trace_io;
+};
+
+struct pc {
+	struct machine m;             /* stage 4: vm, vcpus, bus, com1, rtc, power, threads */
+	struct pc_memory memory;
+	struct chipset chipset;
+	struct fw_cfg fw_cfg;
+	FILE *debug_log;
+	char debug_line[160];         /* written a line at a time: stderr may be the console too */
+	unsigned debug_len;
+	bool reset;                   /* the guest pulled the reset line */
+};
+
+/* Build the machine. 0, or a negative errno with one line in why naming what failed. */
+int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len);
+void pc_destroy(struct pc *pc);
+
+#endif

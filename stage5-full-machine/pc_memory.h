@@ -1,0 +1,59 @@
+/*
+ * pc_memory.h - the PC's physical memory map, built from KVM memory slots.
+ *
+ *   0x00000000-0x0009ffff  RAM (640 KiB "conventional memory")          slot 0
+ *   0x000a0000-0x000bffff  VGA window: no RAM (no display yet), MMIO exits
+ *   0x000c0000-0x000fffff  13 PAM segments: shadow RAM or ROM, per the i440FX  slots 3-15
+ *                          (the last 128 KiB of the BIOS image shows through at 0xe0000)
+ *   0x00100000-RAM top     RAM                                            slot 1
+ *   RAM top  -0xfffbbfff   PCI memory (SeaBIOS places BARs here)
+ *   0xfffbc000-0xfffbffff  KVM's real-mode helpers (identity map, TSS), e820-reserved
+ *   0xfffc0000-0xffffffff  the BIOS image (256 KiB), read-only: the CPU's reset vector
+ *                          0xfffffff0 is its last 16 bytes                slot 2
+ *
+ * A KVM slot maps guest-physical pages to host memory, optionally read-only
+ * (KVM_MEM_READONLY: writes then exit to us as MMIO). Every PAM state maps onto that:
+ * read RAM -> RAM slot (read-only unless writes go to RAM too); read ROM -> ROM slot,
+ * read-only; a write that exits is stored to RAM if the segment's write bit says so.
+ * A slot's flags or backing cannot change in place, so a PAM change deletes and recreates.
+ */
+#ifndef PC_MEMORY_H
+#define PC_MEMORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "chipset.h"
+#include "kvm.h"
+
+#define PC_LOW_RAM_END   0xa0000
+#define PC_SHADOW_BASE   0xc0000
+#define PC_HIGH_RAM_BASE 0x100000
+#define PC_ISA_BIOS_MAX  0x20000      /* at most the last 128 KiB shows at 0xe0000 */
+#define PC_BIOS_MAX      (16u << 20)
+#define PC_KVM_HELPERS   0xfffbc000ull /* stage 4's irq.c puts the TSS and identity map here */
+
+struct pc_memory {
+	int vm_fd;
+	uint8_t *ram;               /* guest RAM (the stage 1 allocation) */
+	uint64_t ram_size;
+	uint8_t *rom;               /* the BIOS image (its own mapping) */
+	uint32_t rom_size;
+	bool readonly_slots;        /* KVM_CAP_READONLY_MEM */
+	enum pam_mode mode[PAM_SEGMENTS];
+	bool mapped[PAM_SEGMENTS];
+};
+
+/*
+ * Load the BIOS image from path (a multiple of 64 KiB, at most 16 MiB), re-slot RAM around
+ * the legacy hole and map the BIOS at the top of 4 GiB. 0 or a negative errno (why says).
+ */
+int pc_memory_init(struct pc_memory *pm, struct vm *vm, const char *bios_path, char *why,
+		   size_t why_len);
+/* Follow the PAM registers (chipset callback). */
+void pc_memory_pam_changed(void *pm, const uint8_t regs[PAM_REGS]);
+/* MMIO handler for 0xc0000-0xfffff: writes that a read-only slot sent back to us. */
+int pc_memory_attach(struct pc_memory *pm, struct io_bus *bus);
+
+#endif
