@@ -113,21 +113,26 @@ void vm_destroy(struct vm *vm)
 	vm->vm_fd = vm->kvm_fd = -1;
 }
 
+int vm_supported_cpuid(struct vm *vm, struct cpuid_table *table)
+{
+	table->head.nent = CPUID_MAX_ENTRIES;
+	return ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, table) < 0 ? -errno : 0;
+}
+
+int vcpu_set_cpuid(struct vcpu *vcpu, struct cpuid_table *table)
+{
+	return ioctl(vcpu->fd, KVM_SET_CPUID2, table) < 0 ? -errno : 0;
+}
+
 /*
  * Give the vCPU every CPUID feature KVM supports. Without KVM_SET_CPUID2 the guest sees an
  * almost empty CPUID and KVM refuses states that need a feature bit, such as EFER.LME.
  */
 static int set_supported_cpuid(struct vm *vm, struct vcpu *vcpu)
 {
-	enum { MAX_ENTRIES = 256 };
-	struct {
-		struct kvm_cpuid2 head;
-		struct kvm_cpuid_entry2 entries[MAX_ENTRIES];
-	} cpuid = { .head.nent = MAX_ENTRIES };
-
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0)
-		return -errno;
-	return ioctl(vcpu->fd, KVM_SET_CPUID2, &cpuid) < 0 ? -errno : 0;
+	struct cpuid_table table;
+	int err = vm_supported_cpuid(vm, &table);
+	return err ? err : vcpu_set_cpuid(vcpu, &table);
 }
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, int id)

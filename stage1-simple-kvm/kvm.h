@@ -39,7 +39,23 @@ struct vcpu {
 int vm_create(struct vm *vm, const char *kvm_path, uint64_t ram_size, char *why, int why_len);
 void vm_destroy(struct vm *vm);
 
-/* Create vCPU number id and map its kvm_run page. 0 or a negative errno. */
+/*
+ * CPUID is what the guest learns about its processor. KVM_GET_SUPPORTED_CPUID says what KVM
+ * can offer; a VMM may edit that table (stage 4 adds APIC IDs and the hypervisor bit) before
+ * KVM_SET_CPUID2 gives it to a vCPU. vcpu_create() gives every vCPU the table as it is.
+ */
+#define CPUID_MAX_ENTRIES 256
+struct cpuid_table {
+	struct kvm_cpuid2 head;
+	struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+};
+
+/* Fill table with KVM's supported CPUID. 0 or a negative errno. */
+int vm_supported_cpuid(struct vm *vm, struct cpuid_table *table);
+/* Give the vCPU this CPUID. 0 or a negative errno. */
+int vcpu_set_cpuid(struct vcpu *vcpu, struct cpuid_table *table);
+
+/* Create vCPU number id, map its kvm_run page, give it the supported CPUID. */
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, int id);
 void vcpu_destroy(struct vcpu *vcpu);
 

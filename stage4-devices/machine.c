@@ -21,25 +21,13 @@
 
 /* ---- vCPU setup ----------------------------------------------------------------------- */
 
-/*
- * KVM's supported CPUID is what KVM *can* offer; a VMM still fills in what only it knows:
- *  - which CPU is which: each vCPU reports its own local APIC ID (leaf 1 EBX[31:24], leaves
- *    0xb and 0x1f EDX), or Linux sees N copies of CPU 0; leaf 1 EBX[23:16] counts them;
- *  - "you run on a hypervisor" (leaf 1 ECX bit 31). Without it Linux never looks at KVM's
- *    leaves at 0x40000000, so it has no kvmclock and must calibrate the TSC against the PIT,
- *    slowly and, under nested virtualization, unreliably;
- *  - the TSC-deadline timer (leaf 1 ECX bit 24), which the in-kernel LAPIC implements.
- */
-static int set_cpu_identity(struct vm *vm, struct vcpu *vcpu, unsigned ncpus)
+/* See machine.h for what the VMM adds to KVM's supported CPUID, and why. */
+int vcpu_set_identity(struct vm *vm, struct vcpu *vcpu, unsigned ncpus)
 {
-	enum { MAX_ENTRIES = 256 };
-	struct {
-		struct kvm_cpuid2 head;
-		struct kvm_cpuid_entry2 entries[MAX_ENTRIES];
-	} cpuid = { .head.nent = MAX_ENTRIES };
-
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0)
-		return -errno;
+	struct cpuid_table cpuid;
+	int err = vm_supported_cpuid(vm, &cpuid);
+	if (err)
+		return err;
 	bool tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	for (unsigned i = 0; i < cpuid.head.nent; i++) {
 		struct kvm_cpuid_entry2 *e = &cpuid.entries[i];
@@ -53,7 +41,7 @@ static int set_cpu_identity(struct vm *vm, struct vcpu *vcpu, unsigned ncpus)
 			e->edx = vcpu->id;
 		}
 	}
-	return ioctl(vcpu->fd, KVM_SET_CPUID2, &cpuid) < 0 ? -errno : 0;
+	return vcpu_set_cpuid(vcpu, &cpuid);
 }
 
 /* ---- devices --------------------------------------------------------------------------- */
@@ -155,7 +143,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg, char *wh
 	for (unsigned i = 0; i < m->ncpus; i++) {
 		err = vcpu_create(&m->vm, &m->vcpus[i], i);
 		if (!err)
-			err = set_cpu_identity(&m->vm, &m->vcpus[i], m->ncpus);
+			err = vcpu_set_identity(&m->vm, &m->vcpus[i], m->ncpus);
 		if (err)
 			return failf(err, why, why_len, "vCPU %u: %s", i, strerror(-err));
 	}

@@ -71,6 +71,18 @@ struct machine {
 int machine_create(struct machine *m, const struct machine_config *cfg, char *why,
 		   size_t why_len);
 
+/*
+ * Give a vCPU KVM's supported CPUID plus what only the VMM knows:
+ *  - which CPU is which: each vCPU reports its own local APIC ID (leaf 1 EBX[31:24], leaves
+ *    0xb and 0x1f EDX), or Linux sees N copies of CPU 0; leaf 1 EBX[23:16] counts them;
+ *  - "you run on a hypervisor" (leaf 1 ECX bit 31). Without it Linux never looks at KVM's
+ *    leaves at 0x40000000, so it has no kvmclock and must calibrate the TSC against the PIT,
+ *    slowly and, under nested virtualization, unreliably;
+ *  - the TSC-deadline timer (leaf 1 ECX bit 24), which the in-kernel LAPIC implements.
+ * Stage 5's PC machine uses it too. 0 or a negative errno.
+ */
+int vcpu_set_identity(struct vm *vm, struct vcpu *vcpu, unsigned ncpus);
+
 /* Start the vCPUs, serve the terminal and network until the guest or the user ends it. */
 enum machine_end machine_run(struct machine *m);
 

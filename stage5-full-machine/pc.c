@@ -91,33 +91,6 @@ static const struct bus_ops debugcon_ops = { debugcon_read, debugcon_write };
 
 /* ---- vCPUs --------------------------------------------------------------------------- */
 
-/*
- * KVM's supported CPUID, plus what only the VMM knows: this vCPU's APIC ID and the CPU
- * count (leaf 1 EBX, leaves 0xb/0x1f EDX) and "a hypervisor is present" (leaf 1 ECX bit 31),
- * which makes SeaBIOS and Linux look for KVM's leaves (kvmclock).
- */
-static int cpuid_for(struct vm *vm, struct vcpu *vcpu, unsigned ncpus)
-{
-	enum { N = 256 };
-	struct {
-		struct kvm_cpuid2 head;
-		struct kvm_cpuid_entry2 e[N];
-	} c = { .head.nent = N };
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &c) < 0)
-		return -errno;
-	for (unsigned i = 0; i < c.head.nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c.e[i];
-		if (e->function == 1) {
-			e->ebx = (e->ebx & 0xffff) | ncpus << 16 | (uint32_t)vcpu->id << 24;
-			e->edx |= 1u << 28;
-			e->ecx |= 1u << 31;
-		} else if (e->function == 0xb || e->function == 0x1f) {
-			e->edx = vcpu->id;
-		}
-	}
-	return ioctl(vcpu->fd, KVM_SET_CPUID2, &c) < 0 ? -errno : 0;
-}
-
 static int create_vcpus(struct pc *pc, char *why, size_t why_len)
 {
 	struct machine *m = &pc->m;
@@ -125,7 +98,7 @@ static int create_vcpus(struct pc *pc, char *why, size_t why_len)
 		/* KVM's reset state is the hardware's: real mode, CS:IP f000:fff0 (0xfffffff0). */
 		int err = vcpu_create(&m->vm, &m->vcpus[i], i);
 		if (!err)
-			err = cpuid_for(&m->vm, &m->vcpus[i], m->ncpus);
+			err = vcpu_set_identity(&m->vm, &m->vcpus[i], m->ncpus);
 		if (err)
 			return fail(err, why, why_len, "vCPU %u: %s", i, strerror(-err));
 	}

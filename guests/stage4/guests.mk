@@ -15,7 +15,7 @@ stage4/bzimage-header.bin: stage4/bzimage-header.asm
 stage4/entry64.o: stage4/entry64.asm
 	$(NASM) -f elf64 -o $@ $<
 
-stage4/%.o: stage4/%.c
+stage4/%.o: stage4/%.c stage4/serial.h
 	$(CC) -m64 $(GUEST_CFLAGS) -c -o $@ $<
 
 stage4/%.elf: stage4/entry64.o stage4/%.o stage4/bzguest.ld

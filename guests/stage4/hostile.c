@@ -19,41 +19,9 @@
  */
 #include <stdint.h>
 
+#include "serial.h"
+
 /* ---- ports, serial, PCI ------------------------------------------------------------ */
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-static inline void outl(uint16_t port, uint32_t v)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static void put_char(char c)
-{
-	while (!(inb(0x3f8 + 5) & 0x20))   /* LSR: transmitter holding register empty */
-		;
-	outb(0x3f8, c);
-}
-
-static void put_str(const char *s)
-{
-	while (*s)
-		put_char(*s++);
-}
 
 static void put_hex(uint64_t v)
 {

@@ -4,6 +4,6 @@ include ../../stage4-devices/stage4.mk
 
 TESTS += test_stage4
 
-test_stage4: test_stage4.c $(STAGE1_SRCS) $(STAGE1_HDRS) $(STAGE4_SRCS) $(STAGE4_HDRS)
+test_stage4: test_stage4.c fake_ram.h $(STAGE1_SRCS) $(STAGE1_HDRS) $(STAGE4_SRCS) $(STAGE4_HDRS)
 	$(CC) $(CFLAGS) -I$(STAGE1_DIR) -I$(STAGE4_DIR) -pthread -o $@ test_stage4.c \
 		$(STAGE1_SRCS) $(STAGE4_SRCS) -lcmocka

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "cpu_modes.h"
+#include "fake_ram.h"
 #include "guest_memory.h"
 #include "runner.h"
 
@@ -42,21 +43,6 @@ static void gdt_base_and_byte_limit(void **state)
 				 .present = 1, .dpl = 3 };
 	/* byte-granular limit (G=0): 20 bits used as they are; DPL 3 */
 	assert_int_equal(gdt_encode(&s), 0x120af3345678bcdeull);
-}
-
-/* A fake guest RAM of the given size. */
-static struct guest_memory *fake_ram(uint64_t size)
-{
-	struct guest_memory *mem = malloc(sizeof(*mem));
-	mem->host = calloc(1, size);
-	mem->size = size;
-	return mem;
-}
-
-static void free_ram(struct guest_memory *mem)
-{
-	free(mem->host);
-	free(mem);
 }
 
 static uint64_t entry_at(const struct guest_memory *mem, uint64_t table, int index)

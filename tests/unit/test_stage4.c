@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "acpi.h"
+#include "fake_ram.h"
 #include "boot.h"
 #include "pci.h"
 #include "power.h"
@@ -25,20 +26,6 @@
 #include "terminal.h"
 #include "uart.h"
 #include "virtqueue.h"
-
-static struct guest_memory *fake_ram(uint64_t size)
-{
-	struct guest_memory *mem = malloc(sizeof(*mem));
-	mem->host = calloc(1, size);
-	mem->size = size;
-	return mem;
-}
-
-static void free_ram(struct guest_memory *mem)
-{
-	free(mem->host);
-	free(mem);
-}
 
 /* ---- bzImage header ------------------------------------------------------------------- */
 

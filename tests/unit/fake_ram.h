@@ -1,0 +1,28 @@
+/*
+ * fake_ram.h - a "guest RAM" for unit tests: plain calloc()ed memory behind the same
+ * struct guest_memory the VMM uses, so code that reaches guest memory through gpa_to_hva()
+ * can be tested without KVM.
+ */
+#ifndef FAKE_RAM_H
+#define FAKE_RAM_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "guest_memory.h"
+
+static inline struct guest_memory *fake_ram(uint64_t size)
+{
+	struct guest_memory *mem = malloc(sizeof(*mem));
+	mem->host = calloc(1, size);
+	mem->size = size;
+	return mem;
+}
+
+static inline void free_ram(struct guest_memory *mem)
+{
+	free(mem->host);
+	free(mem);
+}
+
+#endif
