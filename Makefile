@@ -33,7 +33,10 @@ deps:
 		echo "make deps: installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
 		|| { echo "make deps: apt-get install failed (run as root?)"; exit 1; }; \
-	fi
+	fi; \
+	apt-cache show linux-image-cloud-amd64 >/dev/null 2>&1 || { \
+		echo "make deps: apt-get update (the Linux guest's kernel is fetched with apt-get download)"; \
+		apt-get update -qq || { echo "make deps: apt-get update failed"; exit 1; }; }
 
 run: deps all
 	./run
