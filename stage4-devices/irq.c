@@ -12,14 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-/*
- * Intel VMX needs three pages of guest-physical space for its own use (a TSS and an identity
- * page table for real mode). They go just below the 4 GiB line, where this machine has
- * neither RAM nor devices; AMD SVM ignores them.
- */
-#define VMX_TSS_GPA          0xfffbd000ull
-#define VMX_IDENTITY_MAP_GPA 0xfffbc000ull
-
+/* The VMX helper pages' addresses (VMX_TSS_GPA, VMX_IDENTITY_MAP_GPA) are in irq.h. */
 int irqchip_create(int vm_fd, const char **what)
 {
 	uint64_t identity = VMX_IDENTITY_MAP_GPA;

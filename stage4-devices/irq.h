@@ -29,6 +29,16 @@ struct irq_line {
 };
 
 /*
+ * Intel VMX needs three pages of guest-physical space for its own use (a TSS and an identity
+ * page table for real mode). They go just below the 4 GiB line, where this machine has
+ * neither RAM nor devices; AMD SVM ignores them. A machine with firmware (stage 5) must also
+ * mark them reserved in its e820 map.
+ */
+#define VMX_IDENTITY_MAP_GPA 0xfffbc000ull   /* one page */
+#define VMX_TSS_GPA          0xfffbd000ull   /* three pages */
+#define VMX_HELPERS_SIZE     0x4000ull
+
+/*
  * Create the in-kernel PIC + IOAPIC + LAPICs and the PIT. Must come before any vCPU.
  * Returns 0 or a negative errno; *what names the step that failed.
  */

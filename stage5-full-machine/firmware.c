@@ -17,6 +17,7 @@
 
 #include "acpi.h"
 #include "boot.h"
+#include "irq.h"
 #include "pc_memory.h"
 
 /* Direct kernel boot layout, as QEMU uses it for protocol >= 2.02. */
@@ -36,7 +37,7 @@ static int add_e820(struct fw_cfg *f, uint64_t ram_size)
 {
 	struct fw_e820 map[] = {
 		{ 0, ram_size, E820_TYPE_RAM },   /* SeaBIOS reserves its own low areas */
-		{ PC_KVM_HELPERS, 0x4000, E820_TYPE_RESERVED },
+		{ VMX_IDENTITY_MAP_GPA, VMX_HELPERS_SIZE, E820_TYPE_RESERVED },
 	};
 	return fw_cfg_add_file(f, "etc/e820", map, sizeof(map));
 }

@@ -7,7 +7,7 @@
  *                          (the last 128 KiB of the BIOS image shows through at 0xe0000)
  *   0x00100000-RAM top     RAM                                            slot 1
  *   RAM top  -0xfffbbfff   PCI memory (SeaBIOS places BARs here)
- *   0xfffbc000-0xfffbffff  KVM's real-mode helpers (identity map, TSS), e820-reserved
+ *   0xfffbc000-0xfffbffff  KVM's real-mode helpers (VMX_* in stage 4's irq.h), e820-reserved
  *   0xfffc0000-0xffffffff  the BIOS image (256 KiB), read-only: the CPU's reset vector
  *                          0xfffffff0 is its last 16 bytes                slot 2
  *
@@ -32,7 +32,6 @@
 #define PC_HIGH_RAM_BASE 0x100000
 #define PC_ISA_BIOS_MAX  0x20000      /* at most the last 128 KiB shows at 0xe0000 */
 #define PC_BIOS_MAX      (16u << 20)
-#define PC_KVM_HELPERS   0xfffbc000ull /* stage 4's irq.c puts the TSS and identity map here */
 
 struct pc_memory {
 	int vm_fd;
