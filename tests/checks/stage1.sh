@@ -24,6 +24,8 @@ fi
 check "./run in the stage directory" 0 "${HELLO[@]}" -- $S1/run
 check "./run --mode real" 0 'real mode' "${HELLO[@]}" -- $S1/run --mode real
 check "./run --mode protected" 0 'protected mode' "${HELLO[@]}" -- $S1/run --mode protected
+CHECK_TIMEOUT=180 check "./run --mode paged (here or in the nested host)" 0 'paged mode' "${HELLO[@]}" \
+	-- $S1/run --mode paged
 check "./run stage1 at the top" 0 'long mode' "${HELLO[@]}" -- ./run stage1
 
 check "triple fault is reported" 1 'triple fault' 'KVM_EXIT_SHUTDOWN' 'rip=0000000000008008' \
