@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: MIT
+/*
+ * minivisor-ctl.c - the manager's command line client: one request per run, the answer
+ * printed, exit status 0 for "ok", 1 for an error (one line on stderr), 2 for bad usage.
+ *
+ *   minivisor-ctl [-s SOCKET] create NAME CONFIG.yaml [-- VMM-FLAG...]
+ *   minivisor-ctl [-s SOCKET] list | destroy NAME | console NAME | shutdown
+ *   minivisor-ctl [-s SOCKET] wait [-t SECONDS] NAME stopped | output TEXT
+ *
+ * console attaches a terminal to the VM's serial port: the scrollback first, then live
+ * output; what you type goes to the guest. Ctrl-] or Ctrl-A d detaches (the VM runs on);
+ * so does the end of stdin, which lets a script print a console and go.
+ */
+#define _GNU_SOURCE
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "mgr_socket.h"
+#include "protocol.h"
+
+static const char usage[] =
+    "usage: minivisor-ctl [-s SOCKET] COMMAND\n"
+    "  create NAME CONFIG.yaml [-- FLAG...]  start `minivisor -config CONFIG FLAG...`\n"
+    "  list                                  name, pid, state, uptime, config\n"
+    "  destroy NAME                          stop it (SIGTERM, SIGKILL) and forget it\n"
+    "  console NAME                          attach; Ctrl-] or Ctrl-A d detaches\n"
+    "  wait [-t SECONDS] NAME stopped        until it has ended (default: 10 s)\n"
+    "  wait [-t SECONDS] NAME output TEXT    until its console has printed TEXT\n"
+    "  shutdown                              stop every VM, then the manager\n";
+
+static const char *sock_path;
+
+static int bad_usage(void)
+{
+	fputs(usage, stderr);
+	return 2;
+}
+
+/* One line on stderr; returns 1, the exit status for every error but bad usage. */
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap); /* "minivisor-ctl: " first */
+	va_end(ap);
+	return 1;
+}
+
+static int connect_or_explain(void)
+{
+	int fd = connect_manager(sock_path);
+
+	if (fd < 0)
+		fprintf(stderr,
+			"minivisor-ctl: no manager at %s (%s; start one with "
+			"minivisor-manager -s %s)\n",
+			sock_path, strerror(errno), sock_path);
+	return fd;
+}
+
+/* Send WORDS as one request line. */
+static int send_request(int fd, char **words, int n)
+{
+	char line[MGR_LINE_MAX] = "";
+
+	for (int i = 0; i < n; i++)
+		if (proto_quote(words[i], line, sizeof(line) - 1) < 0)
+			return fail("request too long, or '%s' holds a control character",
+				    words[i]);
+	strcat(line, "\n");
+	if (write(fd, line, strlen(line)) < 0)
+		return fail("cannot send the request: %s", strerror(errno));
+	return 0;
+}
+
+/* Read the whole answer (until the manager closes); print it; 0 for "ok", 1 for "error:". */
+static int print_answer(int fd, bool table)
+{
+	FILE *in = fdopen(fd, "r");
+	char line[MGR_LINE_MAX];
+	int rc = 1;
+
+	if (!in || !fgets(line, sizeof(line), in))
+		return fail("%s", "the manager closed the connection without an answer");
+	line[strcspn(line, "\n")] = '\0';
+	if (!strncmp(line, "ok", 2)) {
+		rc = 0;
+		if (!table)
+			puts(line[2] ? line + 3 : "ok");
+	} else {
+		fail("%s", strncmp(line, "error: ", 7) ? line : line + 7);
+	}
+	while (fgets(line, sizeof(line), in))
+		fputs(line, stdout);
+	fclose(in);
+	return rc;
+}
+
+static int simple_request(char **words, int n, bool table)
+{
+	int fd = connect_or_explain();
+
+	if (fd < 0)
+		return 1;
+	if (send_request(fd, words, n)) {
+		close(fd);
+		return 1;
+	}
+	return print_answer(fd, table);
+}
+
+/* create: the manager runs elsewhere, so the config goes as an absolute path. */
+static int cmd_create(int argc, char **argv)
+{
+	char config[PATH_MAX];
+	char *words[MGR_ARGS_MAX + 1];
+	int n = 0;
+
+	if (argc < 3 || (argc > 3 && strcmp(argv[3], "--")))
+		return bad_usage();
+	if (!realpath(argv[2], config))
+		return fail("config %s: %s", argv[2], strerror(errno));
+	words[n++] = "create";
+	words[n++] = argv[1];
+	words[n++] = config;
+	for (int i = 4; i < argc && n < MGR_ARGS_MAX + 1; i++)
+		words[n++] = argv[i];
+	return simple_request(words, n, false);
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	char *timeout = "10";
+	char *words[6] = {"wait"};
+
+	if (argc > 2 && !strcmp(argv[1], "-t")) {
+		timeout = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 3 || argc > 4)
+		return bad_usage();
+	words[1] = argv[1];
+	words[2] = timeout;
+	words[3] = argv[2];
+	words[4] = argc == 4 ? argv[3] : NULL;
+	return simple_request(words, argc == 4 ? 5 : 4, false);
+}
+
+/* ---- console ---- */
+
+/* The attach header, "ok attached NAME LEN", read a byte at a time: what follows is raw. */
+static int read_header(int fd, char *line, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n')
+		n++;
+	line[n] = '\0';
+	return n;
+}
+
+static bool copy_exactly(int from, int to, size_t len)
+{
+	char buf[4096];
+
+	while (len) {
+		ssize_t n = read(from, buf, len < sizeof(buf) ? len : sizeof(buf));
+		if (n <= 0 || write(to, buf, n) != n)
+			return false;
+		len -= n;
+	}
+	return true;
+}
+
+static struct termios saved_tty;
+
+static void restore_tty(void)
+{
+	tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+}
+
+/* A terminal on stdin goes raw, so Ctrl-C and Ctrl-] reach the guest and us as bytes. */
+static void raw_tty(void)
+{
+	struct termios raw;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+		return;
+	raw = saved_tty;
+	cfmakeraw(&raw);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
+		atexit(restore_tty);
+}
+
+/* Keys typed: forwarded, except the detach keys. Returns false to detach. */
+static bool forward_keys(int fd, struct detach_keys *k)
+{
+	unsigned char in[256], out[sizeof(in) * 2];
+	size_t len = 0;
+	bool detach = false;
+	ssize_t n = read(STDIN_FILENO, in, sizeof(in));
+
+	if (n <= 0)
+		return false; /* the end of stdin detaches too */
+	for (ssize_t i = 0; i < n && !detach; i++) {
+		int m = detach_feed(k, in[i], out + len);
+		if (m < 0)
+			detach = true;
+		else
+			len += m;
+	}
+	if (len && write(fd, out, len) != (ssize_t)len)
+		return false;
+	return !detach;
+}
+
+/* Console output to stdout. Returns false when the manager closed it (the VM ended). */
+static bool show_output(int fd)
+{
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	return n > 0 && write(STDOUT_FILENO, buf, n) == n;
+}
+
+/* Attached: shuttle bytes both ways until a detach key, the end of stdin or of the VM. */
+static int attached(int fd, const char *name)
+{
+	struct detach_keys keys = {0};
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = STDIN_FILENO, .events = POLLIN}};
+
+	raw_tty();
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "[attached to %s: Ctrl-] or Ctrl-A d detaches]\r\n", name);
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return fail("poll: %s", strerror(errno));
+		if (p[0].revents && !show_output(fd)) {
+			fprintf(stderr, "\r\n[%s: the console closed: the VM has stopped]\r\n",
+				name);
+			return 0;
+		}
+		if (p[1].revents && !forward_keys(fd, &keys)) {
+			fprintf(stderr, "\r\n[detached from %s; it runs on]\r\n", name);
+			return 0;
+		}
+	}
+}
+
+static int cmd_console(int argc, char **argv)
+{
+	char line[MGR_LINE_MAX], name[VM_NAME_MAX + 1];
+	size_t len;
+	int fd;
+
+	if (argc != 2)
+		return bad_usage();
+	fd = connect_or_explain();
+	if (fd < 0 || send_request(fd, argv, 2))
+		return 1;
+	read_header(fd, line, sizeof(line));
+	if (sscanf(line, "ok attached %32s %zu", name, &len) != 2)
+		return fail("%s", strncmp(line, "error: ", 7) ? line : line + 7);
+	if (!copy_exactly(fd, STDOUT_FILENO, len))
+		return fail("%s", "the scrollback was cut short");
+	return attached(fd, name);
+}
+
+int main(int argc, char **argv)
+{
+	sock_path = default_socket_path();
+	if (argc > 2 && !strcmp(argv[1], "-s")) {
+		sock_path = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		return bad_usage();
+	const char *cmd = argv[1];
+	argc--;
+	argv++;
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
+		return fputs(usage, stdout) < 0;
+	if (!strcmp(cmd, "create"))
+		return cmd_create(argc, argv);
+	if (!strcmp(cmd, "console"))
+		return cmd_console(argc, argv);
+	if (!strcmp(cmd, "wait"))
+		return cmd_wait(argc, argv);
+	if (!strcmp(cmd, "list") && argc == 1)
+		return simple_request(argv, 1, true);
+	if ((!strcmp(cmd, "destroy") && argc == 2) || (!strcmp(cmd, "shutdown") && argc == 1))
+		return simple_request(argv, argc, false);
+	fprintf(stderr, "minivisor-ctl: unknown command or wrong arguments: %s\n", cmd);
+	return bad_usage();
+}
