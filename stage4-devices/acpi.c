@@ -6,6 +6,7 @@
 #include "acpi.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "pci.h"
@@ -264,24 +265,37 @@ static void fill_header(struct acpi_header *h, const char *sig, uint32_t len, ui
 	h->checksum = -acpi_checksum(h, len);
 }
 
-/* A bump allocator over the table area. */
+/* A bump allocator over the table area; it also notes where tables and pointers go. */
 struct table_area {
-	const struct guest_memory *mem;
-	uint64_t next;
+	uint8_t *buf;
+	uint32_t size, next;
+	uint64_t base;                 /* the guest address of buf[0] */
+	struct acpi_layout *layout;
 };
 
 static void *take(struct table_area *a, uint32_t len, uint32_t align, uint64_t *gpa)
 {
-	uint64_t at = (a->next + align - 1) & ~(uint64_t)(align - 1);
-	if (at + len > ACPI_TABLES_END)
+	uint32_t at = (a->next + align - 1) & ~(align - 1);
+	if (at > a->size || len > a->size - at)
 		return NULL;
-	void *p = gpa_to_hva(a->mem, at, len);
-	if (p) {
-		memset(p, 0, len);
-		a->next = at + len;
-		*gpa = at;
-	}
-	return p;
+	a->next = at + len;
+	*gpa = a->base + at;
+	return a->buf + at;
+}
+
+/* Note a table (for its checksum) or a pointer field, both by their guest address. */
+static void note_table(struct table_area *a, uint64_t gpa, uint32_t len)
+{
+	struct acpi_layout *l = a->layout;
+	l->tables[l->ntables].at = gpa - a->base;
+	l->tables[l->ntables++].len = len;
+}
+
+static void note_pointer(struct table_area *a, uint64_t gpa, uint8_t size)
+{
+	struct acpi_layout *l = a->layout;
+	l->pointers[l->npointers].at = gpa - a->base;
+	l->pointers[l->npointers++].size = size;
 }
 
 static void fill_fadt(struct acpi_fadt *f, uint64_t facs, uint64_t dsdt)
@@ -331,16 +345,39 @@ static int build_madt(struct table_area *a, unsigned ncpus, uint64_t *gpa)
 	struct madt_override sci = { 2, sizeof(sci), 0, ACPI_SCI_IRQ, ACPI_SCI_IRQ, 0x000f };
 	memcpy(p, &sci, sizeof(sci));
 	fill_header((struct acpi_header *)t, "APIC", len, 3);
+	note_table(a, *gpa, len);
 	return 0;
 }
 
-int acpi_build(const struct guest_memory *mem, unsigned ncpus, uint64_t *rsdp_gpa)
+/* A later machine's own table (stage 5: the MCFG), after ours. */
+static int build_extra(struct table_area *a, const struct acpi_extra_table *x, uint64_t *gpa)
 {
-	struct table_area a = { mem, ACPI_TABLES_GPA };
-	uint64_t rsdp_at = 0, xsdt_at = 0, fadt_at = 0, facs_at = 0, dsdt_at = 0, madt_at = 0;
+	uint32_t len = sizeof(struct acpi_header) + x->body_len;
+	struct acpi_header *h = take(a, len, 16, gpa);
+	if (!h)
+		return -ENOSPC;
+	memcpy(h + 1, x->body, x->body_len);
+	fill_header(h, x->signature, len, x->revision);
+	note_table(a, *gpa, len);
+	return 0;
+}
 
+int acpi_build_into(uint8_t *buf, uint32_t size, uint64_t base, unsigned ncpus,
+		    const struct acpi_extra_table *extra, unsigned nextra,
+		    struct acpi_layout *layout)
+{
+	struct table_area a = { buf, size, 0, base, layout };
+	uint64_t rsdp_at = 0, xsdt_at = 0, fadt_at = 0, facs_at = 0, dsdt_at = 0;
+	uint64_t entries[2 + ACPI_MAX_EXTRA];
+	unsigned nentries = 2 + nextra;
+
+	if (nextra > ACPI_MAX_EXTRA)
+		return -ENOSPC;
+	memset(buf, 0, size);
+	memset(layout, 0, sizeof(*layout));
+	uint32_t xsdt_len = sizeof(struct acpi_header) + 8 * nentries;
 	struct acpi_rsdp *rsdp = take(&a, sizeof(*rsdp), 16, &rsdp_at);
-	struct acpi_header *xsdt = take(&a, sizeof(*xsdt) + 2 * 8, 16, &xsdt_at);
+	struct acpi_header *xsdt = take(&a, xsdt_len, 16, &xsdt_at);
 	struct acpi_facs *facs = take(&a, sizeof(*facs), 64, &facs_at);
 	struct aml aml = { .len = 0 };
 	build_dsdt_aml(&aml);
@@ -348,18 +385,30 @@ int acpi_build(const struct guest_memory *mem, unsigned ncpus, uint64_t *rsdp_gp
 		return -ENOSPC;
 	struct acpi_header *dsdt = take(&a, sizeof(*dsdt) + aml.len, 16, &dsdt_at);
 	struct acpi_fadt *fadt = take(&a, sizeof(*fadt), 16, &fadt_at);
-	if (!rsdp || !xsdt || !facs || !dsdt || !fadt || build_madt(&a, ncpus, &madt_at))
+	if (!rsdp || !xsdt || !facs || !dsdt || !fadt)
 		return -ENOSPC;
+	note_table(&a, xsdt_at, xsdt_len);
+	note_table(&a, dsdt_at, sizeof(*dsdt) + aml.len);
+	note_table(&a, fadt_at, sizeof(*fadt));
+	entries[0] = fadt_at;
+	if (build_madt(&a, ncpus, &entries[1]))
+		return -ENOSPC;
+	for (unsigned i = 0; i < nextra; i++)
+		if (build_extra(&a, &extra[i], &entries[2 + i]))
+			return -ENOSPC;
 
 	memcpy(facs->signature, "FACS", 4);
 	facs->length = sizeof(*facs);
 	memcpy(dsdt + 1, aml.bytes, aml.len);
 	fill_header(dsdt, "DSDT", sizeof(*dsdt) + aml.len, 2);
 	fill_fadt(fadt, facs_at, dsdt_at);
+	note_pointer(&a, fadt_at + offsetof(struct acpi_fadt, firmware_ctrl), 4);
+	note_pointer(&a, fadt_at + offsetof(struct acpi_fadt, dsdt), 4);
 
-	uint64_t entries[2] = { fadt_at, madt_at };
-	memcpy(xsdt + 1, entries, sizeof(entries));
-	fill_header(xsdt, "XSDT", sizeof(*xsdt) + sizeof(entries), 1);
+	memcpy(xsdt + 1, entries, 8 * nentries);
+	fill_header(xsdt, "XSDT", xsdt_len, 1);
+	for (unsigned i = 0; i < nentries; i++)
+		note_pointer(&a, xsdt_at + sizeof(*xsdt) + 8 * i, 8);
 
 	memcpy(rsdp->signature, "RSD PTR ", 8);
 	memcpy(rsdp->oem_id, "MINIVR", 6);
@@ -368,6 +417,18 @@ int acpi_build(const struct guest_memory *mem, unsigned ncpus, uint64_t *rsdp_gp
 	rsdp->xsdt_address = xsdt_at;
 	rsdp->checksum = -acpi_checksum(rsdp, 20);
 	rsdp->extended_checksum = -acpi_checksum(rsdp, sizeof(*rsdp));
-	*rsdp_gpa = rsdp_at;
+	layout->rsdp = rsdp_at - base;
+	layout->size = a.next;
+	return 0;
+}
+
+int acpi_build(const struct guest_memory *mem, unsigned ncpus, uint64_t *rsdp_gpa)
+{
+	uint32_t size = ACPI_TABLES_END - ACPI_TABLES_GPA;
+	uint8_t *area = gpa_to_hva(mem, ACPI_TABLES_GPA, size);
+	struct acpi_layout layout;
+	if (!area || acpi_build_into(area, size, ACPI_TABLES_GPA, ncpus, NULL, 0, &layout))
+		return -ENOSPC;
+	*rsdp_gpa = ACPI_TABLES_GPA + layout.rsdp;
 	return 0;
 }

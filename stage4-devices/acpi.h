@@ -32,6 +32,38 @@
 /* Write all tables for ncpus CPUs. Returns 0 and the RSDP's address, or -ENOSPC. */
 int acpi_build(const struct guest_memory *mem, unsigned ncpus, uint64_t *rsdp_gpa);
 
+/*
+ * The same tables, built for a firmware that places them itself (stage 5: SeaBIOS's table
+ * loader). They go into buf (size bytes, zeroed first) as if buf were at guest address base:
+ * with base 0, every pointer between tables holds an offset into buf. The layout says where
+ * those pointers and the tables are, so the firmware can add their final address and fix
+ * the checksums. A machine with more hardware adds its own tables after ours (header filled
+ * in here, listed in the XSDT).
+ */
+struct acpi_extra_table {
+	char signature[4];
+	uint8_t revision;
+	const void *body;              /* what follows the 36-byte header */
+	uint32_t body_len;
+};
+
+#define ACPI_MAX_EXTRA    2
+#define ACPI_MAX_TABLES   (4 + ACPI_MAX_EXTRA)
+#define ACPI_MAX_POINTERS (4 + ACPI_MAX_EXTRA)
+
+struct acpi_layout {
+	uint32_t size;                 /* bytes of buf used */
+	uint32_t rsdp;                 /* offset of the RSDP; its XSDT address is at rsdp + 24 */
+	unsigned ntables;              /* the tables with a checksum, but the RSDP */
+	struct { uint32_t at, len; } tables[ACPI_MAX_TABLES];
+	unsigned npointers;            /* pointer fields outside the RSDP */
+	struct { uint32_t at; uint8_t size; } pointers[ACPI_MAX_POINTERS];
+};
+
+int acpi_build_into(uint8_t *buf, uint32_t size, uint64_t base, unsigned ncpus,
+		    const struct acpi_extra_table *extra, unsigned nextra,
+		    struct acpi_layout *layout);
+
 /* The byte sum of a table (a valid table sums to 0). */
 uint8_t acpi_checksum(const void *table, unsigned len);
 

@@ -180,27 +180,48 @@ static int read_kernel(const struct linux_boot *boot, uint64_t ram_size, uint8_t
 	return err;
 }
 
-int linux_check(const struct linux_boot *boot, uint64_t ram_size, char *why, size_t why_len)
+int linux_open(const struct linux_boot *boot, uint64_t ram_size, struct linux_image *img,
+	       char *why, size_t why_len)
 {
-	struct bzimage bz;
+	struct bzimage *bz = &img->bz;
 	uint8_t *image;
-	size_t size;
 	uint64_t initrd_size;
+	int err = 0;
 
-	int err = read_kernel(boot, ram_size, &image, &size, &bz, why, why_len);
+	img->image = NULL;
+	err = read_kernel(boot, ram_size, &image, &img->size, bz, why, why_len);
 	if (err)
 		return err;
-	munmap(image, size);
-	if (boot->initrd_path && !place_initrd(boot->initrd_path, &bz, ram_size, &initrd_size,
-					       why, why_len))
-		return -EFBIG;
-	if (strlen(boot->cmdline) > bz.cmdline_size || strlen(boot->cmdline) >= BOOT_CMDLINE_MAX) {
+	if (boot->initrd_path && !place_initrd(boot->initrd_path, bz, ram_size, &initrd_size,
+					       why, why_len)) {
+		err = -EFBIG;
+	} else if (strlen(boot->cmdline) > bz->cmdline_size ||
+		   strlen(boot->cmdline) >= BOOT_CMDLINE_MAX) {
 		snprintf(why, why_len,
 			 "kernel command line too long (%zu bytes, the kernel takes %u)",
-			 strlen(boot->cmdline), bz.cmdline_size);
-		return -E2BIG;
+			 strlen(boot->cmdline), bz->cmdline_size);
+		err = -E2BIG;
 	}
-	return 0;
+	if (err)
+		munmap(image, img->size);
+	else
+		img->image = image;
+	return err;
+}
+
+void linux_image_release(struct linux_image *img)
+{
+	if (img->image)
+		munmap((void *)img->image, img->size);
+	img->image = NULL;
+}
+
+int linux_check(const struct linux_boot *boot, uint64_t ram_size, char *why, size_t why_len)
+{
+	struct linux_image img;
+	int err = linux_open(boot, ram_size, &img, why, why_len);
+	linux_image_release(&img);
+	return err;
 }
 
 int linux_load(struct vm *vm, const struct linux_boot *boot, char *why, size_t why_len)

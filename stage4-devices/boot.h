@@ -93,6 +93,23 @@ struct linux_boot {
 int linux_check(const struct linux_boot *boot, uint64_t ram_size, char *why, size_t why_len);
 
 /*
+ * A kernel that passed linux_check(), still mapped (read-only): its real-mode setup part
+ * (image, bz.setup_bytes long) and the protected-mode kernel after it (image +
+ * bz.setup_bytes, bz.kernel_bytes long). This VMM loads only the second half; a machine
+ * that boots through real firmware (stage 5) hands both halves to the firmware's loader.
+ */
+struct linux_image {
+	const uint8_t *image;
+	size_t size;
+	struct bzimage bz;
+};
+
+/* linux_check(), keeping the kernel: on success, release it with linux_image_release(). */
+int linux_open(const struct linux_boot *boot, uint64_t ram_size, struct linux_image *img,
+	       char *why, size_t why_len);
+void linux_image_release(struct linux_image *img);
+
+/*
  * Load kernel and initrd into the VM's RAM and write the zero page. Returns 0, or a negative
  * errno with a one-line message in why (it names the file).
  */

@@ -46,8 +46,7 @@ int vcpu_set_identity(struct vm *vm, struct vcpu *vcpu, unsigned ncpus)
 
 /* ---- devices --------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 4, 5)))
-static int failf(int err, char *why, size_t why_len, const char *fmt, ...)
+int machine_fail(int err, char *why, size_t why_len, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -63,19 +62,20 @@ static int open_host_devices(struct machine *m, const struct machine_config *cfg
 	if (cfg->disk_path) {
 		err = virtio_blk_open(&m->blk, cfg->disk_path);
 		if (err == -EROFS)
-			return failf(err, why, why_len, "%s: disk image is read-only: the guest's "
-				     "writes would be lost", cfg->disk_path);
+			return machine_fail(err, why, why_len, "%s: disk image is read-only: "
+					    "the guest's writes would be lost", cfg->disk_path);
 		if (err)
-			return failf(err, why, why_len, "%s: cannot open disk image read-write: %s",
-				     cfg->disk_path, err == -EINVAL ? "not a regular file"
-								    : strerror(-err));
+			return machine_fail(err, why, why_len,
+					    "%s: cannot open disk image read-write: %s",
+					    cfg->disk_path,
+					    err == -EINVAL ? "not a regular file" : strerror(-err));
 		m->has_blk = true;
 	}
 	if (cfg->tap_name) {
 		err = virtio_net_open(&m->net, cfg->tap_name);
 		if (err)
-			return failf(err, why, why_len, "tap %s: cannot open: %s", cfg->tap_name,
-				     strerror(-err));
+			return machine_fail(err, why, why_len, "tap %s: cannot open: %s",
+					    cfg->tap_name, strerror(-err));
 		m->has_net = true;
 	}
 	m->has_rng = cfg->rng;
@@ -90,13 +90,13 @@ static int attach_devices(struct machine *m, char *why, size_t why_len)
 	if (uart_attach(&m->com1, &m->bus, fd, COM1_PORT, COM1_IRQ, STDOUT_FILENO) ||
 	    rtc_attach(&m->rtc, &m->bus) || power_attach(&m->power, &m->bus) ||
 	    pci_host_attach(&m->pci, &m->bus, fd))
-		return failf(-EBUSY, why, why_len, "legacy devices overlap on the bus");
+		return machine_fail(-EBUSY, why, why_len, "legacy devices overlap on the bus");
 	if (m->has_blk && virtio_blk_attach(&m->blk, &m->pci, mem))
-		return failf(-ENOSPC, why, why_len, "virtio-blk: no PCI slot or address");
+		return machine_fail(-ENOSPC, why, why_len, "virtio-blk: no PCI slot or address");
 	if (m->has_net && virtio_net_attach(&m->net, &m->pci, mem))
-		return failf(-ENOSPC, why, why_len, "virtio-net: no PCI slot or address");
+		return machine_fail(-ENOSPC, why, why_len, "virtio-net: no PCI slot or address");
 	if (m->has_rng && virtio_rng_attach(&m->rng, &m->pci, mem))
-		return failf(-ENOSPC, why, why_len, "virtio-rng: no PCI slot or address");
+		return machine_fail(-ENOSPC, why, why_len, "virtio-rng: no PCI slot or address");
 	return 0;
 }
 
@@ -130,12 +130,13 @@ int machine_create(struct machine *m, const struct machine_config *cfg, char *wh
 	madvise(m->vm.mem.host, m->vm.mem.size, MADV_HUGEPAGE);
 	err = irqchip_create(m->vm.vm_fd, &step);
 	if (err)
-		return failf(err, why, why_len, "%s: %s: %s", cfg->kvm_path, step, strerror(-err));
+		return machine_fail(err, why, why_len, "%s: %s: %s", cfg->kvm_path, step,
+				    strerror(-err));
 
 	struct linux_boot boot = cfg->boot;
 	err = acpi_build(&m->vm.mem, m->ncpus, &boot.rsdp_gpa);
 	if (err)
-		return failf(err, why, why_len, "ACPI tables do not fit below 1 MiB");
+		return machine_fail(err, why, why_len, "ACPI tables do not fit below 1 MiB");
 	err = linux_load(&m->vm, &boot, why, why_len);
 	if (err)
 		return err;
@@ -145,19 +146,21 @@ int machine_create(struct machine *m, const struct machine_config *cfg, char *wh
 		if (!err)
 			err = vcpu_set_identity(&m->vm, &m->vcpus[i], m->ncpus);
 		if (err)
-			return failf(err, why, why_len, "vCPU %u: %s", i, strerror(-err));
+			return machine_fail(err, why, why_len, "vCPU %u: %s", i, strerror(-err));
 	}
 	/* Only the boot CPU gets registers; the others wait in KVM for INIT and SIPI from it. */
 	err = linux_setup_boot_cpu(&m->vcpus[0]);
 	if (err)
-		return failf(err, why, why_len, "vCPU 0: cannot enter long mode: %s",
-			     strerror(-err));
+		return machine_fail(err, why, why_len, "vCPU 0: cannot enter long mode: %s",
+				    strerror(-err));
 
 	err = attach_devices(m, why, why_len);
 	if (err)
 		return err;
 	m->stop_fd = eventfd(0, EFD_CLOEXEC);
-	return m->stop_fd < 0 ? failf(-errno, why, why_len, "eventfd: %s", strerror(errno)) : 0;
+	if (m->stop_fd < 0)
+		return machine_fail(-errno, why, why_len, "eventfd: %s", strerror(errno));
+	return 0;
 }
 
 /* ---- running ---------------------------------------------------------------------------- */
@@ -167,7 +170,7 @@ struct vcpu_thread_arg {
 	struct vcpu *vcpu;
 };
 
-static void request_stop(struct machine *m, enum machine_end end)
+void machine_request_stop(struct machine *m, enum machine_end end)
 {
 	uint64_t one = 1;
 	pthread_mutex_lock(&m->bus.lock);
@@ -186,6 +189,14 @@ static bool stopping(struct machine *m)
 	return s;
 }
 
+/* Why a device stopped this vCPU: it recorded the reason during this thread's access. */
+static enum machine_end guest_stop(const struct machine *m)
+{
+	if (m->reset_line)
+		return END_REBOOT;
+	return m->power.stop == STOP_POWEROFF ? END_POWEROFF : END_REBOOT;
+}
+
 static void *vcpu_thread(void *p)
 {
 	struct vcpu_thread_arg *arg = p;
@@ -196,13 +207,13 @@ static void *vcpu_thread(void *p)
 	while (!stopping(m)) {
 		enum vcpu_status s = vcpu_step(arg->vcpu, stats, &handlers);
 		if (s == VCPU_STOPPED) {
-			request_stop(m, m->power.stop == STOP_POWEROFF ? END_POWEROFF : END_REBOOT);
+			machine_request_stop(m, guest_stop(m));
 		} else if (s == VCPU_FAILED) {
-			request_stop(m, END_FAILED);
+			machine_request_stop(m, END_FAILED);
 		} else if (s == VCPU_HALTED) {
 			/* Only without an in-kernel LAPIC; ours handles HLT inside KVM. */
 			fprintf(stderr, "vCPU %d: unexpected HLT exit\n", arg->vcpu->id);
-			request_stop(m, END_FAILED);
+			machine_request_stop(m, END_FAILED);
 		}
 	}
 	return NULL;
@@ -237,7 +248,7 @@ static void serve_terminal(struct machine *m, bool *open, bool *escape)
 	uart_input(&m->com1, out, len);
 	pthread_mutex_unlock(&m->bus.lock);
 	if (quit)
-		request_stop(m, END_QUIT);
+		machine_request_stop(m, END_QUIT);
 }
 
 /* The main thread: terminal input, network frames, and the stop request. */
@@ -256,7 +267,7 @@ static void io_loop(struct machine *m)
 			if (errno == EINTR)
 				continue;
 			perror("minivisor-lite: poll");
-			request_stop(m, END_FAILED);
+			machine_request_stop(m, END_FAILED);
 			return;
 		}
 		if (fds[STOP].revents)
@@ -288,7 +299,7 @@ enum machine_end machine_run(struct machine *m)
 		if (pthread_create(&m->threads[i], NULL, vcpu_thread, &args[i]) != 0) {
 			perror("minivisor-lite: pthread_create");
 			m->ncpus = i;
-			request_stop(m, END_FAILED);
+			machine_request_stop(m, END_FAILED);
 			break;
 		}
 	}

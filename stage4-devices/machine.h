@@ -60,6 +60,12 @@ struct machine {
 	struct virtio_net net;
 	struct virtio_rng rng;
 	bool has_blk, has_net, has_rng;
+	/*
+	 * The CPU's reset pin. Stage 4's only reset is the 8042's, inside the power device; a
+	 * chipset with reset registers of its own (stage 5: ports 0xcf9 and 0x92) pulls this
+	 * line from its bus callback (bus lock held) and returns EXIT_HANDLER_STOP.
+	 */
+	bool reset_line;
 	int stop_fd;                   /* eventfd: a vCPU thread asks the main thread to stop */
 	enum machine_end end;
 };
@@ -70,6 +76,10 @@ struct machine {
  */
 int machine_create(struct machine *m, const struct machine_config *cfg, char *why,
 		   size_t why_len);
+
+/* Print a one-line reason into why and return err: how the builders report a failure. */
+__attribute__((format(printf, 4, 5)))
+int machine_fail(int err, char *why, size_t why_len, const char *fmt, ...);
 
 /*
  * Give a vCPU KVM's supported CPUID plus what only the VMM knows:
@@ -85,6 +95,12 @@ int vcpu_set_identity(struct vm *vm, struct vcpu *vcpu, unsigned ncpus);
 
 /* Start the vCPUs, serve the terminal and network until the guest or the user ends it. */
 enum machine_end machine_run(struct machine *m);
+
+/*
+ * End machine_run() from any thread but a bus callback (it takes the bus lock): the first
+ * reason given is the one machine_run() returns.
+ */
+void machine_request_stop(struct machine *m, enum machine_end end);
 
 /*
  * What the VMM costs in host memory beyond the guest's RAM: resident set size minus the

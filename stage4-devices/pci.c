@@ -124,73 +124,109 @@ static void update_bars(struct pci_device *dev)
 
 /* ---- the host bridge: configuration mechanism #1 ---------------------------------- */
 
-static struct pci_device *addressed_device(struct pci_host *h, unsigned *reg)
+static struct pci_device *addressed_device(struct pci_host *h, uint32_t a)
 {
-	uint32_t a = h->config_address;
 	unsigned bus = (a >> 16) & 0xff, slot = (a >> 11) & 0x1f, fn = (a >> 8) & 7;
-	*reg = a & 0xfc;
-	if (!(a & 0x80000000u) || bus != 0 || fn != 0)
+	if (!(a & 0x80000000u) || bus != 0)
 		return NULL;
-	return h->slots[slot];
+	return h->functions[slot][fn];
 }
 
-static int host_read(void *opaque, uint64_t offset, uint8_t *data, unsigned len)
+uint32_t pci_host_config_read(struct pci_host *h, uint32_t address, unsigned len)
+{
+	struct pci_device *dev = addressed_device(h, address);
+	unsigned reg = address & 0xff;
+	if (!dev || (reg & 3) + len > 4)
+		return 0xffffffff;   /* "no device": vendor ID 0xffff */
+	return pci_config_read(&dev->config, reg, len);
+}
+
+void pci_host_config_write(struct pci_host *h, uint32_t address, uint32_t value, unsigned len)
+{
+	struct pci_device *dev = addressed_device(h, address);
+	unsigned reg = address & 0xff;
+	if (!dev || (reg & 3) + len > 4)
+		return;
+	if (reg >= PCI_DEVICE_SPECIFIC && dev->specific_write) {
+		dev->specific_write(dev, reg, value, len);
+	} else {
+		pci_config_write(&dev->config, reg, value, len);
+		update_bars(dev);
+	}
+}
+
+int pci_host_port_read(void *opaque, uint64_t offset, uint8_t *data, unsigned len)
 {
 	struct pci_host *h = opaque;
-	uint32_t value = 0xffffffff;   /* "no device": vendor ID 0xffff */
-	unsigned reg;
+	uint32_t value;
 
-	if (offset < 4) {
+	if (offset < 4)
 		value = h->config_address >> (8 * offset);
-	} else {
-		struct pci_device *dev = addressed_device(h, &reg);
-		unsigned byte = offset - 4;
-		if (dev && byte + len <= 4)
-			value = pci_config_read(&dev->config, reg + byte, len);
-	}
+	else
+		value = pci_host_config_read(h, (h->config_address & ~3u) | (offset - 4), len);
 	u64_to_bytes(value, data, len);
 	return 0;
 }
 
-static int host_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned len)
+int pci_host_port_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned len)
 {
 	struct pci_host *h = opaque;
 	uint32_t value = bytes_to_u64(data, len);
-	unsigned reg;
 
-	if (offset == 0 && len == 4) {
+	if (offset == 0 && len == 4)
 		h->config_address = value;
-	} else if (offset >= 4) {
-		struct pci_device *dev = addressed_device(h, &reg);
-		unsigned byte = offset - 4;
-		if (dev && byte + len <= 4) {
-			pci_config_write(&dev->config, reg + byte, value, len);
-			update_bars(dev);
-		}
-	}
+	else if (offset >= 4)
+		pci_host_config_write(h, (h->config_address & ~3u) | (offset - 4), value, len);
 	return 0;
 }
 
-static const struct bus_ops host_ops = { host_read, host_write };
+static const struct bus_ops host_ops = { pci_host_port_read, pci_host_port_write };
 
-int pci_host_attach(struct pci_host *h, struct io_bus *bus, int vm_fd)
+void pci_host_set_identity(struct pci_host *h, uint16_t vendor, uint16_t device,
+			   uint8_t revision, uint16_t subsystem_vendor, uint16_t subsystem)
+{
+	struct pci_config *c = &h->bridge.config;
+	pci_config_init(c, vendor, device, 0x060000 /* class 06/00: host bridge */, revision);
+	put16(c, PCI_SUBSYSTEM_VENDOR_ID, subsystem_vendor);
+	put16(c, PCI_SUBSYSTEM_ID, subsystem);
+}
+
+void pci_host_init(struct pci_host *h, struct io_bus *bus, int vm_fd)
 {
 	memset(h, 0, sizeof(*h));
 	h->bus = bus;
 	h->vm_fd = vm_fd;
-	/* Red Hat's ID for a generic host bridge (QEMU's "gpex"), class 06/00: host bridge. */
-	pci_config_init(&h->bridge.config, 0x1b36, 0x0008, 0x060000, 0);
+	/* Red Hat's ID for a generic host bridge (QEMU's "gpex"). */
+	pci_host_set_identity(h, 0x1b36, 0x0008, 0, 0, 0);
 	h->bridge.name = "host-bridge";
-	h->slots[0] = &h->bridge;
+	h->functions[0][0] = &h->bridge;
+}
+
+int pci_host_attach(struct pci_host *h, struct io_bus *bus, int vm_fd)
+{
+	pci_host_init(h, bus, vm_fd);
 	return bus_register(bus, BUS_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &host_ops, h, "pci")
 		       ? 0 : -EBUSY;
+}
+
+int pci_host_place(struct pci_host *h, struct pci_device *dev, unsigned slot, unsigned fn)
+{
+	if (slot >= PCI_MAX_SLOTS || fn >= PCI_MAX_FUNCTIONS)
+		return -EINVAL;
+	if (h->functions[slot][fn])
+		return -EBUSY;
+	h->functions[slot][fn] = dev;
+	/* Function 0 says that the others exist; the OS looks for them only then. */
+	if (fn && h->functions[slot][0])
+		h->functions[slot][0]->config.bytes[PCI_HEADER_TYPE] |= PCI_HEADER_MULTIFUNCTION;
+	return 0;
 }
 
 int pci_host_add(struct pci_host *h, struct pci_device *dev, uint32_t bar0_size,
 		 const struct bus_ops *ops, void *opaque)
 {
 	int slot = 1;
-	while (slot < (int)(sizeof(slot_irqs) / sizeof(slot_irqs[0])) && h->slots[slot])
+	while (slot < (int)(sizeof(slot_irqs) / sizeof(slot_irqs[0])) && h->functions[slot][0])
 		slot++;
 	if (slot == sizeof(slot_irqs) / sizeof(slot_irqs[0]))
 		return -ENOSPC;
@@ -205,6 +241,5 @@ int pci_host_add(struct pci_host *h, struct pci_device *dev, uint32_t bar0_size,
 	dev->bar_range[0] = bus_register(h->bus, BUS_MMIO, bar0, bar0_size, ops, opaque, dev->name);
 	if (!dev->bar_range[0])
 		return -EBUSY;
-	h->slots[slot] = dev;
-	return slot;
+	return pci_host_place(h, dev, slot, 0) ? -EBUSY : slot;
 }

@@ -9,9 +9,15 @@
  * Configuration mechanism #1 (spec 3.2.2.3.2) reaches that space through two ports:
  *   0xcf8  CONFIG_ADDRESS  bit 31 enable | bus 23:16 | device 15:11 | function 10:8 | reg 7:2
  *   0xcfc  CONFIG_DATA     the addressed dword (bytes 0xcfc-0xcff select a byte inside it)
- * This machine has bus 0 only, function 0 only: slot 0 is the host bridge itself, devices
- * take slots 1, 2, ... Each BAR is pre-assigned as firmware would (Linux keeps the
- * addresses it finds); when the guest moves a BAR or turns decoding off, the bus range moves.
+ * This machine has bus 0 only: slot 0 is the host bridge itself, devices take slots 1, 2, ...
+ * (function 0 each). Each BAR is pre-assigned as firmware would (Linux keeps the addresses
+ * it finds); when the guest moves a BAR or turns decoding off, the bus range moves.
+ *
+ * A real chipset is built of PCI functions too, with registers of its own above the standard
+ * 64-byte header (memory map, interrupt routing), at fixed slots, some with several functions
+ * (a device with bit 7 of HEADER_TYPE set answers at functions 1-7 as well). The host lets a
+ * machine place such a function where the hardware has it, give it a handler for those
+ * registers, and set the host bridge's IDs; this VMM needs none of it, stage 5 all of it.
  *
  * Interrupts: each slot's INTA# is wired to its own IOAPIC pin (pci_slot_irq()); the ACPI
  * DSDT's _PRT tells Linux so (level-triggered, active low, as PCI interrupts are), and the
@@ -29,6 +35,7 @@
 #define PCI_CONFIG_ADDRESS_PORT 0xcf8
 #define PCI_CONFIG_DATA_PORT    0xcfc
 #define PCI_MAX_SLOTS 32
+#define PCI_MAX_FUNCTIONS 8
 #define PCI_NUM_BARS  6
 
 /* Configuration space offsets (spec 6.1). */
@@ -42,6 +49,8 @@
 #define PCI_BAR0           0x10
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID   0x2e
+#define PCI_HEADER_MULTIFUNCTION 0x80
+#define PCI_DEVICE_SPECIFIC 0x40   /* the first register after the standard header */
 #define PCI_CAPABILITY_LIST 0x34
 #define PCI_INTERRUPT_LINE 0x3c
 #define PCI_INTERRUPT_PIN  0x3d
@@ -84,12 +93,20 @@ struct pci_device {
 	struct bus_range *bar_range[PCI_NUM_BARS];
 	struct irq_line irq;
 	const char *name;
+	/*
+	 * Guest writes to registers PCI_DEVICE_SPECIFIC and up (within one dword), when the
+	 * device has writable ones there; it stores what it accepts in config.bytes. NULL: those
+	 * registers are read-only (capabilities, as for every device of this VMM).
+	 */
+	void (*specific_write)(struct pci_device *dev, unsigned offset, uint32_t value,
+			       unsigned len);
+	void *owner;               /* for specific_write: the device model it belongs to */
 };
 
 struct pci_host {
 	uint32_t config_address;   /* the CONFIG_ADDRESS latch */
-	struct pci_device bridge;  /* slot 0 */
-	struct pci_device *slots[PCI_MAX_SLOTS];
+	struct pci_device bridge;  /* 00:00.0 */
+	struct pci_device *functions[PCI_MAX_SLOTS][PCI_MAX_FUNCTIONS];
 	struct io_bus *bus;
 	int vm_fd;
 };
@@ -99,7 +116,31 @@ struct pci_host {
 /* The GSI (IOAPIC pin) of slot's INTA#: ISA lines that no legacy device here uses. */
 unsigned pci_slot_irq(unsigned slot);
 
+/* An empty bus with the host bridge at 00:00.0; no ports yet. bus may be NULL (unit tests). */
+void pci_host_init(struct pci_host *host, struct io_bus *bus, int vm_fd);
+/* pci_host_init(), then claim the configuration ports 0xcf8-0xcff. */
 int pci_host_attach(struct pci_host *host, struct io_bus *bus, int vm_fd);
+
+/* The host bridge's identity (class: host bridge). Ours is generic: Red Hat's "gpex". */
+void pci_host_set_identity(struct pci_host *host, uint16_t vendor, uint16_t device,
+			   uint8_t revision, uint16_t subsystem_vendor, uint16_t subsystem);
+
+/* Put dev at slot.function as it is (no BAR, no IRQ). 0, -EINVAL or -EBUSY (taken). */
+int pci_host_place(struct pci_host *host, struct pci_device *dev, unsigned slot, unsigned fn);
+
+/*
+ * Configuration access by CONFIG_ADDRESS value (enable bit, bus 0, device, function, and
+ * the register, byte-exact), len 1, 2 or 4 inside one dword. Nothing there reads all ones.
+ * The ports use them; so can another access method (stage 5: PCI Express ECAM).
+ */
+uint32_t pci_host_config_read(struct pci_host *host, uint32_t address, unsigned len);
+void pci_host_config_write(struct pci_host *host, uint32_t address, uint32_t value,
+			   unsigned len);
+
+/* The handlers of ports 0xcf8-0xcff (offset from 0xcf8), for a chipset that decodes more
+ * in that range (stage 5: reset control at 0xcf9) and so claims the ports itself. */
+int pci_host_port_read(void *host, uint64_t offset, uint8_t *data, unsigned len);
+int pci_host_port_write(void *host, uint64_t offset, const uint8_t *data, unsigned len);
 
 /*
  * Put dev in the next free slot: assign BAR0 (bar0_size bytes, handled by ops/opaque) and an

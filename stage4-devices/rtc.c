@@ -57,6 +57,13 @@ static int rtc_write(void *dev, uint64_t offset, const uint8_t *data, unsigned l
 	return 0;
 }
 
+void rtc_cmos_set(struct rtc_state *rtc, uint8_t index, uint32_t value, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes && i < 4; i++, value >>= 8)
+		if (index + i > RTC_STATUS_D && index + i < sizeof(rtc->cmos))
+			rtc->cmos[index + i] = value & 0xff;
+}
+
 static const struct bus_ops rtc_ops = { rtc_read, rtc_write };
 
 int rtc_attach(struct rtc_state *rtc, struct io_bus *bus)

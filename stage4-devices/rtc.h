@@ -36,6 +36,14 @@ struct rtc_state {
 
 int rtc_attach(struct rtc_state *rtc, struct io_bus *bus);
 
+/*
+ * Store a field of bytes (1-4, little-endian) in the battery-backed RAM (0x0e-0x7f), where
+ * a PC BIOS finds what the machine's builder puts there: memory sizes, CPU count, boot order.
+ * This VMM is its own BIOS and leaves it empty; stage 5's firmware reads it. Bytes outside
+ * that RAM are ignored.
+ */
+void rtc_cmos_set(struct rtc_state *rtc, uint8_t index, uint32_t value, unsigned bytes);
+
 /* Pure: the value of register index at host time now (UTC). */
 uint8_t rtc_register(const struct rtc_state *rtc, uint8_t index, time_t now);
 

@@ -1,9 +1,11 @@
 /*
  * chipset.c - i440FX host bridge + PAM, PIIX3 ISA bridge, reset ports. See chipset.h.
  *
- * Stage 4's pci.c gives the configuration-space rules of the standard header (which bits of
- * COMMAND or a BAR the guest may write); the chipset registers above 0x40 are device-specific,
- * so this file decides about those itself.
+ * Stage 4's pci.c is the bus: configuration mechanism #1 and the rules of the standard header
+ * (which bits of COMMAND or a BAR the guest may write). Its host bridge becomes the i440FX
+ * (or the MCH) by taking that chip's IDs, and the ISA bridge is placed at its fixed slot. The
+ * chipset registers above 0x40 are device-specific, so this file decides about those itself
+ * (the functions' specific_write hooks).
  */
 #include "chipset.h"
 
@@ -16,7 +18,8 @@
 #define ICH9_LPC_DEVICE_ID 0x2918
 #define ECAM_MAX_SIZE     (256u << 20)
 #define INTEL_VENDOR_ID  0x8086
-#define CLASS_HOST_BRIDGE 0x060000
+#define QEMU_SUBSYSTEM_VENDOR 0x1af4   /* "Red Hat, QEMU virtual machine" (chipset.h) */
+#define QEMU_SUBSYSTEM_ID     0x1100
 #define CLASS_ISA_BRIDGE  0x060100
 #define RCR_SYS_RESET     0x02    /* 0: soft reset (INIT), 1: hard reset */
 #define RCR_RESET_CPU     0x04    /* a 0 -> 1 transition performs the reset */
@@ -51,103 +54,105 @@ bool pciexbar_decode(uint64_t value, uint64_t *base, uint64_t *size)
 	return (value & 1) && *size;
 }
 
-void chipset_init(struct chipset *c, enum chipset_kind kind)
-{
-	memset(c, 0, sizeof(*c));
-	c->state.kind = kind;
-	bool q35 = kind == CHIPSET_Q35;
-	struct pci_config *h = &c->state.host, *isa = &c->state.isa;
-	pci_config_init(h, INTEL_VENDOR_ID, q35 ? Q35_MCH_DEVICE_ID : I440FX_DEVICE_ID,
-			CLASS_HOST_BRIDGE, 2);
-	pci_config_init(isa, INTEL_VENDOR_ID, q35 ? ICH9_LPC_DEVICE_ID : PIIX3_DEVICE_ID,
-			CLASS_ISA_BRIDGE, q35 ? 2 : 0);
-	for (struct pci_config *f = h; f; f = f == h ? isa : NULL) {
-		u64_to_bytes(0x1af4, f->bytes + PCI_SUBSYSTEM_VENDOR_ID, 2);
-		u64_to_bytes(0x1100, f->bytes + PCI_SUBSYSTEM_ID, 2);
-	}
-	isa->bytes[PCI_HEADER_TYPE] = 0x80;   /* multi-function, as the real PIIX3 (IDE, USB) */
-	/* PIRQ routing starts disabled (bit 7 set), as after a reset (PIIX3 data sheet 2.2.8). */
-	memset(isa->bytes + PIIX3_PIRQ_ROUTE, 0x80, 4);
-}
-
 static unsigned pam_offset(const struct chipset *c)
 {
 	return c->state.kind == CHIPSET_Q35 ? Q35_PAM0 : I440FX_PAM0;
 }
 
-/* Which function an address selects: bus 0, device 0 or 1, function 0. */
-static struct pci_config *function_at(struct chipset *c, uint32_t address)
-{
-	unsigned bus = (address >> 16) & 0xff, dev = (address >> 11) & 0x1f;
-	unsigned fn = (address >> 8) & 7;
-	if (!(address & 0x80000000u) || bus != 0 || fn != 0)
-		return NULL;
-	unsigned isa_slot = c->state.kind == CHIPSET_Q35 ? Q35_LPC_SLOT : 1;
-	return dev == 0 ? &c->state.host : dev == isa_slot ? &c->state.isa : NULL;
-}
-
-uint32_t chipset_config_read(struct chipset *c, uint32_t address, unsigned len)
-{
-	struct pci_config *f = function_at(c, address);
-	unsigned offset = address & 0xff;
-	if (!f || (offset & 3) + len > 4)
-		return 0xffffffffu;   /* no device: the bus floats high */
-	return pci_config_read(f, offset, len);
-}
-
 /* Device-specific registers (0x40 and up) that the guest may write. */
-static bool writable_above_header(const struct chipset *c, const struct pci_config *f,
+static bool writable_above_header(const struct chipset *c, const struct pci_device *f,
 				  unsigned offset)
 {
 	bool q35 = c->state.kind == CHIPSET_Q35;
-	if (f == &c->state.host)   /* i440FX: PAM, DRAM rows, SMRAM; Q35: PCIEXBAR, PAM, SMRAM */
+	if (f == &c->pci.bridge)   /* i440FX: PAM, DRAM rows, SMRAM; Q35: PCIEXBAR, PAM, SMRAM */
 		return q35 ? offset >= 0x48 && offset <= 0x9f : offset >= 0x50 && offset <= 0x72;
 	/* PIIX3: IRQ routing, misc control; ICH9 LPC: PM base, routing, RCBA... */
 	return q35 ? offset >= 0x40 : offset >= 0x4c && offset <= 0xb1;
 }
 
-bool chipset_config_write(struct chipset *c, uint32_t address, uint32_t value, unsigned len)
+/* Store the bytes the guest may change; true when a PAM register changed. */
+static bool write_specific(struct chipset *c, struct pci_device *f, unsigned offset,
+			   uint32_t value, unsigned len)
 {
-	struct pci_config *f = function_at(c, address);
-	unsigned offset = address & 0xff;
-	if (!f || (offset & 3) + len > 4)
-		return false;
-	if (offset < 0x40) {
-		pci_config_write(f, offset, value, len);
-		return false;
-	}
 	bool pam = false;
 	for (unsigned i = 0; i < len; i++, offset++) {
 		uint8_t byte = value >> (8 * i);
-		if (!writable_above_header(c, f, offset) || f->bytes[offset] == byte)
+		if (!writable_above_header(c, f, offset) || f->config.bytes[offset] == byte)
 			continue;
-		f->bytes[offset] = byte;
-		pam |= f == &c->state.host && offset >= pam_offset(c) &&
+		f->config.bytes[offset] = byte;
+		pam |= f == &c->pci.bridge && offset >= pam_offset(c) &&
 		       offset < pam_offset(c) + PAM_REGS;
 	}
 	return pam;
+}
+
+/* The host bridge's own registers; the memory map and ECAM window follow them. */
+static void host_write(struct pci_device *f, unsigned offset, uint32_t value, unsigned len)
+{
+	struct chipset *c = f->owner;
+	if (write_specific(c, f, offset, value, len) && c->pam_changed)
+		c->pam_changed(c->opaque, f->config.bytes + pam_offset(c));
+	unsigned reg = offset & 0xfc;
+	if (c->ecam && reg >= Q35_PCIEXBAR && reg < Q35_PCIEXBAR + 8) {
+		uint64_t bar = bytes_to_u64(f->config.bytes + Q35_PCIEXBAR, 8), base, size;
+		bool on = pciexbar_decode(bar, &base, &size);
+		bus_move(c->ecam, base, on);
+	}
+}
+
+static void isa_write(struct pci_device *f, unsigned offset, uint32_t value, unsigned len)
+{
+	write_specific(f->owner, f, offset, value, len);
+}
+
+void chipset_init(struct chipset *c, enum chipset_kind kind)
+{
+	memset(c, 0, sizeof(*c));
+	c->state.kind = kind;
+	bool q35 = kind == CHIPSET_Q35;
+	struct pci_device *isa = &c->isa;
+	pci_host_init(&c->pci, NULL, -1);   /* the bus comes with chipset_attach() */
+	pci_host_set_identity(&c->pci, INTEL_VENDOR_ID,
+			      q35 ? Q35_MCH_DEVICE_ID : I440FX_DEVICE_ID, 2, QEMU_SUBSYSTEM_VENDOR,
+			      QEMU_SUBSYSTEM_ID);
+	c->pci.bridge.specific_write = host_write;
+	c->pci.bridge.owner = c;
+
+	pci_config_init(&isa->config, INTEL_VENDOR_ID,
+			q35 ? ICH9_LPC_DEVICE_ID : PIIX3_DEVICE_ID, CLASS_ISA_BRIDGE, q35 ? 2 : 0);
+	u64_to_bytes(QEMU_SUBSYSTEM_VENDOR, isa->config.bytes + PCI_SUBSYSTEM_VENDOR_ID, 2);
+	u64_to_bytes(QEMU_SUBSYSTEM_ID, isa->config.bytes + PCI_SUBSYSTEM_ID, 2);
+	/* multi-function, as the real PIIX3 (IDE, USB) */
+	isa->config.bytes[PCI_HEADER_TYPE] = PCI_HEADER_MULTIFUNCTION;
+	/* PIRQ routing starts disabled (bit 7 set), as after a reset (PIIX3 data sheet 2.2.8). */
+	memset(isa->config.bytes + PIIX3_PIRQ_ROUTE, 0x80, 4);
+	isa->name = q35 ? "ich9-lpc" : "piix3";
+	isa->specific_write = isa_write;
+	isa->owner = c;
+	pci_host_place(&c->pci, isa, q35 ? Q35_LPC_SLOT : 1, 0);
+}
+
+uint32_t chipset_config_read(struct chipset *c, uint32_t address, unsigned len)
+{
+	return pci_host_config_read(&c->pci, address, len);
+}
+
+bool chipset_config_write(struct chipset *c, uint32_t address, uint32_t value, unsigned len)
+{
+	const uint8_t *pam = c->pci.bridge.config.bytes + pam_offset(c);
+	uint8_t before[PAM_REGS];
+	memcpy(before, pam, PAM_REGS);
+	pci_host_config_write(&c->pci, address, value, len);
+	return memcmp(before, pam, PAM_REGS) != 0;
 }
 
 /* ---- ports: 0xcf8-0xcff, 0x92 --------------------------------------------------------- */
 
 static int reset(struct chipset *c)
 {
-	if (c->reset_requested)
-		*c->reset_requested = true;
+	if (c->reset_line)
+		*c->reset_line = true;
 	return EXIT_HANDLER_STOP;
-}
-
-/* A guest write by either access method; the memory map and ECAM window follow. */
-static void config_write(struct chipset *c, uint32_t address, uint32_t value, unsigned len)
-{
-	if (chipset_config_write(c, address, value, len) && c->pam_changed)
-		c->pam_changed(c->opaque, c->state.host.bytes + pam_offset(c));
-	unsigned reg = address & 0xfc;
-	if (c->ecam && !(address & 0xffff00) && reg >= Q35_PCIEXBAR && reg < Q35_PCIEXBAR + 8) {
-		uint64_t bar = bytes_to_u64(c->state.host.bytes + Q35_PCIEXBAR, 8), base, size;
-		bool on = pciexbar_decode(bar, &base, &size);
-		bus_move(c->ecam, base, on);
-	}
 }
 
 /* ECAM: the offset in the window is the address; config space above 256 bytes reads 0. */
@@ -169,7 +174,7 @@ static int ecam_read(void *dev, uint64_t offset, uint8_t *data, unsigned len)
 static int ecam_write(void *dev, uint64_t offset, const uint8_t *data, unsigned len)
 {
 	if ((offset & 0xfff) < 0x100)
-		config_write(dev, ecam_address(offset), bytes_to_u64(data, len), len);
+		chipset_config_write(dev, ecam_address(offset), bytes_to_u64(data, len), len);
 	return 0;
 }
 
@@ -188,19 +193,17 @@ static int ignore_write(void *dev, uint64_t offset, const uint8_t *data, unsigne
 	return 0;
 }
 
+/* Stage 4's configuration ports, but for the reset control register at 0xcf9 (bytes). */
 static int config_port_read(void *dev, uint64_t offset, uint8_t *data, unsigned len)
 {
 	struct chipset *c = dev;
-	uint32_t v;
-	if (offset == 0 && len == 4)
-		v = c->state.config_address;
-	else if (offset == 1 && len == 1)
-		v = c->state.rcr;
-	else if (offset >= 4)
-		v = chipset_config_read(c, (c->state.config_address & ~3u) | (offset - 4), len);
-	else
-		v = 0xffffffffu;
-	u64_to_bytes(v, data, len);
+	if (offset == 1 && len == 1) {
+		data[0] = c->state.rcr;
+		return 0;
+	}
+	if ((offset == 0 && len == 4) || offset >= 4)
+		return pci_host_port_read(&c->pci, offset, data, len);
+	memset(data, 0xff, len);
 	return 0;
 }
 
@@ -209,15 +212,14 @@ static int config_port_write(void *dev, uint64_t offset, const uint8_t *data, un
 	struct chipset *c = dev;
 	uint32_t v = bytes_to_u64(data, len);
 	if (offset == 0 && len == 4) {
-		c->state.config_address = v & 0x80fffffcu;
+		c->pci.config_address = v & 0x80fffffcu;   /* reserved bits read as 0 */
 	} else if (offset == 1 && len == 1) {   /* 0xcf9: the PIIX3 reset control register */
 		uint8_t old = c->state.rcr;
 		c->state.rcr = v & (RCR_SYS_RESET | RCR_RESET_CPU);
 		if (!(old & RCR_RESET_CPU) && (v & RCR_RESET_CPU))
 			return reset(c);
 	} else if (offset >= 4) {
-		uint32_t address = (c->state.config_address & ~3u) | (offset - 4);
-		config_write(c, address, v, len);
+		return pci_host_port_write(&c->pci, offset, data, len);
 	}
 	return 0;
 }
@@ -252,6 +254,7 @@ static const struct bus_ops smi_en_ops = { smi_en_read, ignore_write };
 int chipset_attach(struct chipset *c, struct io_bus *bus, uint16_t pm_base)
 {
 	bool q35 = c->state.kind == CHIPSET_Q35;
+	c->pci.bus = bus;
 	if (!bus_register(bus, BUS_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &config_ops, c,
 			  q35 ? "q35" : "i440fx") ||
 	    !bus_register(bus, BUS_PIO, PORT_A_PORT, 1, &port_a_ops, c, "port-a"))

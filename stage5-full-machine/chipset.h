@@ -71,27 +71,28 @@ enum chipset_kind { CHIPSET_I440FX, CHIPSET_Q35 };
  */
 bool pciexbar_decode(uint64_t value, uint64_t *base, uint64_t *size);
 
-/* The chipset's state: plain data. */
+/* The chipset's own state, beside the configuration spaces (plain data). */
 struct chipset_state {
 	enum chipset_kind kind;
-	uint32_t config_address;     /* 0xcf8 latch */
-	struct pci_config host, isa; /* 00:00.0, 00:01.0 */
 	uint8_t rcr;                 /* 0xcf9 */
 	uint8_t port_a;              /* 0x92 */
 };
 
 struct chipset {
 	struct chipset_state state;
+	struct pci_host pci;         /* stage 4's bus; its host bridge 00:00.0 is the i440FX/MCH */
+	struct pci_device isa;       /* 00:01.0 PIIX3, or 00:1f.0 ICH9 LPC */
 	/* Called after a PAM register changed (the memory map must follow). */
 	void (*pam_changed)(void *opaque, const uint8_t regs[PAM_REGS]);
 	void *opaque;
-	/* Set to true when the guest pulls the reset line; the access then stops the machine. */
-	bool *reset_requested;
+	/* The machine's reset line (stage 4's struct machine): pulled at 0xcf9 or 0x92. */
+	bool *reset_line;
 	struct bus_range *ecam;      /* q35: the ECAM window on the bus (moves with PCIEXBAR) */
 };
 
 void chipset_init(struct chipset *c, enum chipset_kind kind);
-/* Configuration space access by CONFIG_ADDRESS value (bus 0 only). Unit-tested. */
+/* Configuration space access by CONFIG_ADDRESS value (stage 4's pci_host_config_read() and
+ * _write()); ECAM uses them. Unit-tested. */
 uint32_t chipset_config_read(struct chipset *c, uint32_t address, unsigned len);
 /* Returns true when a PAM register changed. */
 bool chipset_config_write(struct chipset *c, uint32_t address, uint32_t value, unsigned len);

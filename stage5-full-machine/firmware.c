@@ -104,39 +104,39 @@ static int add_linux(struct fw_cfg *f, const struct firmware_config *cfg, char *
 		     size_t why_len)
 {
 	struct linux_boot boot = { cfg->kernel, cfg->initrd, cfg->cmdline, 0 };
-	int err = linux_check(&boot, cfg->ram_size, why, why_len);   /* stage 4's checks */
+	struct linux_image img;
+	int err = linux_open(&boot, cfg->ram_size, &img, why, why_len);   /* stage 4's checks */
 	if (err)
 		return err;
 	err = fw_cfg_add_host_file(f, "genroms/linuxboot_dma.bin", cfg->linuxboot_rom);
 	if (err) {
 		snprintf(why, why_len, "%s: cannot read the Linux boot option ROM: %s",
 			 cfg->linuxboot_rom, strerror(-err));
+		linux_image_release(&img);
 		return err;
 	}
 
-	uint8_t *image;
-	size_t size;
-	struct bzimage bz;
-	const char *bad;
-	err = read_file(cfg->kernel, &image, &size);
-	if (!err && bzimage_parse(image, size, &bz, &bad))
-		err = -ENOEXEC;
+	/* The setup part gets the loader's fields; the image itself stays read-only. */
+	const struct bzimage *bz = &img.bz;
+	uint8_t *setup = malloc(bz->setup_bytes);
 	uint32_t initrd_gpa, initrd_size, cmdline_len = strlen(cfg->cmdline) + 1;
-	if (!err)
-		err = add_initrd(f, cfg, &bz, &initrd_gpa, &initrd_size);
+	err = setup ? add_initrd(f, cfg, bz, &initrd_gpa, &initrd_size) : -ENOMEM;
 	if (!err) {
-		fill_setup_header(image, CMDLINE_GPA, initrd_gpa, initrd_size);
+		memcpy(setup, img.image, bz->setup_bytes);
+		fill_setup_header(setup, CMDLINE_GPA, initrd_gpa, initrd_size);
 		err = fw_cfg_add_u32(f, FW_CFG_SETUP_ADDR, SETUP_GPA) ||
-		      fw_cfg_add_u32(f, FW_CFG_SETUP_SIZE, bz.setup_bytes) ||
-		      fw_cfg_add(f, FW_CFG_SETUP_DATA, image, bz.setup_bytes) ||
+		      fw_cfg_add_u32(f, FW_CFG_SETUP_SIZE, bz->setup_bytes) ||
+		      fw_cfg_add(f, FW_CFG_SETUP_DATA, setup, bz->setup_bytes) ||
 		      fw_cfg_add_u32(f, FW_CFG_KERNEL_ADDR, HIGH_MEMORY_START) ||
-		      fw_cfg_add_u32(f, FW_CFG_KERNEL_SIZE, bz.kernel_bytes) ||
-		      fw_cfg_add(f, FW_CFG_KERNEL_DATA, image + bz.setup_bytes, bz.kernel_bytes) ||
+		      fw_cfg_add_u32(f, FW_CFG_KERNEL_SIZE, bz->kernel_bytes) ||
+		      fw_cfg_add(f, FW_CFG_KERNEL_DATA, img.image + bz->setup_bytes,
+				 bz->kernel_bytes) ||
 		      fw_cfg_add_u32(f, FW_CFG_CMDLINE_ADDR, CMDLINE_GPA) ||
 		      fw_cfg_add_u32(f, FW_CFG_CMDLINE_SIZE, cmdline_len) ||
 		      fw_cfg_add(f, FW_CFG_CMDLINE_DATA, cfg->cmdline, cmdline_len) ? -ENOMEM : 0;
 	}
-	free(image);
+	free(setup);
+	linux_image_release(&img);
 	if (err)
 		snprintf(why, why_len, "%s: cannot prepare direct kernel boot: %s", cfg->kernel,
 			 strerror(-err));
@@ -194,146 +194,53 @@ int loader_add_checksum(struct acpi_loader *l, const char *file, uint32_t offset
 #define TABLES "etc/acpi/tables"
 #define RSDP   "etc/acpi/rsdp"
 
-/*
- * Turn the absolute address in a pointer field into an offset inside etc/acpi/tables and
- * ask the loader to add the file's final address back. base: where acpi_build put them.
- */
-static void relink(struct acpi_loader *l, uint8_t *file, const char *name, uint32_t at,
-		   unsigned size, uint64_t base)
-{
-	uint64_t v = 0;
-	memcpy(&v, file + at, size);
-	if (!v)
-		return;   /* an absent table (e.g. the 32-bit RSDT) stays absent */
-	v -= base;
-	memcpy(file + at, &v, size);
-	loader_add_pointer(l, name, TABLES, at, size);
-}
-
-/* Room after stage 4's tables for what this machine adds: a new XSDT and the MCFG. */
-#define ACPI_EXTRA 256
-
-struct acpi_blob {
-	uint8_t *t;          /* etc/acpi/tables: stage 4's tables, then ours */
-	uint32_t len;
-	uint8_t rsdp[36];    /* etc/acpi/rsdp */
-	struct acpi_loader loader;
-};
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-/* Let stage 4 build its tables into a scratch "RAM", then copy them out (at their offsets). */
-static int stage4_tables(struct acpi_blob *b, unsigned ncpus)
-{
-	uint8_t *scratch = calloc(1, ACPI_TABLES_END);
-	struct guest_memory mem = { scratch, ACPI_TABLES_END };
-	uint64_t rsdp_at;
-	if (!scratch || acpi_build(&mem, ncpus, &rsdp_at) || rsdp_at != ACPI_TABLES_GPA) {
-		free(scratch);
-		return -ENOMEM;
-	}
-	uint8_t *t = scratch + ACPI_TABLES_GPA;
-	uint32_t len = ACPI_TABLES_END - ACPI_TABLES_GPA;
-	while (len && !t[len - 1])
-		len--;
-	b->len = (len + 15) & ~15u;
-	b->t = calloc(1, b->len + ACPI_EXTRA);
-	if (b->t) {
-		memcpy(b->t, t, b->len);
-		memcpy(b->rsdp, t, sizeof(b->rsdp));
-	}
-	free(scratch);
-	return b->t ? 0 : -ENOMEM;
-}
-
-static uint32_t append(struct acpi_blob *b, const void *data, uint32_t len)
-{
-	uint32_t at = b->len;
-	memcpy(b->t + at, data, len);
-	b->len = (at + len + 15) & ~15u;
-	return at;
-}
-
-/* An ACPI table header (ACPI 6.4, 5.2.6); the loader recomputes the checksum anyway. */
-static void header(uint8_t *h, const char *sig, uint32_t len, uint8_t rev)
-{
-	memcpy(h, sig, 4);
-	memcpy(h + 4, &len, 4);
-	h[8] = rev;
-	memcpy(h + 10, "MINIVRMINIVISR", 14);   /* OEM ID (6), OEM table ID (8) */
-	h[24] = 1;
-	memcpy(h + 28, "MVSR", 4);
-	h[32] = 1;
-	h[9] = -acpi_checksum(h, len);
-}
+/* Room for stage 4's tables and ours: a few hundred bytes each. */
+#define ACPI_BUF_SIZE 8192
 
 /* MCFG (PCI Firmware Specification 3.0, 4.1.2): where ECAM is, for buses 0-255. */
-static uint32_t append_mcfg(struct acpi_blob *b, uint64_t ecam)
+static void mcfg_body(uint8_t body[24], uint64_t ecam)
 {
-	uint8_t m[36 + 8 + 16] = { 0 };
-	memcpy(m + 44, &ecam, 8);     /* base; segment 0 */
-	m[44 + 11] = 255;             /* start bus 0, end bus 255 */
-	header(m, "MCFG", sizeof(m), 1);
-	return append(b, m, sizeof(m));
+	memset(body, 0, 24);          /* 8 bytes reserved, then one allocation: */
+	memcpy(body + 8, &ecam, 8);   /* base; segment 0 */
+	body[8 + 11] = 255;           /* start bus 0, end bus 255 */
 }
 
 /*
- * A new XSDT after the tables: stage 4's entries (made offsets) plus ours. The RSDP and each
- * entry get an ADD_POINTER; the FADT's own pointers (FACS, DSDT) too.
+ * Stage 4 builds the tables as if at address 0, so each pointer between them holds an offset
+ * into etc/acpi/tables; the loader adds the file's final address to each and then fixes
+ * the checksums. The RSDP goes in a file of its own, in the F segment where the OS scans.
  */
-static void link_tables(struct acpi_blob *b, uint64_t ecam)
-{
-	struct acpi_loader *l = &b->loader;
-	uint64_t entries[8], old;
-	unsigned n = 0;
-	memcpy(&old, b->rsdp + 24, 8);
-	old -= ACPI_TABLES_GPA;
-	for (uint32_t e = old + 36; e + 8 <= old + get32(b->t + old + 4) && n < 7; e += 8) {
-		memcpy(&entries[n], b->t + e, 8);
-		entries[n] -= ACPI_TABLES_GPA;
-		uint32_t fadt = entries[n++];
-		if (memcmp(b->t + fadt, "FACP", 4) == 0) {
-			relink(l, b->t, TABLES, fadt + 36, 4, ACPI_TABLES_GPA);   /* FACS */
-			relink(l, b->t, TABLES, fadt + 40, 4, ACPI_TABLES_GPA);   /* DSDT */
-			loader_add_checksum(l, TABLES, fadt + 9, fadt, get32(b->t + fadt + 4));
-		}
-	}
-	if (ecam)
-		entries[n++] = append_mcfg(b, ecam);
-	uint8_t x[36 + 8 * 8] = { 0 };
-	uint32_t xlen = 36 + 8 * n;
-	memcpy(x + 36, entries, 8 * n);
-	header(x, "XSDT", xlen, 1);
-	uint32_t xsdt = append(b, x, xlen);
-	for (unsigned i = 0; i < n; i++)
-		loader_add_pointer(l, TABLES, TABLES, xsdt + 36 + 8 * i, 8);
-	loader_add_checksum(l, TABLES, xsdt + 9, xsdt, xlen);
-
-	uint64_t at = xsdt;
-	memcpy(b->rsdp + 24, &at, 8);
-	loader_add_pointer(l, RSDP, TABLES, 24, 8);
-	loader_add_checksum(l, RSDP, 8, 0, 20);    /* ACPI 1.0 part first: the extended */
-	loader_add_checksum(l, RSDP, 32, 0, 36);   /* checksum covers the first one */
-}
-
 static int add_acpi(struct fw_cfg *f, unsigned ncpus, uint64_t ecam)
 {
-	struct acpi_blob b = { .loader.count = 0 };
-	if (stage4_tables(&b, ncpus))
+	struct acpi_extra_table mcfg = { "MCFG", 1, NULL, 24 };
+	struct acpi_loader l = { .count = 0 };
+	struct acpi_layout layout;
+	uint8_t body[24], rsdp[36];
+	uint8_t *t = malloc(ACPI_BUF_SIZE);
+
+	mcfg_body(body, ecam);
+	mcfg.body = body;
+	if (!t || acpi_build_into(t, ACPI_BUF_SIZE, 0, ncpus, &mcfg, ecam ? 1 : 0, &layout)) {
+		free(t);
 		return -ENOMEM;
-	loader_allocate(&b.loader, RSDP, 16, LOADER_ZONE_FSEG);
-	loader_allocate(&b.loader, TABLES, 64, LOADER_ZONE_HIGH);
-	link_tables(&b, ecam);
-	int err = fw_cfg_add_file(f, TABLES, b.t, b.len) ||
-			  fw_cfg_add_file(f, RSDP, b.rsdp, sizeof(b.rsdp)) ||
-			  fw_cfg_add_file(f, "etc/table-loader", b.loader.commands,
-					  b.loader.count * LOADER_ENTRY_SIZE) ? -ENOMEM : 0;
-	free(b.t);
+	}
+	memcpy(rsdp, t + layout.rsdp, sizeof(rsdp));
+	loader_allocate(&l, RSDP, 16, LOADER_ZONE_FSEG);
+	loader_allocate(&l, TABLES, 64, LOADER_ZONE_HIGH);
+	for (unsigned i = 0; i < layout.npointers; i++)
+		loader_add_pointer(&l, TABLES, TABLES, layout.pointers[i].at,
+				   layout.pointers[i].size);
+	for (unsigned i = 0; i < layout.ntables; i++)
+		loader_add_checksum(&l, TABLES, layout.tables[i].at + 9, layout.tables[i].at,
+				    layout.tables[i].len);
+	loader_add_pointer(&l, RSDP, TABLES, 24, 8);
+	loader_add_checksum(&l, RSDP, 8, 0, 20);    /* ACPI 1.0 part first: the extended */
+	loader_add_checksum(&l, RSDP, 32, 0, 36);   /* checksum covers the first one */
+	int err = fw_cfg_add_file(f, TABLES, t, layout.size) ||
+			  fw_cfg_add_file(f, RSDP, rsdp, sizeof(rsdp)) ||
+			  fw_cfg_add_file(f, "etc/table-loader", l.commands,
+					  l.count * LOADER_ENTRY_SIZE) ? -ENOMEM : 0;
+	free(t);
 	return err;
 }
 

@@ -10,9 +10,10 @@
  *     (CMDLINE_*), plus the option ROM genroms/linuxboot_dma.bin (QEMU's firmware, shipped in
  *     qemu-system-data). SeaBIOS runs it as a boot device; it pulls those items into RAM by
  *     fw_cfg DMA and jumps to the setup code in real mode (Documentation/arch/x86/boot.rst).
- *   ACPI: stage 4's tables, re-linked through QEMU's table loader (etc/table-loader):
- *     SeaBIOS allocates etc/acpi/tables in high RAM and etc/acpi/rsdp in the 0xf0000
- *     segment, where Linux looks, then patches the pointers between them and the checksums.
+ *   ACPI: stage 4's tables (on q35 with an MCFG), built at offset 0 and linked by QEMU's
+ *     table loader (etc/table-loader): SeaBIOS allocates etc/acpi/tables in high RAM and
+ *     etc/acpi/rsdp in the 0xf0000 segment, where Linux looks, then patches the pointers
+ *     between them and the checksums.
  */
 #ifndef FIRMWARE_H
 #define FIRMWARE_H

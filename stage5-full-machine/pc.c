@@ -7,7 +7,6 @@
 #include "pc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -27,21 +26,10 @@
 #define CMOS_MEM_4G_LOW     0x5b   /* 64 KiB units above 4 GiB (three bytes) */
 #define CMOS_SMP_COUNT      0x5f   /* CPUs - 1 */
 
-__attribute__((format(printf, 4, 5)))
-static int fail(int err, char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
+/* A 16-bit CMOS field: larger sizes read as the most the field holds. */
 static void cmos_put16(struct rtc_state *rtc, unsigned index, uint32_t value)
 {
-	value = value > 0xffff ? 0xffff : value;
-	rtc->cmos[index] = value & 0xff;
-	rtc->cmos[index + 1] = value >> 8;
+	rtc_cmos_set(rtc, index, value > 0xffff ? 0xffff : value, 2);
 }
 
 static void cmos_fill(struct rtc_state *rtc, uint64_t ram, unsigned ncpus)
@@ -51,12 +39,11 @@ static void cmos_fill(struct rtc_state *rtc, uint64_t ram, unsigned ncpus)
 	cmos_put16(rtc, CMOS_EXT_MEM_LOW, ext_kib);
 	cmos_put16(rtc, CMOS_EXT_MEM2_LOW, ext_kib);
 	cmos_put16(rtc, CMOS_MEM_16M_LOW, ram > (16ull << 20) ? (ram - (16ull << 20)) >> 16 : 0);
-	rtc->cmos[CMOS_MEM_4G_LOW] = rtc->cmos[CMOS_MEM_4G_LOW + 1] = 0;
-	rtc->cmos[CMOS_MEM_4G_LOW + 2] = 0;
-	rtc->cmos[CMOS_SMP_COUNT] = ncpus - 1;
-	rtc->cmos[CMOS_FLOPPY_TYPES] = 0;      /* no floppy drives */
-	rtc->cmos[CMOS_EQUIPMENT] = 0x06;      /* math coprocessor, mouse port; no floppies */
-	rtc->cmos[CMOS_BOOT_ORDER] = 0x02;     /* hard disk first (Bochs encoding) */
+	rtc_cmos_set(rtc, CMOS_MEM_4G_LOW, 0, 3);
+	rtc_cmos_set(rtc, CMOS_SMP_COUNT, ncpus - 1, 1);
+	rtc_cmos_set(rtc, CMOS_FLOPPY_TYPES, 0, 1);   /* no floppy drives */
+	rtc_cmos_set(rtc, CMOS_EQUIPMENT, 0x06, 1);   /* math coprocessor, mouse; no floppies */
+	rtc_cmos_set(rtc, CMOS_BOOT_ORDER, 0x02, 1);  /* hard disk first (Bochs encoding) */
 }
 
 /* ---- the debug console: port 0x402 ------------------------------------------------- */
@@ -100,7 +87,7 @@ static int create_vcpus(struct pc *pc, char *why, size_t why_len)
 		if (!err)
 			err = vcpu_set_identity(&m->vm, &m->vcpus[i], m->ncpus);
 		if (err)
-			return fail(err, why, why_len, "vCPU %u: %s", i, strerror(-err));
+			return machine_fail(err, why, why_len, "vCPU %u: %s", i, strerror(-err));
 	}
 	return 0;
 }
@@ -116,7 +103,7 @@ static int attach_devices(struct pc *pc, char *why, size_t why_len)
 	    fw_cfg_attach(&pc->fw_cfg, &m->bus) ||
 	    pc_memory_attach(&pc->memory, &m->bus) ||
 	    !bus_register(&m->bus, BUS_PIO, PC_DEBUGCON_PORT, 1, &debugcon_ops, pc, "debugcon"))
-		return fail(-EBUSY, why, why_len, "devices overlap on the bus");
+		return machine_fail(-EBUSY, why, why_len, "devices overlap on the bus");
 	cmos_fill(&m->rtc, m->vm.mem.size, m->ncpus);
 	return 0;
 }
@@ -124,14 +111,15 @@ static int attach_devices(struct pc *pc, char *why, size_t why_len)
 static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
 {
 	if (access(cfg->bios, R_OK) < 0)
-		return fail(-errno, why, why_len, "%s: cannot open firmware: %s", cfg->bios,
-			    strerror(errno));
+		return machine_fail(-errno, why, why_len, "%s: cannot open firmware: %s",
+				    cfg->bios, strerror(errno));
 	if (cfg->mem_size < PC_MIN_RAM || cfg->mem_size > PC_MAX_RAM)
-		return fail(-EINVAL, why, why_len, "memory size %llu MiB: must be 16 MiB .. 3 GiB",
-			    (unsigned long long)(cfg->mem_size >> 20));
+		return machine_fail(-EINVAL, why, why_len,
+				    "memory size %llu MiB: must be 16 MiB .. 3 GiB",
+				    (unsigned long long)(cfg->mem_size >> 20));
 	if (cfg->ncpus < 1 || cfg->ncpus > MAX_VCPUS)
-		return fail(-EINVAL, why, why_len, "%u CPUs: must be 1 .. %d", cfg->ncpus,
-			    MAX_VCPUS);
+		return machine_fail(-EINVAL, why, why_len, "%u CPUs: must be 1 .. %d",
+				    cfg->ncpus, MAX_VCPUS);
 	return 0;
 }
 
@@ -162,7 +150,8 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 		return err;
 	err = irqchip_create(m->vm.vm_fd, &step);
 	if (err)
-		return fail(err, why, why_len, "%s: %s: %s", cfg->kvm_path, step, strerror(-err));
+		return machine_fail(err, why, why_len, "%s: %s: %s", cfg->kvm_path, step,
+				    strerror(-err));
 	err = pc_memory_init(&pc->memory, &m->vm, cfg->bios, why, why_len);
 	if (!err)
 		err = create_vcpus(pc, why, why_len);
@@ -172,9 +161,11 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 		return err;
 	pc->chipset.pam_changed = pc_memory_pam_changed;
 	pc->chipset.opaque = &pc->memory;
-	pc->chipset.reset_requested = &pc->reset;
+	pc->chipset.reset_line = &m->reset_line;
 	m->stop_fd = eventfd(0, EFD_CLOEXEC);
-	return m->stop_fd < 0 ? fail(-errno, why, why_len, "eventfd: %s", strerror(errno)) : 0;
+	if (m->stop_fd < 0)
+		return machine_fail(-errno, why, why_len, "eventfd: %s", strerror(errno));
+	return 0;
 }
 
 void pc_destroy(struct pc *pc)

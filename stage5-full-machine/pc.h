@@ -57,7 +57,6 @@ struct pc {
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */
 	unsigned debug_len;
-	bool reset;                   /* the guest pulled the reset line */
 };
 
 /* Build the machine. 0, or a negative errno with one line in why naming what failed. */

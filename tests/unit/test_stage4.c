@@ -4,8 +4,9 @@
  * What a hostile or simply unusual guest can feed the VMM is tested here on a malloc()ed
  * "guest RAM": bzImage headers (real, truncated, foreign), the e820 map and initrd placement,
  * virtqueue descriptor chains (good, looping, out of range, outside RAM, bad sizes), PCI
- * configuration space (BAR sizing, read-only registers, capability lists), the 16550A's
- * registers, the ACPI power-off register and the ACPI tables' checksums.
+ * configuration space (BAR sizing, read-only registers, capability lists, functions placed
+ * by a chipset), the 16550A's registers, CMOS fields, the ACPI power-off register and the
+ * ACPI tables' checksums (in guest RAM, and built for a firmware's table loader).
  */
 #define _GNU_SOURCE   /* memmem */
 #include <errno.h>
@@ -344,6 +345,52 @@ static void pci_capabilities_form_a_list(void **state)
 
 /* ---- 16550A UART -------------------------------------------------------------------------- */
 
+static int specific_writes;
+
+static void count_specific_write(struct pci_device *dev, unsigned offset, uint32_t value,
+				 unsigned len)
+{
+	(void)len;
+	specific_writes++;
+	dev->config.bytes[offset] = value;
+}
+
+/* A chipset's functions: fixed slot, several functions, registers of their own from 0x40. */
+static void pci_host_places_functions_and_hooks(void **state)
+{
+	(void)state;
+	static struct pci_host h;
+	static struct pci_device fn0, fn1;
+	pci_host_init(&h, NULL, -1);
+	assert_int_equal(pci_host_config_read(&h, 0x80000000u, 4), 0x00081b36);   /* gpex */
+	pci_host_set_identity(&h, 0x8086, 0x1237, 2, 0x1af4, 0x1100);
+	assert_int_equal(pci_host_config_read(&h, 0x80000000u, 4), 0x12378086);
+	assert_int_equal(pci_host_config_read(&h, 0x8000002cu, 4), 0x11001af4);
+	assert_int_equal(pci_host_config_read(&h, 0x80000008u, 4), 0x06000002);
+
+	pci_config_init(&fn0.config, 0x8086, 0x7000, 0x060100, 0);
+	pci_config_init(&fn1.config, 0x8086, 0x7010, 0x010180, 0);
+	assert_int_equal(pci_host_place(&h, &fn0, 1, 0), 0);
+	assert_int_equal(pci_host_place(&h, &fn0, 1, 0), -EBUSY);
+	assert_int_equal(pci_host_place(&h, &fn0, 32, 0), -EINVAL);
+	assert_int_equal(pci_host_config_read(&h, 0x80000900u, 4), 0xffffffffu);  /* 00:01.1 */
+	assert_int_equal(pci_host_place(&h, &fn1, 1, 1), 0);
+	assert_int_equal(pci_host_config_read(&h, 0x80000900u, 4), 0x70108086);
+	assert_int_equal(pci_host_config_read(&h, 0x8000080cu, 4) >> 16 & 0x80, 0x80);
+
+	/* Without a hook, 0x40 and up is read-only; with one, the device decides. */
+	pci_host_config_write(&h, 0x80000860u, 0x0b, 1);
+	assert_int_equal(pci_host_config_read(&h, 0x80000860u, 1), 0);
+	fn0.specific_write = count_specific_write;
+	pci_host_config_write(&h, 0x80000860u, 0x0b, 1);
+	assert_int_equal(specific_writes, 1);
+	assert_int_equal(pci_host_config_read(&h, 0x80000860u, 1), 0x0b);
+	pci_host_config_write(&h, 0x80000804u, 0xffff, 2);   /* the header: not the hook's */
+	assert_int_equal(specific_writes, 1);
+	pci_host_config_write(&h, 0x80000863u, 0x0b0b, 2);   /* crosses a dword: dropped */
+	assert_int_equal(specific_writes, 1);
+}
+
 static void uart_transmits_and_raises_thr_empty(void **state)
 {
 	(void)state;
@@ -436,6 +483,21 @@ static void rtc_reads_bcd_or_binary(void **state)
 	assert_int_equal(rtc_register(&rtc, RTC_DAY, t), 14);
 }
 
+/* Battery-backed RAM takes fields; the clock and status registers are not RAM. */
+static void rtc_cmos_fields_are_little_endian_ram(void **state)
+{
+	(void)state;
+	struct rtc_state rtc = { 0 };
+	rtc_cmos_set(&rtc, 0x15, 640, 2);
+	assert_int_equal(rtc.cmos[0x15], 0x80);
+	assert_int_equal(rtc.cmos[0x16], 0x02);
+	rtc_cmos_set(&rtc, RTC_STATUS_B, 0xff, 1);
+	assert_int_equal(rtc.cmos[RTC_STATUS_B], 0);
+	rtc_cmos_set(&rtc, 0x7e, 0x030201, 3);          /* the last byte would be 0x80 */
+	assert_int_equal(rtc.cmos[0x7e], 0x01);
+	assert_int_equal(rtc.cmos[0x7f], 0x02);
+}
+
 static void terminal_ctrl_a_x_quits(void **state)
 {
 	(void)state;
@@ -499,6 +561,33 @@ static void acpi_tables_have_valid_checksums(void **state)
 	free_ram(mem);
 }
 
+/* For a firmware that places the tables: pointers are offsets, the layout finds them all. */
+static void acpi_tables_built_at_zero_for_a_loader(void **state)
+{
+	(void)state;
+	static uint8_t buf[4096];
+	uint8_t body[4] = { 1, 2, 3, 4 };
+	struct acpi_extra_table extra = { "TEST", 1, body, sizeof(body) };
+	struct acpi_layout l;
+	assert_int_equal(acpi_build_into(buf, sizeof(buf), 0, 2, &extra, 1, &l), 0);
+	assert_memory_equal(buf + l.rsdp, "RSD PTR ", 8);
+	uint64_t xsdt = bytes_to_u64(buf + l.rsdp + 24, 8);
+	assert_memory_equal(buf + xsdt, "XSDT", 4);
+	assert_int_equal(bytes_to_u64(buf + xsdt + 4, 4), 36 + 3 * 8);   /* FADT, MADT, TEST */
+	uint64_t test = bytes_to_u64(buf + xsdt + 36 + 16, 8);
+	assert_memory_equal(buf + test, "TEST", 4);
+	assert_memory_equal(buf + test + 36, body, sizeof(body));
+	assert_int_equal(l.npointers, 2 + 3);                            /* FACS, DSDT; XSDT */
+	for (unsigned i = 0; i < l.npointers; i++) {
+		uint64_t at = bytes_to_u64(buf + l.pointers[i].at, l.pointers[i].size);
+		assert_true(at > 0 && at < l.size);
+	}
+	assert_int_equal(l.ntables, 5);                  /* XSDT, DSDT, FADT, MADT, TEST */
+	for (unsigned i = 0; i < l.ntables; i++)
+		assert_int_equal(acpi_checksum(buf + l.tables[i].at, l.tables[i].len), 0);
+	assert_int_equal(acpi_build_into(buf, 200, 0, 2, NULL, 0, &l), -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,13 +602,16 @@ int main(void)
 		cmocka_unit_test(virtqueue_rejects_bad_indexes_and_buffers),
 		cmocka_unit_test(pci_bar_sizing_and_readonly_registers),
 		cmocka_unit_test(pci_capabilities_form_a_list),
+		cmocka_unit_test(pci_host_places_functions_and_hooks),
 		cmocka_unit_test(uart_transmits_and_raises_thr_empty),
 		cmocka_unit_test(uart_receives_with_priority_over_thr),
 		cmocka_unit_test(uart_divisor_latch_loopback_and_scratch),
 		cmocka_unit_test(acpi_poweroff_needs_slp_en_and_s5),
 		cmocka_unit_test(rtc_reads_bcd_or_binary),
+		cmocka_unit_test(rtc_cmos_fields_are_little_endian_ram),
 		cmocka_unit_test(terminal_ctrl_a_x_quits),
 		cmocka_unit_test(acpi_tables_have_valid_checksums),
+		cmocka_unit_test(acpi_tables_built_at_zero_for_a_loader),
 	};
 	return cmocka_run_group_tests_name("stage 4", tests, NULL, NULL);
 }
