@@ -110,30 +110,28 @@ static uint8_t do_request(struct virtio_blk *blk, const struct virtq_chain *c, u
 	return VIRTIO_BLK_S_UNSUPP;
 }
 
-static void blk_queue_notify(struct virtio_pci *vp, unsigned q)
+/* One request: header, data, status byte; the status byte counts as written. */
+static uint32_t blk_serve(struct virtio_pci *vp, struct virtq_chain *chain)
 {
 	struct virtio_blk *blk = vp->device;
-	static struct virtq_chain chain;   /* large; used under the bus lock only */
-	bool used = false;
-
-	while (virtio_pci_pop(vp, q, &chain) > 0) {
-		uint32_t written = 0;
-		struct virtq_seg *status = &chain.seg[chain.count - 1];
-		blk->requests++;
-		uint8_t result = VIRTIO_BLK_S_IOERR;
-		if (chain.count >= 2 && status->writable)
-			result = do_request(blk, &chain, &written);
-		else
-			fprintf(stderr, "virtio-blk: request %u has no status byte\n", chain.head);
-		if (status->writable) {
-			status->hva[status->len - 1] = result;
-			written++;
-		}
-		virtq_push(vp->mem, &vp->state.vq[q], chain.head, written);
-		used = true;
+	uint32_t written = 0;
+	struct virtq_seg *status = &chain->seg[chain->count - 1];
+	blk->requests++;
+	uint8_t result = VIRTIO_BLK_S_IOERR;
+	if (chain->count >= 2 && status->writable)
+		result = do_request(blk, chain, &written);
+	else
+		fprintf(stderr, "virtio-blk: request %u has no status byte\n", chain->head);
+	if (status->writable) {
+		status->hva[status->len - 1] = result;
+		written++;
 	}
-	if (used)
-		virtio_pci_notify_used(vp);
+	return written;
+}
+
+static void blk_queue_notify(struct virtio_pci *vp, unsigned q)
+{
+	virtio_pci_serve_queue(vp, q, blk_serve);
 }
 
 static const struct virtio_device_ops blk_ops = {

@@ -66,26 +66,18 @@ int virtio_net_open(struct virtio_net *net, const char *ifname)
 }
 
 /* Transmit: each chain is one frame (header + data), all device-readable. */
-static void transmit(struct virtio_net *net)
+static uint32_t transmit_frame(struct virtio_pci *vp, struct virtq_chain *chain)
 {
-	static struct virtq_chain chain;   /* used under the bus lock only */
+	struct virtio_net *net = vp->device;
 	struct iovec iov[VIRTQ_MAX_SIZE];
-	bool used = false;
-
-	while (virtio_pci_pop(&net->vp, TX_QUEUE, &chain) > 0) {
-		unsigned n = 0;
-		for (unsigned i = 0; i < chain.count; i++)
-			if (!chain.seg[i].writable)
-				iov[n++] = (struct iovec){ chain.seg[i].hva, chain.seg[i].len };
-		/* A full host queue drops the frame, as a real wire would. */
-		if (writev(net->tap_fd, iov, n) < 0 && errno != EAGAIN)
-			fprintf(stderr, "virtio-net: write to tap %s: %s\n", net->ifname,
-				strerror(errno));
-		virtq_push(net->vp.mem, &net->vp.state.vq[TX_QUEUE], chain.head, 0);
-		used = true;
-	}
-	if (used)
-		virtio_pci_notify_used(&net->vp);
+	unsigned n = 0;
+	for (unsigned i = 0; i < chain->count; i++)
+		if (!chain->seg[i].writable)
+			iov[n++] = (struct iovec){ chain->seg[i].hva, chain->seg[i].len };
+	/* A full host queue drops the frame, as a real wire would. */
+	if (writev(net->tap_fd, iov, n) < 0 && errno != EAGAIN)
+		fprintf(stderr, "virtio-net: write to tap %s: %s\n", net->ifname, strerror(errno));
+	return 0;
 }
 
 bool virtio_net_receive(struct virtio_net *net)
@@ -130,7 +122,7 @@ static void net_queue_notify(struct virtio_pci *vp, unsigned q)
 {
 	struct virtio_net *net = vp->device;
 	if (q == TX_QUEUE) {
-		transmit(net);
+		virtio_pci_serve_queue(vp, q, transmit_frame);
 	} else {
 		uint64_t one = 1;   /* new receive buffers: the I/O thread may read the tap again */
 		if (write(net->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)

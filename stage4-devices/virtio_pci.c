@@ -72,6 +72,21 @@ int virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *chain)
 	return n;
 }
 
+void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q,
+			    uint32_t (*serve)(struct virtio_pci *vp, struct virtq_chain *chain))
+{
+	static struct virtq_chain chain;   /* large; used under the bus lock only */
+	bool used = false;
+
+	while (virtio_pci_pop(vp, q, &chain) > 0) {
+		uint32_t written = serve(vp, &chain);
+		virtq_push(vp->mem, &vp->state.vq[q], chain.head, written);
+		used = true;
+	}
+	if (used)
+		virtio_pci_notify_used(vp);
+}
+
 static void device_reset(struct virtio_pci *vp)
 {
 	struct virtio_pci_state *s = &vp->state;

@@ -104,4 +104,12 @@ void virtio_pci_queue_error(struct virtio_pci *vp, unsigned q, const char *why);
 /* Pop the next chain of queue q; on a guest error reports it and returns 0. */
 int virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *chain);
 
+/*
+ * The loop of a device that answers every request at once (blk, rng, net transmit): pop each
+ * available chain of queue q, let serve() handle it and return how many bytes it wrote into
+ * the chain's buffers, push it to the used ring, and interrupt the guest once at the end.
+ */
+void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q,
+			    uint32_t (*serve)(struct virtio_pci *vp, struct virtq_chain *chain));
+
 #endif

@@ -5,25 +5,24 @@
 
 #include <sys/random.h>
 
+/* One request: fill every device-writable buffer of the chain. */
+static uint32_t rng_serve(struct virtio_pci *vp, struct virtq_chain *chain)
+{
+	(void)vp;
+	uint32_t written = 0;
+	for (unsigned i = 0; i < chain->count; i++) {
+		if (!chain->seg[i].writable)
+			continue;
+		ssize_t n = getrandom(chain->seg[i].hva, chain->seg[i].len, 0);
+		if (n > 0)
+			written += n;
+	}
+	return written;
+}
+
 static void rng_queue_notify(struct virtio_pci *vp, unsigned q)
 {
-	static struct virtq_chain chain;   /* used under the bus lock only */
-	bool used = false;
-
-	while (virtio_pci_pop(vp, q, &chain) > 0) {
-		uint32_t written = 0;
-		for (unsigned i = 0; i < chain.count; i++) {
-			if (!chain.seg[i].writable)
-				continue;
-			ssize_t n = getrandom(chain.seg[i].hva, chain.seg[i].len, 0);
-			if (n > 0)
-				written += n;
-		}
-		virtq_push(vp->mem, &vp->state.vq[q], chain.head, written);
-		used = true;
-	}
-	if (used)
-		virtio_pci_notify_used(vp);
+	virtio_pci_serve_queue(vp, q, rng_serve);
 }
 
 static const struct virtio_device_ops rng_ops = {
