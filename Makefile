@@ -11,7 +11,8 @@
 # Every Debian package the project uses. Install steps live here and nowhere else.
 DEB_PACKAGES = gcc make binutils nasm libcmocka-dev graphviz seabios \
 	qemu-system-x86 qemu-utils busybox-static e2fsprogs cpio xz-utils kmod zlib1g-dev \
-	libyaml-dev qemu-system-data
+	libyaml-dev qemu-system-data xorriso isolinux syslinux syslinux-common mtools \
+	dosfstools fdisk acpica-tools
 
 STAGE_DIRS := $(sort $(patsubst %/Makefile,%,$(wildcard stage[1-5]-*/Makefile)))
 STAGES := $(foreach d,$(STAGE_DIRS),$(firstword $(subst -, ,$(d))))
@@ -24,6 +25,7 @@ $(STAGES): guests
 
 guests:
 	@$(MAKE) -s -C guests
+	@guests/linux/build.sh
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \

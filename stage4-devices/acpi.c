@@ -6,6 +6,7 @@
 #include "acpi.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -362,9 +363,27 @@ static int build_extra(struct table_area *a, const struct acpi_extra_table *x, u
 	return 0;
 }
 
+/* A DSDT from elsewhere (stage 5 compiles its own with iasl): a whole table, header first. */
+static bool dsdt_is_valid(const void *dsdt, uint32_t len)
+{
+	uint32_t stated;
+	if (len < sizeof(struct acpi_header) || memcmp(dsdt, "DSDT", 4))
+		return false;
+	memcpy(&stated, (const uint8_t *)dsdt + 4, 4);
+	return stated == len;
+}
+
 int acpi_build_into(uint8_t *buf, uint32_t size, uint64_t base, unsigned ncpus,
 		    const struct acpi_extra_table *extra, unsigned nextra,
 		    struct acpi_layout *layout)
+{
+	return acpi_build_with_dsdt(buf, size, base, ncpus, NULL, 0, extra, nextra, layout);
+}
+
+int acpi_build_with_dsdt(uint8_t *buf, uint32_t size, uint64_t base, unsigned ncpus,
+			 const void *own_dsdt, uint32_t own_dsdt_len,
+			 const struct acpi_extra_table *extra, unsigned nextra,
+			 struct acpi_layout *layout)
 {
 	struct table_area a = { buf, size, 0, base, layout };
 	uint64_t rsdp_at = 0, xsdt_at = 0, fadt_at = 0, facs_at = 0, dsdt_at = 0;
@@ -373,6 +392,8 @@ int acpi_build_into(uint8_t *buf, uint32_t size, uint64_t base, unsigned ncpus,
 
 	if (nextra > ACPI_MAX_EXTRA)
 		return -ENOSPC;
+	if (own_dsdt && !dsdt_is_valid(own_dsdt, own_dsdt_len))
+		return -EINVAL;
 	memset(buf, 0, size);
 	memset(layout, 0, sizeof(*layout));
 	uint32_t xsdt_len = sizeof(struct acpi_header) + 8 * nentries;
@@ -380,15 +401,17 @@ int acpi_build_into(uint8_t *buf, uint32_t size, uint64_t base, unsigned ncpus,
 	struct acpi_header *xsdt = take(&a, xsdt_len, 16, &xsdt_at);
 	struct acpi_facs *facs = take(&a, sizeof(*facs), 64, &facs_at);
 	struct aml aml = { .len = 0 };
-	build_dsdt_aml(&aml);
+	if (!own_dsdt)
+		build_dsdt_aml(&aml);
 	if (aml.len > sizeof(aml.bytes))
 		return -ENOSPC;
-	struct acpi_header *dsdt = take(&a, sizeof(*dsdt) + aml.len, 16, &dsdt_at);
+	uint32_t dsdt_len = own_dsdt ? own_dsdt_len : sizeof(struct acpi_header) + aml.len;
+	struct acpi_header *dsdt = take(&a, dsdt_len, 16, &dsdt_at);
 	struct acpi_fadt *fadt = take(&a, sizeof(*fadt), 16, &fadt_at);
 	if (!rsdp || !xsdt || !facs || !dsdt || !fadt)
 		return -ENOSPC;
 	note_table(&a, xsdt_at, xsdt_len);
-	note_table(&a, dsdt_at, sizeof(*dsdt) + aml.len);
+	note_table(&a, dsdt_at, dsdt_len);
 	note_table(&a, fadt_at, sizeof(*fadt));
 	entries[0] = fadt_at;
 	if (build_madt(&a, ncpus, &entries[1]))
@@ -399,8 +422,14 @@ int acpi_build_into(uint8_t *buf, uint32_t size, uint64_t base, unsigned ncpus,
 
 	memcpy(facs->signature, "FACS", 4);
 	facs->length = sizeof(*facs);
-	memcpy(dsdt + 1, aml.bytes, aml.len);
-	fill_header(dsdt, "DSDT", sizeof(*dsdt) + aml.len, 2);
+	if (own_dsdt) {
+		memcpy(dsdt, own_dsdt, dsdt_len);   /* its own header: only the checksum is ours */
+		dsdt->checksum = 0;
+		dsdt->checksum = -acpi_checksum(dsdt, dsdt_len);
+	} else {
+		memcpy(dsdt + 1, aml.bytes, aml.len);
+		fill_header(dsdt, "DSDT", dsdt_len, 2);
+	}
 	fill_fadt(fadt, facs_at, dsdt_at);
 	note_pointer(&a, fadt_at + offsetof(struct acpi_fadt, firmware_ctrl), 4);
 	note_pointer(&a, fadt_at + offsetof(struct acpi_fadt, dsdt), 4);

@@ -64,6 +64,16 @@ int acpi_build_into(uint8_t *buf, uint32_t size, uint64_t base, unsigned ncpus,
 		    const struct acpi_extra_table *extra, unsigned nextra,
 		    struct acpi_layout *layout);
 
+/*
+ * The same, with the caller's DSDT in place of the one assembled here (stage 5 compiles its
+ * own from ASL): a whole table as iasl writes it, header included, dsdt_len bytes, copied
+ * as is but for its checksum. -EINVAL when it does not look like a DSDT.
+ */
+int acpi_build_with_dsdt(uint8_t *buf, uint32_t size, uint64_t base, unsigned ncpus,
+			 const void *dsdt, uint32_t dsdt_len,
+			 const struct acpi_extra_table *extra, unsigned nextra,
+			 struct acpi_layout *layout);
+
 /* The byte sum of a table (a valid table sums to 0). */
 uint8_t acpi_checksum(const void *table, unsigned len);
 

@@ -46,9 +46,21 @@ void pci_config_add_bar(struct pci_config *c, int bar, uint32_t addr, uint32_t s
 	put32(c, PCI_BAR0 + 4 * bar, (addr & ~(size - 1)) | PCI_BAR_MEM32);
 }
 
+void pci_config_add_io_bar(struct pci_config *c, int bar, uint32_t port, uint32_t size)
+{
+	c->bar_size[bar] = size;
+	put32(c, PCI_BAR0 + 4 * bar, (port & ~(size - 1)) | PCI_BAR_IO);
+}
+
+bool pci_bar_is_io(const struct pci_config *c, int bar)
+{
+	return c->bytes[PCI_BAR0 + 4 * bar] & PCI_BAR_IO;
+}
+
 uint32_t pci_bar_address(const struct pci_config *c, int bar)
 {
-	return bytes_to_u64(c->bytes + PCI_BAR0 + 4 * bar, 4) & ~0xfu;
+	uint32_t low_bits = pci_bar_is_io(c, bar) ? 0x3u : 0xfu;
+	return bytes_to_u64(c->bytes + PCI_BAR0 + 4 * bar, 4) & ~low_bits;
 }
 
 uint8_t pci_config_add_capability(struct pci_config *c, const void *cap, unsigned len)
@@ -108,17 +120,24 @@ void pci_config_write(struct pci_config *c, unsigned offset, uint32_t value, uns
 	put32(c, dword, (old & ~mask) | ((value << shift) & mask));
 }
 
-/* Map or unmap each BAR's bus range after the guest changed the command register or a BAR. */
+/*
+ * Map or unmap each BAR's bus range after the guest changed the command register or a BAR.
+ * Memory BARs decode while the command register's memory bit is set, I/O BARs while its I/O
+ * bit is.
+ */
 static void update_bars(struct pci_device *dev)
 {
-	bool decode = bytes_to_u64(dev->config.bytes + PCI_COMMAND, 2) & PCI_COMMAND_MEMORY;
+	uint16_t command = bytes_to_u64(dev->config.bytes + PCI_COMMAND, 2);
 	for (int i = 0; i < PCI_NUM_BARS; i++) {
 		if (!dev->bar_range[i])
 			continue;
+		bool io = pci_bar_is_io(&dev->config, i);
+		bool decode = command & (io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY);
 		uint32_t addr = pci_bar_address(&dev->config, i);
 		/* While sizing, the BAR holds ~(size-1): not an address to decode. */
 		bool sizing = addr == (uint32_t)~(dev->config.bar_size[i] - 1);
-		bus_move(dev->bar_range[i], addr, decode && addr && !sizing);
+		bool reachable = !io || addr + dev->config.bar_size[i] <= PCI_IO_LIMIT;
+		bus_move(dev->bar_range[i], addr, decode && addr && !sizing && reachable);
 	}
 }
 

@@ -61,6 +61,8 @@
 #define PCI_COMMAND_INTX_DISABLE 0x0400
 #define PCI_STATUS_CAP_LIST 0x0010
 #define PCI_BAR_MEM32      0x0   /* low bits of a memory BAR: 32-bit, not prefetchable */
+#define PCI_BAR_IO         0x1   /* bit 0 of an I/O BAR: the window is in port space */
+#define PCI_IO_LIMIT       0x10000u   /* x86 ports: an I/O BAR above 64 KiB decodes nothing */
 
 /* Where pre-assigned BARs go: above the highest RAM this machine allows (3 GiB). */
 #define PCI_MMIO_BASE      0xc0000000ull
@@ -77,6 +79,10 @@ void pci_config_init(struct pci_config *c, uint16_t vendor, uint16_t device, uin
 		     uint8_t revision);
 /* A 32-bit memory BAR of size bytes (power of two, >= 16) at addr. */
 void pci_config_add_bar(struct pci_config *c, int bar, uint32_t addr, uint32_t size);
+/* An I/O BAR of size ports (power of two, >= 4) at port (0: for firmware to assign). Its
+ * bus range must be BUS_PIO; it decodes while the command register's I/O bit is set. */
+void pci_config_add_io_bar(struct pci_config *c, int bar, uint32_t port, uint32_t size);
+bool pci_bar_is_io(const struct pci_config *c, int bar);
 /* Append a capability (its first byte is the ID; the "next" byte is filled in). Returns its
  * offset, or 0 when config space is full. */
 uint8_t pci_config_add_capability(struct pci_config *c, const void *cap, unsigned len);
@@ -85,6 +91,7 @@ uint8_t pci_config_add_capability(struct pci_config *c, const void *cap, unsigne
  * are writable (command, BARs, interrupt line); everything else is read-only. */
 uint32_t pci_config_read(const struct pci_config *c, unsigned offset, unsigned len);
 void pci_config_write(struct pci_config *c, unsigned offset, uint32_t value, unsigned len);
+/* Where a BAR points: memory address (bits 3:0 masked) or port (bits 1:0 masked). */
 uint32_t pci_bar_address(const struct pci_config *c, int bar);
 
 /* A device on the bus: its config space, where its BARs are on the I/O bus, its IRQ. */

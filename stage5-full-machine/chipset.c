@@ -54,6 +54,11 @@ bool pciexbar_decode(uint64_t value, uint64_t *base, uint64_t *size)
 	return (value & 1) && *size;
 }
 
+unsigned chipset_intx_gsi(unsigned slot, unsigned pin)
+{
+	return PCI_INTX_GSI_BASE + ((slot + pin) & 7);
+}
+
 static unsigned pam_offset(const struct chipset *c)
 {
 	return c->state.kind == CHIPSET_Q35 ? Q35_PAM0 : I440FX_PAM0;

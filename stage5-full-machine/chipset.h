@@ -71,6 +71,14 @@ enum chipset_kind { CHIPSET_I440FX, CHIPSET_Q35 };
  */
 bool pciexbar_decode(uint64_t value, uint64_t *base, uint64_t *size);
 
+/*
+ * PCI interrupts (both machines): slot S's pin P (0 = INTA#) is wired to I/O APIC input
+ * 16 + ((S + P) mod 8), the eight pins above the ISA lines, level-triggered, active low.
+ * The DSDT's _PRT says the same to the OS; firmware polls its disks and needs none of them.
+ */
+#define PCI_INTX_GSI_BASE 16
+unsigned chipset_intx_gsi(unsigned slot, unsigned pin);
+
 /* The chipset's own state, beside the configuration spaces (plain data). */
 struct chipset_state {
 	enum chipset_kind kind;

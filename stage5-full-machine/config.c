@@ -16,6 +16,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "block.h"
+
 static const char *const machines[] = { "pc", "q35" };
 static const char *const devices[] = { "serial" };   /* built in; more come with stage 5 */
 
@@ -49,6 +51,93 @@ void config_defaults(struct vmm_config *c)
 	c->linuxboot = DEFAULT_LINUXBOOT;
 	c->cmdline = DEFAULT_CMDLINE;
 	c->kvm_path = "/dev/kvm";
+}
+
+/* ---- drives: the same keys for -drive and YAML ------------------------------------------ */
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes")) {
+		*out = true;
+		return true;
+	}
+	if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no")) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+/* One "key=value" of a drive. 0, or -1 with the problem in why (the caller adds where). */
+static int drive_option(struct drive_config *d, const char *key, const char *v, char *why,
+			size_t why_len)
+{
+	if (!strcmp(key, "file")) {
+		d->file = v;
+	} else if (!strcmp(key, "if") || !strcmp(key, "interface")) {
+		if (strcmp(v, "ide") && strcmp(v, "ahci") && strcmp(v, "sata"))
+			goto bad;
+		d->interface = strcmp(v, "ide") ? DRIVE_IF_AHCI : DRIVE_IF_IDE;
+	} else if (!strcmp(key, "media")) {
+		if (strcmp(v, "disk") && strcmp(v, "cdrom"))
+			goto bad;
+		d->cdrom = !strcmp(v, "cdrom");
+	} else if (!strcmp(key, "format")) {
+		if (strcmp(v, "raw") && strcmp(v, "qcow2"))
+			goto bad;
+		d->format = strcmp(v, "raw") ? BLOCK_FORMAT_QCOW2 : BLOCK_FORMAT_RAW;
+	} else if (!strcmp(key, "index")) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*end || end == v || n < 0 || n >= MAX_DRIVES)
+			goto bad;
+		d->index = n;
+	} else if (!strcmp(key, "readonly")) {
+		if (!parse_bool(v, &d->readonly))
+			goto bad;
+	} else {
+		snprintf(why, why_len, "unknown drive option '%s' (known: file, if, media, format, "
+			 "index, readonly)", key);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(why, why_len, "drive option '%s': bad value '%s'", key, v);
+	return -1;
+}
+
+static struct drive_config *new_drive(struct vmm_config *c)
+{
+	if (c->ndrives == MAX_DRIVES)
+		return NULL;
+	struct drive_config *d = &c->drives[c->ndrives++];
+	*d = (struct drive_config){ .index = -1 };
+	return d;
+}
+
+/* "order=d,reboot-timeout=-1", or QEMU's short form "d". 0, or -1 with why. */
+static int boot_option(struct vmm_config *c, const char *key, const char *v, char *why,
+		       size_t why_len)
+{
+	if (!strcmp(key, "order")) {
+		if (strcmp(v, "c") && strcmp(v, "d") && strcmp(v, "cd") && strcmp(v, "dc"))
+			goto bad;
+		c->boot_order = v[0];
+	} else if (!strcmp(key, "reboot-timeout")) {
+		char *end;
+		long long ms = strtoll(v, &end, 10);
+		if (*end || end == v || ms < -1 || ms > 0xffff)
+			goto bad;
+		c->reboot_timeout_ms = ms;
+	} else {
+		snprintf(why, why_len, "unknown boot option '%s' (known: order, reboot-timeout)",
+			 key);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(why, why_len, "boot option '%s': bad value '%s'", key, v);
+	return -1;
 }
 
 uint64_t config_parse_mem(const char *text)
@@ -206,6 +295,49 @@ static int set_devices(struct yaml_ctx *y, yaml_node_t *v)
 	return 0;
 }
 
+/* A drive option from YAML: the file is relative to the YAML file, errors get file:line. */
+static int set_drive_key(struct yaml_ctx *y, const char *key, yaml_node_t *v)
+{
+	struct drive_config *d = &y->c->drives[y->c->ndrives - 1];
+	const char *s;
+	char problem[256];
+	if (want_scalar(y, key, v, &s))
+		return -1;
+	if (!strcmp(key, "file"))
+		s = path_value(y, s);
+	if (drive_option(d, key, s, problem, sizeof(problem)))
+		return yerr(y, v, "key 'drives': %s", problem);
+	return 0;
+}
+
+static int set_drives(struct yaml_ctx *y, yaml_node_t *v)
+{
+	if (v->type != YAML_SEQUENCE_NODE)
+		return yerr(y, v, "key 'drives': expected a list of drives");
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *d = yaml_document_get_node(y->doc, *i);
+		if (!new_drive(y->c))
+			return yerr(y, d, "key 'drives': at most %d drives", MAX_DRIVES);
+		if (each_pair(y, "drives", d, set_drive_key))
+			return -1;
+		if (!y->c->drives[y->c->ndrives - 1].file)
+			return yerr(y, d, "key 'drives': a drive needs a 'file'");
+	}
+	return 0;
+}
+
+static int set_boot_key(struct yaml_ctx *y, const char *key, yaml_node_t *v)
+{
+	const char *s;
+	char problem[256];
+	if (want_scalar(y, key, v, &s))
+		return -1;
+	if (boot_option(y->c, key, s, problem, sizeof(problem)))
+		return yerr(y, v, "key 'boot': %s", problem);
+	return 0;
+}
+
 static int set_top(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 {
 	const char *s = scalar(v);
@@ -216,9 +348,13 @@ static int set_top(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 		return each_pair(y, key, v, set_kernel);
 	if (strcmp(key, "devices") == 0)
 		return set_devices(y, v);
+	if (strcmp(key, "drives") == 0)
+		return set_drives(y, v);
+	if (strcmp(key, "boot") == 0)
+		return each_pair(y, key, v, set_boot_key);
 	if (strcmp(key, "machine") && strcmp(key, "memory") && strcmp(key, "cpus"))
 		return yerr(y, y->key, "unknown key '%s' (known: machine, memory, cpus, firmware, "
-			    "kernel, devices)", key);
+			    "kernel, devices, drives, boot)", key);
 	if (want_scalar(y, key, v, &s))
 		return -1;
 	if (strcmp(key, "machine") == 0) {
@@ -344,9 +480,71 @@ static int set_device(const char *v, char *why, size_t why_len)
 							"(known: serial)", name);
 }
 
+typedef int (*option_fn)(void *target, const char *key, const char *value, char *why,
+			 size_t why_len);
+
+/*
+ * QEMU's option lists: "k1=v1,k2=v2"; a first item without '=' is the value of first_key
+ * ("-boot d", "-drive disk.img" are not QEMU's, but harmless).
+ */
+static int option_list(const char *flag, const char *text, const char *first_key, option_fn fn,
+		       void *target, char *why, size_t why_len)
+{
+	char *copy = strdup(text), *save = NULL, problem[256];
+	int rc = copy ? 0 : flag_err(why, why_len, "%s: out of memory", flag);
+	bool first = true;
+	for (char *item = copy ? strtok_r(copy, ",", &save) : NULL; item && !rc;
+	     item = strtok_r(NULL, ",", &save), first = false) {
+		char *eq = strchr(item, '=');
+		const char *key = eq ? item : first ? first_key : item;
+		const char *value = eq ? eq + 1 : item;
+		if (eq)
+			*eq = '\0';
+		else if (!first)
+			rc = flag_err(why, why_len, "%s %s: '%s' is not key=value", flag, text, item);
+		if (!rc && fn(target, key, strdup(value), problem, sizeof(problem)))
+			rc = flag_err(why, why_len, "%s %s: %s", flag, text, problem);
+	}
+	free(copy);
+	return rc;
+}
+
+static int drive_option_fn(void *d, const char *key, const char *v, char *why, size_t why_len)
+{
+	return drive_option(d, key, v, why, why_len);
+}
+
+static int boot_option_fn(void *c, const char *key, const char *v, char *why, size_t why_len)
+{
+	return boot_option(c, key, v, why, why_len);
+}
+
+/* -drive OPTIONS, -hda FILE (index 0) .. -hdd (3), -cdrom FILE (index 2, as QEMU). */
+static int add_drive(struct vmm_config *c, const char *f, const char *v, char *why,
+		     size_t why_len)
+{
+	struct drive_config *d = new_drive(c);
+	if (!d)
+		return flag_err(why, why_len, "%s %s: at most %d drives", f, v, MAX_DRIVES);
+	if (!strcmp(f, "-drive")) {
+		if (option_list(f, v, "file", drive_option_fn, d, why, why_len))
+			return -1;
+		return d->file ? 0 : flag_err(why, why_len, "-drive %s: no file=", v);
+	}
+	d->file = v;
+	d->cdrom = !strcmp(f, "-cdrom");
+	d->index = d->cdrom ? 2 : f[3] - 'a';
+	return 0;
+}
+
 static int one_flag(struct vmm_config *c, const char *f, const char *v, char *why,
 		    size_t why_len)
 {
+	if (!strcmp(f, "-drive") || !strcmp(f, "-cdrom") || !strcmp(f, "-hda") ||
+	    !strcmp(f, "-hdb") || !strcmp(f, "-hdc") || !strcmp(f, "-hdd"))
+		return add_drive(c, f, v, why, why_len);
+	if (!strcmp(f, "-boot"))
+		return option_list(f, v, "order", boot_option_fn, c, why, why_len);
 	if (!strcmp(f, "-m"))
 		return set_mem(c, v, why, why_len);
 	if (!strcmp(f, "-smp"))

@@ -3,6 +3,8 @@
  *
  *   minivisor [-M|-machine pc|q35] [-m SIZE] [-smp N] [-bios FILE] [-kernel FILE] [-initrd FILE]
  *             [-append ARGS] [-config FILE.yaml] [-debugcon FILE|stdio] [-device NAME]
+ *             [-drive file=F[,if=ide|ahci][,media=disk|cdrom][,format=raw|qcow2][,index=N]
+ *             [,readonly=on]] [-hda F] [-hdb F] [-cdrom F] [-boot [order=]c|d[,reboot-timeout=MS]]
  *             [-nographic] [-kvm PATH] [-trace-io]
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
@@ -12,6 +14,15 @@
  *   firmware: { bios: FILE, linuxboot: FILE, debug-log: stderr|FILE }
  *   kernel:   { image: FILE, initrd: FILE, cmdline: "..." }
  *   devices:  [ serial ]
+ *   drives:   - { file: FILE, interface: ide|ahci, media: disk|cdrom, format: raw|qcow2,
+ *                 index: N, readonly: true|false }
+ *   boot:     { order: c|d, reboot-timeout: MS }
+ *
+ * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
+ * is the position on it (IDE: channel * 2 + unit, so -cdrom's default 2 is the secondary master,
+ * as in QEMU; AHCI: the port), defaulting to the next free one. Boot order c: disks first, d: the
+ * CD first. reboot-timeout: what SeaBIOS does when nothing boots: 0 (default) resets at once,
+ * which ends this VMM; -1 waits forever; else it waits that many ms.
  *
  * Relative paths in a YAML file are relative to the file's own directory. Every error names
  * the file, the line and the key, e.g. "pc.yaml:4: key 'memory': bad size '12Q'".
@@ -28,6 +39,19 @@
 #define DEFAULT_CMDLINE   "console=ttyS0 panic=-1"
 #define DEFAULT_MEM_MIB   256
 
+#define MAX_DRIVES 8
+
+enum drive_interface { DRIVE_IF_DEFAULT, DRIVE_IF_IDE, DRIVE_IF_AHCI };
+
+struct drive_config {
+	const char *file;
+	enum drive_interface interface;
+	bool cdrom;
+	unsigned format;              /* 0: probe; BLOCK_FORMAT_RAW or BLOCK_FORMAT_QCOW2 */
+	int index;                    /* -1: the next free position */
+	bool readonly;
+};
+
 struct vmm_config {
 	const char *machine;          /* "pc" or "q35" */
 	uint64_t mem_size;
@@ -37,6 +61,10 @@ struct vmm_config {
 	const char *debug_log;        /* NULL, "stdio"/"stderr" or a file */
 	const char *kvm_path;
 	bool trace_io;
+	struct drive_config drives[MAX_DRIVES];
+	unsigned ndrives;
+	char boot_order;              /* 'c', 'd', or 0: disks, then CDs */
+	int64_t reboot_timeout_ms;    /* -1: never */
 };
 
 void config_defaults(struct vmm_config *c);

@@ -2,7 +2,7 @@
  * firmware.c - the fw_cfg items SeaBIOS reads on a `pc` machine. See firmware.h.
  *
  * References: QEMU docs/specs/fw_cfg.rst (items), SeaBIOS src/fw/paravirt.c (what it reads),
- * src/fw/romfile_loader.c (the table loader), the kernel's Documentation/arch/x86/boot.rst
+ * src/fw/romfile_loader.c (the table loader), src/boot.c (bootorder, boot-fail-wait), the kernel's Documentation/arch/x86/boot.rst
  * (the setup header a boot loader fills in: section "Details of header fields").
  */
 #include "firmware.h"
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #include "boot.h"
 #include "irq.h"
 #include "pc_memory.h"
+#include "pci.h"
+#include "smbios.h"
 
 /* Direct kernel boot layout, as QEMU uses it for protocol >= 2.02. */
 #define SETUP_GPA    0x10000     /* real-mode setup code, its heap and stack: 64 KiB */
@@ -206,24 +209,70 @@ static void mcfg_body(uint8_t body[24], uint64_t ecam)
 }
 
 /*
+ * In the AML, Name (RAMT, 0x12345678) is NameOp, the name, DWordPrefix, the value: the four
+ * bytes to replace. RAM ends at 3 GiB at most, where stage 4's PCI window starts.
+ */
+#define AML_DWORD_PREFIX 0x0c
+#define RAMT_PLACEHOLDER 0x12345678u
+
+static const uint8_t *find_bytes(const uint8_t *hay, uint32_t n, const uint8_t *needle,
+				 uint32_t len)
+{
+	for (uint32_t i = 0; i + len <= n; i++)
+		if (!memcmp(hay + i, needle, len))
+			return hay + i;
+	return NULL;
+}
+
+int firmware_dsdt(bool q35, uint64_t ram_size, uint8_t **dsdt, uint32_t *len)
+{
+	static const uint8_t ramt[] = { 'R', 'A', 'M', 'T', AML_DWORD_PREFIX };
+	const uint8_t *aml = q35 ? dsdt_q35_aml_code : dsdt_pc_aml_code;
+	uint32_t n = q35 ? dsdt_q35_aml_len : dsdt_pc_aml_len;
+	uint8_t *copy = malloc(n);
+	const uint8_t *at = find_bytes(aml, n, ramt, sizeof(ramt));
+	uint32_t value, ram_top = ram_size < PCI_MMIO_BASE ? ram_size : PCI_MMIO_BASE;
+	if (!copy)
+		return -ENOMEM;
+	if (!at || at + sizeof(ramt) + 4 > aml + n ||
+	    (memcpy(&value, at + sizeof(ramt), 4), value != RAMT_PLACEHOLDER)) {
+		free(copy);
+		return -ENOENT;
+	}
+	memcpy(copy, aml, n);
+	memcpy(copy + (at - aml) + sizeof(ramt), &ram_top, 4);
+	copy[9] = 0;                             /* the header's checksum byte */
+	copy[9] = -acpi_checksum(copy, n);
+	*dsdt = copy;
+	*len = n;
+	return 0;
+}
+
+/*
  * Stage 4 builds the tables as if at address 0, so each pointer between them holds an offset
  * into etc/acpi/tables; the loader adds the file's final address to each and then fixes
  * the checksums. The RSDP goes in a file of its own, in the F segment where the OS scans.
  */
-static int add_acpi(struct fw_cfg *f, unsigned ncpus, uint64_t ecam)
+static int add_acpi(struct fw_cfg *f, const struct firmware_config *cfg, bool q35)
 {
 	struct acpi_extra_table mcfg = { "MCFG", 1, NULL, 24 };
 	struct acpi_loader l = { .count = 0 };
 	struct acpi_layout layout;
-	uint8_t body[24], rsdp[36];
+	uint8_t body[24], rsdp[36], *dsdt = NULL;
 	uint8_t *t = malloc(ACPI_BUF_SIZE);
+	uint32_t dsdt_len;
+	uint64_t ecam = cfg->ecam_base;
 
 	mcfg_body(body, ecam);
 	mcfg.body = body;
-	if (!t || acpi_build_into(t, ACPI_BUF_SIZE, 0, ncpus, &mcfg, ecam ? 1 : 0, &layout)) {
+	if (!t || firmware_dsdt(q35, cfg->ram_size, &dsdt, &dsdt_len) ||
+	    acpi_build_with_dsdt(t, ACPI_BUF_SIZE, 0, cfg->ncpus, dsdt, dsdt_len, &mcfg,
+				 ecam ? 1 : 0, &layout)) {
+		free(dsdt);
 		free(t);
 		return -ENOMEM;
 	}
+	free(dsdt);
 	memcpy(rsdp, t + layout.rsdp, sizeof(rsdp));
 	loader_allocate(&l, RSDP, 16, LOADER_ZONE_FSEG);
 	loader_allocate(&l, TABLES, 64, LOADER_ZONE_HIGH);
@@ -244,9 +293,58 @@ static int add_acpi(struct fw_cfg *f, unsigned ncpus, uint64_t ecam)
 	return err;
 }
 
+/* ---- SMBIOS and the boot order ---------------------------------------------------- */
+
+static int random_uuid(uint8_t uuid[16])
+{
+	if (getrandom(uuid, 16, 0) != 16)
+		return -EIO;
+	uuid[7] = (uuid[7] & 0x0f) | 0x40;   /* version 4 (random), in SMBIOS byte order */
+	uuid[8] = (uuid[8] & 0x3f) | 0x80;   /* the RFC 4122 variant */
+	return 0;
+}
+
+static int add_smbios(struct fw_cfg *f, const struct firmware_config *cfg, bool q35,
+		      char *why, size_t why_len)
+{
+	struct smbios_config sc = {
+		q35 ? "Standard PC (Q35 + ICH9, 2009)" : "Standard PC (i440FX + PIIX, 1996)",
+		{ 0 }, cfg->ncpus, cfg->ram_size,
+	};
+	uint8_t anchor[SMBIOS_ANCHOR_SIZE];
+	uint32_t size = smbios_tables_max(cfg->ncpus), len;
+	int err = cfg->uuid ? smbios_parse_uuid(cfg->uuid, sc.uuid) : random_uuid(sc.uuid);
+	if (err && cfg->uuid) {
+		snprintf(why, why_len, "smbios: bad UUID '%s': expected "
+			 "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", cfg->uuid);
+		return err;
+	} else if (err) {
+		snprintf(why, why_len, "smbios: cannot get random bytes for a UUID");
+		return err;
+	}
+	uint8_t *tables = malloc(size);
+	err = !tables ? -ENOMEM : smbios_build(&sc, anchor, tables, size, &len);
+	if (!err)
+		err = fw_cfg_add_file(f, "etc/smbios/smbios-tables", tables, len) ||
+		      fw_cfg_add_file(f, "etc/smbios/smbios-anchor", anchor, sizeof(anchor)) ?
+		      -ENOMEM : 0;
+	free(tables);
+	if (err)
+		snprintf(why, why_len, "smbios: cannot build the tables for %u CPUs: %s",
+			 cfg->ncpus, strerror(-err));
+	return err;
+}
+
+/* SeaBIOS reads the file as text up to its first NUL: the NUL goes in, as QEMU's does. */
+static int add_bootorder(struct fw_cfg *f, const char *bootorder)
+{
+	return bootorder ? fw_cfg_add_file(f, "bootorder", bootorder, strlen(bootorder) + 1) : 0;
+}
+
 int firmware_setup(struct fw_cfg *f, const struct firmware_config *cfg, char *why,
 		   size_t why_len)
 {
+	bool q35 = cfg->q35 || cfg->ecam_base;   /* only q35 has ECAM (and an MCFG) */
 	uint8_t ram[8];
 	for (int i = 0; i < 8; i++)
 		ram[i] = cfg->ram_size >> (8 * i);
@@ -256,10 +354,14 @@ int firmware_setup(struct fw_cfg *f, const struct firmware_config *cfg, char *wh
 		  fw_cfg_add(f, FW_CFG_RAM_SIZE, ram, sizeof(ram)) ||
 		  fw_cfg_add_u16(f, FW_CFG_BOOT_MENU, 0) || add_e820(f, cfg->ram_size) ||
 		  fw_cfg_add_file(f, "etc/boot-fail-wait", &cfg->boot_fail_wait_ms, 4) ||
-		  add_acpi(f, cfg->ncpus, cfg->ecam_base) ? -ENOMEM : 0;
+		  add_bootorder(f, cfg->bootorder) ||
+		  add_acpi(f, cfg, q35) ? -ENOMEM : 0;
 	if (err) {
 		snprintf(why, why_len, "fw_cfg: cannot build the firmware items");
 		return err;
 	}
+	err = add_smbios(f, cfg, q35, why, why_len);
+	if (err)
+		return err;
 	return cfg->kernel ? add_linux(f, cfg, why, why_len) : 0;
 }

@@ -13,11 +13,37 @@
  *   ACPI: stage 4's tables (on q35 with an MCFG), built at offset 0 and linked by QEMU's
  *     table loader (etc/table-loader): SeaBIOS allocates etc/acpi/tables in high RAM and
  *     etc/acpi/rsdp in the 0xf0000 segment, where Linux looks, then patches the pointers
- *     between them and the checksums.
+ *     between them and the checksums. The DSDT is not stage 4's: it is dsdt.asl, compiled by
+ *     iasl at build time for each machine type (machine.mk), with the end of RAM patched in.
+ *   SMBIOS: etc/smbios/smbios-anchor and etc/smbios/smbios-tables (smbios.h).
+ *   bootorder: which devices SeaBIOS tries first, as OpenFirmware device paths (below).
+ *
+ * Legacy ISA devices SeaBIOS and Linux could look for, and why none is emulated:
+ *   8237 DMA controllers (ports 0x00-0x0f, 0x80-0x8f, 0xc0-0xdf): SeaBIOS's dma_setup() only
+ *     writes them (master clears, cascade mode, unmask), never reads; the bus drops writes to
+ *     unclaimed ports. Linux's i8237 driver reads page register 0x87, finds 0xff (what the
+ *     bus returns for nothing) and leaves, as on chipsets that dropped the 8237.
+ *   Floppy controller (0x3f0-0x3f7): SeaBIOS probes drives only when CMOS register 0x10 names
+ *     one, and ours is 0; the DSDT declares no FDC (PNP0700), so Linux finds none either.
+ *   `minivisor -debugcon stdio -trace-io` shows exactly those DMA writes and the parallel and
+ *     serial port probes (0x278, 0x378, 0x2f8, 0x3e8 ...), which read all ones: "absent".
+ *
+ * Boot order paths (SeaBIOS src/boot.c builds the same strings for the devices it finds and
+ * matches them as prefixes, a '*' in its pattern standing for any device name):
+ *   /pci@i0cf8/ide@1,1/drive@C/disk@U           PIIX3 IDE (pc, 00:01.1): channel C (0 primary,
+ *                                               1 secondary), unit U (0 master, 1 slave); a
+ *                                               CD-ROM has the same form
+ *   /pci@i0cf8/pci8086,2922@1f,2/drive@P/disk@0 ICH9 AHCI (q35, 00:1f.2): port P (the name
+ *                                               before '@' is free: "sata@1f,2" matches too)
+ *   /rom@genroms/linuxboot_dma.bin              the direct kernel boot ROM (-kernel): put it
+ *                                               first, as QEMU does
+ *   HALT                                        a line of its own: boot only what is listed
+ * One path per line. Devices not listed are still tried, after the listed ones.
  */
 #ifndef FIRMWARE_H
 #define FIRMWARE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +56,29 @@ struct firmware_config {
 	const char *linuxboot_rom;
 	uint32_t boot_fail_wait_ms;
 	uint64_t ecam_base;          /* q35: an MCFG table says where ECAM is; 0: none */
+	/* Added for the DSDT, SMBIOS and boot order (initialize by name or in this order): */
+	int q35;                     /* 1: machine q35 (so is any machine with ECAM), 0: pc */
+	const char *bootorder;       /* "bootorder" file: paths, one a line; NULL: no file */
+	const char *uuid;            /* SMBIOS system UUID, "xxxxxxxx-xxxx-..."; NULL: random */
 };
+
+/*
+ * Fill f for SeaBIOS. 0, or a negative errno with one line in why naming the file.
+ * boot_fail_wait_ms: after "No bootable device", SeaBIOS reboots after this long;
+ * 0xffffffff: it never does (QEMU's -boot reboot-timeout=-1).
+ */
+int firmware_setup(struct fw_cfg *f, const struct firmware_config *cfg, char *why,
+		   size_t why_len);
+
+/* The DSDTs compiled from dsdt.asl (machine.mk generates dsdt_aml.c with iasl -tc). */
+extern unsigned char dsdt_pc_aml_code[], dsdt_q35_aml_code[];
+extern const unsigned dsdt_pc_aml_len, dsdt_q35_aml_len;
+
+/*
+ * Pure (unit-tested): a malloc'ed copy of the machine's DSDT with the end of RAM (\RAMT)
+ * patched in and its checksum fixed. 0, -ENOMEM, or -ENOENT if the placeholder is missing.
+ */
+int firmware_dsdt(bool q35, uint64_t ram_size, uint8_t **dsdt, uint32_t *len);
 
 /* BIOS linker/loader commands (QEMU hw/acpi/bios-linker-loader.c), 128 bytes each. */
 #define LOADER_ALLOCATE     1
@@ -51,9 +99,5 @@ int loader_add_pointer(struct acpi_loader *l, const char *dest, const char *src,
 		       uint32_t offset, uint8_t size);
 int loader_add_checksum(struct acpi_loader *l, const char *file, uint32_t offset,
 			uint32_t start, uint32_t length);
-
-/* Fill f for SeaBIOS. 0, or a negative errno with one line in why naming the file. */
-int firmware_setup(struct fw_cfg *f, const struct firmware_config *cfg, char *why,
-		   size_t why_len);
 
 #endif

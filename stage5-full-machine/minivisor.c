@@ -27,6 +27,9 @@
 static const char usage[] =
 	"usage: minivisor [-machine pc|q35] [-m SIZE] [-smp N] [-bios FILE] [-kernel FILE]\n"
 	"                 [-initrd FILE] [-append ARGS] [-config FILE.yaml] [-device NAME]\n"
+	"                 [-drive file=F[,if=ide|ahci][,media=disk|cdrom][,format=raw|qcow2]\n"
+	"                 [,index=N][,readonly=on]] [-hda F] [-cdrom F]\n"
+	"                 [-boot [order=]c|d[,reboot-timeout=MS]]\n"
 	"                 [-debugcon stdio|FILE] [-linuxboot FILE] [-kvm PATH] [-trace-io]\n";
 
 static FILE *open_debug_log(const char *where)
@@ -74,7 +77,8 @@ int main(int argc, char **argv)
 	}
 	struct pc_config pcfg = { strcmp(c.machine, "q35") ? CHIPSET_I440FX : CHIPSET_Q35,
 				  c.kvm_path, c.bios, c.mem_size, c.ncpus, c.kernel, c.initrd,
-				  c.cmdline, c.linuxboot, open_debug_log(c.debug_log), c.trace_io };
+				  c.cmdline, c.linuxboot, open_debug_log(c.debug_log), c.trace_io,
+				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms };
 	if (c.debug_log && !pcfg.debug_log) {
 		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
 			strerror(errno));

@@ -92,6 +92,109 @@ static int create_vcpus(struct pc *pc, char *why, size_t why_len)
 	return 0;
 }
 
+/* ---- disks ------------------------------------------------------------------------------ */
+
+/*
+ * Where a drive goes. The machine has one disk controller: IDE on pc, AHCI on q35 (as QEMU's
+ * machines of those names); asking for the other is an error, not a silent move.
+ */
+static int drive_position(struct pc *pc, const struct pc_config *cfg,
+			  const struct drive_config *d, char *why, size_t why_len)
+{
+	bool q35 = cfg->chipset == CHIPSET_Q35;
+	if ((d->interface == DRIVE_IF_IDE && q35) || (d->interface == DRIVE_IF_AHCI && !q35))
+		return machine_fail(-EINVAL, why, why_len, "%s: machine %s has no %s controller "
+				    "(use if=%s)", d->file, q35 ? "q35" : "pc",
+				    q35 ? "IDE" : "AHCI", q35 ? "ahci" : "ide");
+	struct pc_drives *drives = &pc->drives;
+	if (d->index >= (int)drives->positions)
+		return machine_fail(-EINVAL, why, why_len, "%s: index %d: the %s controller has "
+				    "positions 0..%u", d->file, d->index, q35 ? "AHCI" : "IDE",
+				    drives->positions - 1);
+	if (d->index >= 0 && drives->at[d->index])
+		return machine_fail(-EBUSY, why, why_len, "%s: index %d is taken by %s", d->file,
+				    d->index, drives->at[d->index]->path);
+	for (unsigned i = d->index >= 0 ? (unsigned)d->index : 0; i < drives->positions; i++)
+		if (!drives->at[i])
+			return i;
+	return machine_fail(-ENOSPC, why, why_len, "%s: no free position on the %s controller",
+			    d->file, q35 ? "AHCI" : "IDE");
+}
+
+static int open_drives(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
+{
+	pc->drives.positions = cfg->chipset == CHIPSET_Q35 ? AHCI_MAX_PORTS : IDE_MAX_DRIVES;
+	for (unsigned i = 0; i < cfg->ndrives; i++) {
+		const struct drive_config *d = &cfg->drives[i];
+		int at = drive_position(pc, cfg, d, why, why_len);
+		if (at < 0)
+			return at;
+		/* A CD-ROM is read-only media; its image is shared, as QEMU opens it. */
+		unsigned flags = d->format | (d->readonly || d->cdrom ? BLOCK_RDONLY : 0);
+		int err = block_open(d->file, flags, &pc->drives.at[at], why, why_len);
+		if (err)
+			return err;
+		pc->drives.media[at] = d->cdrom ? ATA_MEDIA_CDROM : ATA_MEDIA_DISK;
+	}
+	return 0;
+}
+
+/* Append one line to the bootorder text (lines are separated, not ended, by newlines). */
+static void bootorder_add(struct pc *pc, const char *line)
+{
+	size_t n = strlen(pc->bootorder), cap = sizeof(pc->bootorder);
+	snprintf(pc->bootorder + n, cap - n, "%s%s", n ? "\n" : "", line);
+}
+
+/* SeaBIOS's names for the positions (its src/boot.c builds the same paths to compare). */
+static void boot_path(const struct pc *pc, unsigned at, char *out, size_t len)
+{
+	if (pc->drives.positions == AHCI_MAX_PORTS)
+		snprintf(out, len, "/pci@i0cf8/sata@1f,2/drive@%u/disk@0", at);
+	else
+		snprintf(out, len, "/pci@i0cf8/ide@1,1/drive@%u/disk@%u", at / 2, at % 2);
+}
+
+/* The fw_cfg "bootorder" file: the kernel (direct boot) first, then by -boot's order. */
+static void build_bootorder(struct pc *pc, const struct pc_config *cfg)
+{
+	char path[64];
+	if (cfg->kernel)
+		bootorder_add(pc, "/rom@genroms/linuxboot_dma.bin");
+	bool cd_first = cfg->boot_order == 'd';
+	for (int pass = 0; pass < 2; pass++) {
+		enum ata_media want = (pass == 0) == cd_first ? ATA_MEDIA_CDROM : ATA_MEDIA_DISK;
+		for (unsigned i = 0; i < pc->drives.positions; i++) {
+			if (pc->drives.at[i] && pc->drives.media[i] == want) {
+				boot_path(pc, i, path, sizeof(path));
+				bootorder_add(pc, path);
+			}
+		}
+	}
+}
+
+static bool any_drive(const struct pc *pc)
+{
+	for (unsigned i = 0; i < pc->drives.positions; i++)
+		if (pc->drives.at[i])
+			return true;
+	return false;
+}
+
+/* IDE at 00:01.1 (PIIX3's function 1) on pc, AHCI at 00:1f.2 (ICH9's function 2) on q35. */
+static int attach_disk_controller(struct pc *pc, char *why, size_t why_len)
+{
+	struct machine *m = &pc->m;
+	if (!any_drive(pc))   /* FIXME(lead): always, once ide.c and ahci.c exist */
+		return 0;
+	if (pc->chipset.state.kind == CHIPSET_Q35)
+		return ahci_attach(&pc->ahci, &m->bus, &pc->chipset.pci, &m->vm.mem, m->vm.vm_fd,
+				   Q35_LPC_SLOT, 2, chipset_intx_gsi(Q35_LPC_SLOT, 0),
+				   pc->drives.at, pc->drives.media, why, why_len);
+	return ide_attach(&pc->ide, &m->bus, &pc->chipset.pci, &m->vm.mem, m->vm.vm_fd, 1, 1,
+			  pc->drives.at, pc->drives.media, why, why_len);
+}
+
 /* ---- putting it together --------------------------------------------------------------- */
 
 static int attach_devices(struct pc *pc, char *why, size_t why_len)
@@ -105,7 +208,7 @@ static int attach_devices(struct pc *pc, char *why, size_t why_len)
 	    !bus_register(&m->bus, BUS_PIO, PC_DEBUGCON_PORT, 1, &debugcon_ops, pc, "debugcon"))
 		return machine_fail(-EBUSY, why, why_len, "devices overlap on the bus");
 	cmos_fill(&m->rtc, m->vm.mem.size, m->ncpus);
-	return 0;
+	return attach_disk_controller(pc, why, why_len);
 }
 
 static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
@@ -140,8 +243,14 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 	int err = check_config(cfg, why, why_len);
 	struct firmware_config fw = { cfg->mem_size, cfg->ncpus, cfg->kernel, cfg->initrd,
 				      cfg->cmdline, cfg->linuxboot_rom, 0,
-				      cfg->chipset == CHIPSET_Q35 ? Q35_ECAM_BASE : 0 };
+				      cfg->chipset == CHIPSET_Q35 ? Q35_ECAM_BASE : 0,
+				      cfg->chipset == CHIPSET_Q35, NULL, NULL };
+	fw.boot_fail_wait_ms = cfg->reboot_timeout_ms < 0 ? 0xffffffffu : cfg->reboot_timeout_ms;
 	fw_cfg_init(&pc->fw_cfg, &m->vm.mem);
+	if (!err)
+		err = open_drives(pc, cfg, why, why_len);
+	build_bootorder(pc, cfg);
+	fw.bootorder = pc->bootorder[0] ? pc->bootorder : NULL;
 	if (!err)
 		err = firmware_setup(&pc->fw_cfg, &fw, why, why_len);
 	if (!err)
@@ -172,6 +281,9 @@ void pc_destroy(struct pc *pc)
 {
 	machine_destroy(&pc->m);
 	fw_cfg_free(&pc->fw_cfg);
+	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++)
+		if (pc->drives.at[i])
+			block_close(pc->drives.at[i]);
 	if (pc->memory.rom)
 		munmap(pc->memory.rom, pc->memory.rom_size);
 }

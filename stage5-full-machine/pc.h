@@ -15,8 +15,12 @@
  *          q35 only: 0x630 ICH9 SMI_EN; MMIO 0xb0000000 (where PCIEXBAR puts it) ECAM
  *   memory see pc_memory.h
  *
- * Machine type `q35` is the same machine with the Q35 MCH and the ICH9 LPC bridge (chipset.h);
- * a skeleton for now: SeaBIOS runs on it.
+ * Machine type `q35` is the same machine with the Q35 MCH and the ICH9 LPC bridge (chipset.h).
+ *
+ * Disks: the pc machine's PIIX3 IDE controller (00:01.1, ide.h) and the q35 machine's ICH9 AHCI
+ * controller (00:1f.2, ahci.h) carry ATA disks and ATAPI CD-ROMs (ata.h) whose bytes live in a
+ * disk image (block/: raw or QCOW2). SeaBIOS boots from them in the order fw_cfg's "bootorder"
+ * file gives.
  *
  * The whole stage 4 `struct machine` is reused: its bus, its vCPU threads and terminal loop
  * (machine_run), its UART, RTC and power devices. Only the building differs (pc_create).
@@ -27,9 +31,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "ahci.h"
 #include "chipset.h"
+#include "config.h"
 #include "firmware.h"
 #include "fw_cfg.h"
+#include "ide.h"
 #include "machine.h"
 #include "pc_memory.h"
 
@@ -47,6 +54,19 @@ struct pc_config {
 	const char *linuxboot_rom;
 	FILE *debug_log;              /* SeaBIOS's port 0x402 output; NULL: dropped */
 	bool trace_io;
+	const struct drive_config *drives;
+	unsigned ndrives;
+	char boot_order;              /* 'c', 'd' or 0 (config.h) */
+	int64_t reboot_timeout_ms;    /* -1: SeaBIOS never gives up */
+};
+
+/* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
+#define PC_DRIVE_POSITIONS 6
+
+struct pc_drives {
+	struct block_dev *at[PC_DRIVE_POSITIONS];
+	enum ata_media media[PC_DRIVE_POSITIONS];
+	unsigned positions;           /* IDE_MAX_DRIVES on pc, AHCI_MAX_PORTS on q35 */
 };
 
 struct pc {
@@ -54,6 +74,10 @@ struct pc {
 	struct pc_memory memory;
 	struct chipset chipset;
 	struct fw_cfg fw_cfg;
+	struct pc_drives drives;
+	struct ide_controller ide;    /* pc */
+	struct ahci_controller ahci;  /* q35 */
+	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */
 	unsigned debug_len;

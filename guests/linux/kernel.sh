@@ -1,16 +1,19 @@
 # shellcheck shell=bash
 #
-# guests/linux/kernel.sh - fetch Debian's cloud kernel without installing it.
+# guests/linux/kernel.sh - fetch a Debian kernel without installing it.
 #
 # Sourced (not run) by guests/linux/build.sh and tests/nested/run-nested. It teaches how to get a
 # ready-made, small x86-64 Linux for a hypervisor to boot without root and without touching the
 # host's /boot:
 #
-#   1. linux-image-cloud-amd64 is a meta package; it depends on one versioned image package
+#   1. linux-image-cloud-amd64 (the nested host's kernel: small, boots fast under TCG) and
+#      linux-image-amd64 (the guests' kernel: it has the PC disk drivers, ata_piix and ahci,
+#      that the cloud flavour leaves out) are meta packages; each depends on one versioned
+#      image package
 #      (e.g. linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)); `apt-cache show` tells which.
 #   2. `apt-get download` fetches the .deb into our cache; `dpkg-deb -x` unpacks it into a plain
 #      directory: boot/vmlinuz-<release> is the bzImage, lib/modules/<release>/ the modules.
-#   3. The cloud kernel builds most virtio drivers and KVM as modules (CONFIG_VIRTIO_BLK=m,
+#   3. Debian's kernels build most virtio drivers and KVM as modules (CONFIG_VIRTIO_BLK=m,
 #      CONFIG_KVM_AMD=m), so an initramfs must carry them and load them in dependency order.
 #      The package has no modules.dep (depmod runs at install time), so we read each module's
 #      own "depends=" string from its .modinfo section instead.
@@ -18,8 +21,9 @@
 # Everything lands in $KERNEL_CACHE (default build/cache/kernel). Functions print one-line errors
 # prefixed with the caller's name ($ME) and return non-zero; they never exit the caller.
 
-# kernel_fetch CACHE_DIR
-#   Makes sure the newest cloud kernel known to apt is unpacked under CACHE_DIR and sets:
+# kernel_fetch CACHE_DIR [META_PACKAGE]
+#   Makes sure the newest kernel of META_PACKAGE (default linux-image-cloud-amd64) known to apt
+#   is unpacked under CACHE_DIR and sets:
 #     KERNEL_PKG      package name, e.g. linux-image-6.1.0-56-cloud-amd64
 #     KERNEL_VERSION  package version, e.g. 6.1.192-2 (part of every cache stamp)
 #     KERNEL_RELEASE  `uname -r` of that kernel, e.g. 6.1.0-56-cloud-amd64
@@ -29,18 +33,19 @@
 # shellcheck disable=SC2034 # the KERNEL_* variables are for the scripts that source this file
 kernel_fetch()
 {
-	local cache=$1 pkg ver dir log lock
+	local cache=$1 meta=${2:-linux-image-cloud-amd64} pkg ver dir log lock
 
 	mkdir -p "$cache" || return 1
 	# The meta package pins its image exactly: "Depends: linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)".
-	read -r pkg ver < <(apt-cache show --no-all-versions linux-image-cloud-amd64 2>/dev/null |
+	read -r pkg ver < <(apt-cache show --no-all-versions "$meta" 2>/dev/null |
 		sed -n 's/^Depends:.*\(linux-image-[^ ,]*\) (= \([^)]*\)).*/\1 \2/p' | head -n 1)
 
 	if [ -z "$pkg" ] || [ -z "$ver" ]; then
 		# Offline or no `apt-get update` yet: reuse the newest kernel already unpacked.
-		dir=$(ls -d "$cache"/linux-image-*_*/ 2>/dev/null | sort -V | tail -n 1)
+		local flavour=${meta#linux-image-}
+		dir=$(ls -d "$cache"/linux-image-*-"$flavour"_*/ 2>/dev/null | sort -V | tail -n 1)
 		if [ -z "$dir" ]; then
-			echo "$ME: cannot resolve linux-image-cloud-amd64 (run 'apt-get update')" >&2
+			echo "$ME: cannot resolve $meta (run 'apt-get update')" >&2
 			return 1
 		fi
 		dir=${dir%/}

@@ -52,9 +52,11 @@ check "hostile virtio driver: errors reported, VMM keeps running" 0 \
 
 # ---- Linux, in the nested host: one session, one section per VMM run ------------------------
 # The test disk: the course image plus the guest's test script and the virtio-rng module.
-kernel_dir=$(ls -d build/cache/kernel/linux-image-*/lib/modules/* 2>/dev/null | tail -n 1)
-rng_ko=$(find "$kernel_dir" -name 'virtio-rng.ko*' | head -n 1)
-tun_ko=$(find "$kernel_dir" -name 'tun.ko*' | head -n 1)
+# virtio-rng.ko for the guest's kernel (Debian's generic flavour), tun.ko for L1's (cloud).
+guest_kernel_dir=$(ls -d build/cache/kernel/linux-image-*[0-9]-amd64_*/lib/modules/* 2>/dev/null | tail -n 1)
+l1_kernel_dir=$(ls -d build/cache/kernel/linux-image-*-cloud-amd64_*/lib/modules/* 2>/dev/null | tail -n 1)
+rng_ko=$(find "$guest_kernel_dir" -name 'virtio-rng.ko*' | head -n 1)
+tun_ko=$(find "$l1_kernel_dir" -name 'tun.ko*' | head -n 1)
 cp $LINUX/disk.ext4 "$tmp4/disk.ext4"
 debugfs -w -R "write $G4/guest-test.sh test.sh" "$tmp4/disk.ext4" >/dev/null 2>&1
 debugfs -w -R "write $rng_ko virtio-rng.ko" "$tmp4/disk.ext4" >/dev/null 2>&1

@@ -57,6 +57,15 @@ check "bad input: missing firmware" 2 'no-bios\.bin: cannot open firmware: No su
 head -c 1000 /dev/zero >"$s5m_tmp/short.bin"
 check "bad input: a file that is no BIOS image" 2 'short\.bin: not a BIOS image' \
 	-- $MV -bios "$s5m_tmp/short.bin"
+qemu-img create -q -f qcow2 "$s5m_tmp/d.qcow2" 16M
+check "bad input: an IDE drive on q35 (it has AHCI)" 2 \
+	'd\.qcow2: machine q35 has no IDE controller \(use if=ahci\)' \
+	-- $MV -M q35 -drive "file=$s5m_tmp/d.qcow2,if=ide"
+check "bad input: drive index out of range" 2 \
+	'd\.qcow2: index 5: the IDE controller has positions 0\.\.3' \
+	-- $MV -drive "file=$s5m_tmp/d.qcow2,index=5"
+check "bad input: unknown drive option" 2 "unknown drive option 'cache'" \
+	-- $MV -drive "file=$s5m_tmp/d.qcow2,cache=none"
 check "bad input: missing kernel" 2 'no-kernel: ' -- $MV -kernel "$s5m_tmp/no-kernel"
 check "bad input: missing option ROM for direct kernel boot" 2 \
 	'no-rom\.bin: cannot read the Linux boot option ROM' -- \

@@ -158,6 +158,11 @@ check "real minivisor: two SeaBIOS VMs; console shows the banner from the scroll
 		ctl wait -t 30 bios1 stopped"
 check "real minivisor: destroy one, the other stays listed" 0 'destroyed bios1' \
 	'^bios2 +[0-9]+ ' '!^bios1 ' -- bash -c 'ctl destroy bios1 && ctl list'
+check "real minivisor: a VM that stays up (-boot reboot-timeout=-1) until destroyed" 0 \
+	'created stay' 'No bootable device\.' '!Retrying' '^stay +[0-9]+ running ' 'destroyed stay' \
+	-- bash -c "ctl create stay $M_CFG -- -boot reboot-timeout=-1 &&
+		ctl wait -t 30 stay output 'No bootable device' && ctl console stay </dev/null &&
+		ctl list && ctl destroy stay && ctl list"
 check "real minivisor: shutdown" 0 'the manager has stopped' -- $M_C shutdown
 m_stop
 rm -rf "$M_TMP"

@@ -239,4 +239,29 @@ check "bad input: image locked by qemu-io" 2 'bad\.qcow2: already in use by anot
 check "locked image: qemu-img refused while qcow2-tool holds it" 1 'locked .*bad\.qcow2' \
 	'Failed to get shared "write" lock' -- bash -c s5_we_hold
 
+# The same bad images given to the VMM as its disk: one line, exit 2, before any VM exists.
+s5_vmm_while_held() {
+	cd "$S5_TMP"
+	coproc HOLD { "$S5_TOOL" hold bad.qcow2; }
+	read -r line <&"${HOLD[0]}"
+	"$ROOT/stage5-full-machine/minivisor" -hda bad.qcow2
+	rc=$?
+	eval "exec ${HOLD[1]}>&-"
+	wait
+	exit $rc
+}
+export -f s5_vmm_while_held
+S5_MV=stage5-full-machine/minivisor
+check "minivisor is built" 0 -- make -s -C stage5-full-machine minivisor
+check "minivisor -hda: corrupt qcow2 header" 2 '^minivisor: .*hdr\.qcow2: corrupt header' \
+	-- $S5_MV -hda "$S5_TMP/hdr.qcow2"
+check "minivisor -hda: truncated image" 2 '^minivisor: .*short\.qcow2: truncated or corrupt' \
+	-- $S5_MV -M q35 -drive "file=$S5_TMP/short.qcow2"
+check "minivisor -hda: backing file loop" 2 '^minivisor: .*loop-a\.qcow2: backing file loop' \
+	-- $S5_MV -hda "$S5_TMP/loop-a.qcow2"
+check "minivisor -hda: image locked by another process" 2 \
+	'^minivisor: .*bad\.qcow2: already in use by another process' -- bash -c s5_vmm_while_held
+check "minivisor -drive: a missing image file" 2 \
+	'^minivisor: .*nothing\.img: cannot open' -- $S5_MV -drive "file=$S5_TMP/nothing.img,format=raw"
+
 rm -rf "$S5_TMP"

@@ -8,6 +8,6 @@ TESTS += test_stage5_machine
 
 test_stage5_machine: test_stage5_machine.c $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) \
 		$(STAGE1_HDRS) $(STAGE4_HDRS) $(MACHINE_HDRS)
-	$(CC) $(CFLAGS) -I$(STAGE1_DIR) -I$(STAGE4_DIR) -I$(MACHINE_DIR) -pthread -o $@ \
+	$(CC) $(CFLAGS) -I$(STAGE1_DIR) -I$(STAGE4_DIR) $(MACHINE_CPPFLAGS) -pthread -o $@ \
 		test_stage5_machine.c $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) -lcmocka \
 		$(MACHINE_LIBS)

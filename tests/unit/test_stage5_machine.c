@@ -19,6 +19,7 @@
 
 #include "acpi.h"
 #include "chipset.h"
+#include "block.h"
 #include "config.h"
 #include "firmware.h"
 #include "fw_cfg.h"
@@ -455,6 +456,69 @@ static void test_flags(void **state)
 	assert_int_equal(config_parse_args(&c, 2, no_value, why, sizeof(why)), -1);
 }
 
+/* Drives: -drive key=value lists, QEMU's -hda/-cdrom positions, -boot, and the YAML form. */
+static void test_drive_flags(void **state)
+{
+	(void)state;
+	struct vmm_config c;
+	char why[512];
+	char *ok[] = { "minivisor", "-drive", "file=a.qcow2,if=ahci,format=qcow2,index=3",
+		       "-cdrom", "cd.iso", "-hdb", "b.img", "-boot", "order=d,reboot-timeout=-1" };
+	config_defaults(&c);
+	assert_int_equal(config_parse_args(&c, 9, ok, why, sizeof(why)), 0);
+	assert_int_equal(c.ndrives, 3);
+	assert_string_equal(c.drives[0].file, "a.qcow2");
+	assert_int_equal(c.drives[0].interface, DRIVE_IF_AHCI);
+	assert_int_equal(c.drives[0].format, BLOCK_FORMAT_QCOW2);
+	assert_int_equal(c.drives[0].index, 3);
+	assert_true(c.drives[1].cdrom);
+	assert_int_equal(c.drives[1].index, 2);   /* QEMU: -cdrom is the secondary master */
+	assert_int_equal(c.drives[2].index, 1);
+	assert_int_equal(c.boot_order, 'd');
+	assert_int_equal(c.reboot_timeout_ms, -1);
+
+	char *bad_if[] = { "minivisor", "-drive", "file=x,if=scsi" };
+	assert_int_equal(config_parse_args(&c, 3, bad_if, why, sizeof(why)), -1);
+	assert_string_equal(why, "-drive file=x,if=scsi: drive option 'if': bad value 'scsi'");
+	char *no_file[] = { "minivisor", "-drive", "if=ide" };
+	assert_int_equal(config_parse_args(&c, 3, no_file, why, sizeof(why)), -1);
+	char *unknown[] = { "minivisor", "-drive", "file=x,cache=none" };
+	assert_int_equal(config_parse_args(&c, 3, unknown, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "unknown drive option 'cache'"));
+	char *bad_boot[] = { "minivisor", "-boot", "order=n" };
+	assert_int_equal(config_parse_args(&c, 3, bad_boot, why, sizeof(why)), -1);
+}
+
+static void test_drive_yaml(void **state)
+{
+	(void)state;
+	struct vmm_config c;
+	char why[512];
+	static const char good[] = "machine: q35\ndrives:\n  - file: disk.qcow2\n"
+				   "  - { file: /abs/cd.iso, media: cdrom, readonly: true }\n"
+				   "boot:\n  order: d\n";
+	config_defaults(&c);
+	assert_int_equal(config_load_yaml_string(&c, "dir/m.yaml", good, strlen(good), why,
+						 sizeof(why)), 0);
+	assert_int_equal(c.ndrives, 2);
+	assert_string_equal(c.drives[0].file, "dir/disk.qcow2");   /* relative to the file */
+	assert_string_equal(c.drives[1].file, "/abs/cd.iso");
+	assert_true(c.drives[1].cdrom && c.drives[1].readonly);
+	assert_int_equal(c.boot_order, 'd');
+
+	static const char bad[] = "drives:\n  - file: d.img\n    media: floppy\n";
+	config_defaults(&c);
+	assert_int_equal(config_load_yaml_string(&c, "m.yaml", bad, strlen(bad), why,
+						 sizeof(why)), -1);
+	assert_string_equal(why, "m.yaml:3: key 'drives': drive option 'media': bad value "
+				 "'floppy'");
+	static const char nofile[] = "drives:\n  - media: cdrom\n";
+	config_defaults(&c);
+	assert_int_equal(config_load_yaml_string(&c, "m.yaml", nofile, strlen(nofile), why,
+						 sizeof(why)), -1);
+	assert_string_equal(why, "m.yaml:2: key 'drives': a drive needs a 'file'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +536,8 @@ int main(void)
 		cmocka_unit_test(test_yaml_good),
 		cmocka_unit_test(test_yaml_errors),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_drive_flags),
+		cmocka_unit_test(test_drive_yaml),
 	};
 	return cmocka_run_group_tests_name("stage 5: the pc machine", tests, NULL, NULL);
 }

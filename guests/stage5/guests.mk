@@ -1,0 +1,24 @@
+# guests/stage5/guests.mk - stage 5's test guests: boot sectors that SeaBIOS loads from the
+# machine's disks, to drive the disk controllers from inside a guest (on any KVM).
+#   stage5/ide-hostile.img  a disk whose boot sector sends the IDE controller bad commands
+#   stage5/cdboot.iso       an El Torito CD (no emulation) whose boot image prints and powers off
+# Debian packages: nasm, xorriso.
+
+STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso
+ALL_GUESTS += stage5
+
+stage5: $(STAGE5)
+
+# A disk image: the boot sector (nasm -f bin pads it to its own size) plus a few sectors.
+stage5/%.img: stage5/%.asm
+	$(NASM) -f bin -o $@ $<
+
+stage5/cdboot.bin: stage5/cdboot.asm
+	$(NASM) -f bin -o $@ $<
+
+# xorriso's mkisofs mode: the image is loaded at 0x7c0:0, "no emulation", 4 x 512 bytes.
+stage5/cdboot.iso: stage5/cdboot.bin
+	rm -rf stage5/cdboot.d && mkdir -p stage5/cdboot.d && cp $< stage5/cdboot.d/
+	xorriso -as mkisofs -quiet -o $@ -b cdboot.bin -no-emul-boot -boot-load-size 4 \
+		-V MINIVISOR_CD stage5/cdboot.d
+	rm -rf stage5/cdboot.d

@@ -1,0 +1,12 @@
+# stage5_atapi.mk - unit tests of the stage 5 ATAPI CD-ROM command set (atapi.c), driven
+# without a controller. Sources via stage1.mk, stage4.mk and stage5-full-machine/machine.mk.
+include ../../stage4-devices/stage4.mk
+include ../../stage5-full-machine/machine.mk
+
+TESTS += test_stage5_atapi
+
+test_stage5_atapi: test_stage5_atapi.c $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) \
+		$(STAGE1_HDRS) $(STAGE4_HDRS) $(MACHINE_HDRS)
+	$(CC) $(CFLAGS) -I$(STAGE1_DIR) -I$(STAGE4_DIR) $(MACHINE_CPPFLAGS) -pthread -o $@ \
+		test_stage5_atapi.c $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) -lcmocka \
+		$(MACHINE_LIBS)

@@ -1,0 +1,13 @@
+# tests/unit/stage5_firmware.mk - unit tests of the stage 5 firmware interface: the DSDT
+# compiled from ASL (iasl), SMBIOS, bootorder. Sources via stage1.mk, stage4.mk and
+# stage5-full-machine/machine.mk (which also generates the DSDT's C file).
+include ../../stage4-devices/stage4.mk
+include ../../stage5-full-machine/machine.mk
+
+TESTS += test_stage5_firmware
+
+test_stage5_firmware: test_stage5_firmware.c $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) \
+		$(STAGE1_HDRS) $(STAGE4_HDRS) $(MACHINE_HDRS)
+	$(CC) $(CFLAGS) -I$(STAGE1_DIR) -I$(STAGE4_DIR) $(MACHINE_CPPFLAGS) -pthread -o $@ \
+		test_stage5_firmware.c $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) -lcmocka \
+		$(MACHINE_LIBS)
