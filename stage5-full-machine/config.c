@@ -115,6 +115,22 @@ static struct drive_config *new_drive(struct vmm_config *c)
 	return d;
 }
 
+/*
+ * Later settings win: a drive given an index that an earlier drive was given replaces it, so
+ * `-config m.yaml -drive file=copy.qcow2,index=0` swaps the described disk for another.
+ */
+static void replace_same_index(struct vmm_config *c)
+{
+	struct drive_config *last = &c->drives[c->ndrives - 1];
+	for (unsigned i = 0; last->index >= 0 && i + 1 < c->ndrives; i++) {
+		if (c->drives[i].index == last->index) {
+			c->drives[i] = *last;
+			c->ndrives--;
+			return;
+		}
+	}
+}
+
 /* "order=d,reboot-timeout=-1", or QEMU's short form "d". 0, or -1 with why. */
 static int boot_option(struct vmm_config *c, const char *key, const char *v, char *why,
 		       size_t why_len)
@@ -323,6 +339,7 @@ static int set_drives(struct yaml_ctx *y, yaml_node_t *v)
 			return -1;
 		if (!y->c->drives[y->c->ndrives - 1].file)
 			return yerr(y, d, "key 'drives': a drive needs a 'file'");
+		replace_same_index(y->c);
 	}
 	return 0;
 }
@@ -529,11 +546,14 @@ static int add_drive(struct vmm_config *c, const char *f, const char *v, char *w
 	if (!strcmp(f, "-drive")) {
 		if (option_list(f, v, "file", drive_option_fn, d, why, why_len))
 			return -1;
-		return d->file ? 0 : flag_err(why, why_len, "-drive %s: no file=", v);
+		if (!d->file)
+			return flag_err(why, why_len, "-drive %s: no file=", v);
+	} else {
+		d->file = v;
+		d->cdrom = !strcmp(f, "-cdrom");
+		d->index = d->cdrom ? 2 : f[3] - 'a';
 	}
-	d->file = v;
-	d->cdrom = !strcmp(f, "-cdrom");
-	d->index = d->cdrom ? 2 : f[3] - 'a';
+	replace_same_index(c);
 	return 0;
 }
 

@@ -15,12 +15,14 @@ check "build minivisor.static and the Linux boot media" 0 -- \
 	sh -c "make -s -C $S5 minivisor.static && guests/linux/build.sh"
 s5b_tmp=$(mktemp -d)
 cp $LINUX/boot-disk.qcow2 "$s5b_tmp/boot-disk.qcow2"
-CHECK_TIMEOUT=400 check "nested session ran (four firmware boots under L1's KVM)" 0 '== end' -- \
+CHECK_TIMEOUT=400 check "nested session ran (five firmware boots under L1's KVM)" 0 '== end' -- \
 	tests/nested/run-nested --timeout 380 --file $S5/minivisor.static:/work/minivisor \
 	--file /usr/share/seabios/bios-256k.bin:/work/bios-256k.bin \
-	--file $LINUX/boot.iso --file "$s5b_tmp/boot-disk.qcow2" \
+	--file /usr/share/seabios/bios-256k.bin:/usr/share/seabios/bios-256k.bin \
+	--file $S5/configs/q35.yaml:$S5/configs/q35.yaml \
+	--file $LINUX/boot.iso --file "$s5b_tmp/boot-disk.qcow2:build/linux/boot-disk.qcow2" \
 	--file $LINUX/data-storage.img:/work/data.img --file guests/stage5/l1-checks.sh \
-	--out boot-disk.qcow2:"$s5b_tmp/boot-disk-out.qcow2" -- sh l1-checks.sh
+	--out build/linux/boot-disk.qcow2:"$s5b_tmp/boot-disk-out.qcow2" -- sh l1-checks.sh
 s5b_log=$CHECK_LOG
 s5b_md5=$(cat $LINUX/storage.md5 2>/dev/null)
 
@@ -48,10 +50,12 @@ s5b_chain q35-cdrom "q35: SeaBIOS -> AHCI ATAPI CD (El Torito, ISOLINUX) -> Linu
 	'storage: cdrom sr0: MD5SUMS ok'
 s5b_chain q35-disk "q35: SeaBIOS -> qcow2 AHCI disk (MBR, SYSLINUX) -> Linux -> storage test" \
 	'SYSLINUX' 'ahci 0000:00:1f\.2' 'sda1 ' 'storage: partition sda1: MD5SUMS ok'
+s5b_chain default-config "./run stage5's machine (configs/q35.yaml: q35, 2 CPUs, qcow2 on AHCI) boots Linux" \
+	'SYSLINUX' 'smp: Brought up 1 node, 2 CPUs' 'ahci 0000:00:1f\.2' 'sda1 '
 check "lsblk in the guest lists both disks of a disk boot" 0 '^sda ' '^sdb ' \
 	-- bash -c 's5b_section q35-disk'
 check "ACPI in the guest: our DSDT and SMBIOS (sys_vendor minivisor)" 0 \
 	'storage: sys_vendor minivisor' 'ACPI: DSDT' -- bash -c 's5b_section q35-disk'
-check "the qcow2 boot disk after four boots: qemu-img check finds no corruption" 0 \
+check "the qcow2 boot disk after five boots: qemu-img check finds no corruption" 0 \
 	'No errors were found' -- qemu-img check "$s5b_tmp/boot-disk-out.qcow2"
 rm -rf "$s5b_tmp"

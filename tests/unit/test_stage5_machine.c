@@ -477,6 +477,12 @@ static void test_drive_flags(void **state)
 	assert_int_equal(c.boot_order, 'd');
 	assert_int_equal(c.reboot_timeout_ms, -1);
 
+	/* later wins: a drive at a taken index replaces the earlier one */
+	char *replace[] = { "minivisor", "-drive", "file=copy.qcow2,index=1" };
+	assert_int_equal(config_parse_args(&c, 3, replace, why, sizeof(why)), 0);
+	assert_int_equal(c.ndrives, 3);
+	assert_string_equal(c.drives[2].file, "copy.qcow2");
+
 	char *bad_if[] = { "minivisor", "-drive", "file=x,if=scsi" };
 	assert_int_equal(config_parse_args(&c, 3, bad_if, why, sizeof(why)), -1);
 	assert_string_equal(why, "-drive file=x,if=scsi: drive option 'if': bad value 'scsi'");
