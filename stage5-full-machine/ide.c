@@ -218,12 +218,16 @@ static void pio_out_run(struct ide_channel *ch)
 	ch->buf_pos = 0;
 	ata_execute(&ch->drive[ch->active], &part, &sg);
 	ch->done += bytes;
-	if ((part.status & ATA_STATUS_ERR) || ch->done == ch->info.bytes) {
-		complete(ch, &part, true);
-		return;
+	if (part.status & ATA_STATUS_ERR) {
+		complete(ch, &part, true);   /* the part's registers: the failing sector */
+	} else if (ch->done == ch->info.bytes) {
+		ch->tf.status = part.status;
+		ch->tf.error = part.error;
+		complete(ch, &ch->tf, true);
+	} else {
+		ch->buf_pos = 0;
+		pio_out_next(ch, true);
 	}
-	ch->buf_pos = 0;
-	pio_out_next(ch, true);
 }
 
 /* ---- PIO: ATAPI packets ----------------------------------------------------------------- */

@@ -173,20 +173,13 @@ static void build_bootorder(struct pc *pc, const struct pc_config *cfg)
 	}
 }
 
-static bool any_drive(const struct pc *pc)
-{
-	for (unsigned i = 0; i < pc->drives.positions; i++)
-		if (pc->drives.at[i])
-			return true;
-	return false;
-}
-
-/* IDE at 00:01.1 (PIIX3's function 1) on pc, AHCI at 00:1f.2 (ICH9's function 2) on q35. */
+/*
+ * IDE at 00:01.1 (PIIX3's function 1) on pc, AHCI at 00:1f.2 (ICH9's function 2) on q35: always
+ * there, as on the real boards, with or without drives.
+ */
 static int attach_disk_controller(struct pc *pc, char *why, size_t why_len)
 {
 	struct machine *m = &pc->m;
-	if (!any_drive(pc))   /* FIXME(lead): always, once ide.c and ahci.c exist */
-		return 0;
 	if (pc->chipset.state.kind == CHIPSET_Q35)
 		return ahci_attach(&pc->ahci, &m->bus, &pc->chipset.pci, &m->vm.mem, m->vm.vm_fd,
 				   Q35_LPC_SLOT, 2, chipset_intx_gsi(Q35_LPC_SLOT, 0),
@@ -280,6 +273,7 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 void pc_destroy(struct pc *pc)
 {
 	machine_destroy(&pc->m);
+	ide_detach(&pc->ide);
 	fw_cfg_free(&pc->fw_cfg);
 	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++)
 		if (pc->drives.at[i])

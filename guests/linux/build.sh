@@ -66,8 +66,10 @@ GUEST_MODULES="virtio_mmio virtio_pci virtio_blk virtio_console virtio_net virti
 # media. sd_mod and sr_mod come before the host drivers, so that each disk finds its driver
 # the moment the host driver's probe reports it. A name the kernel has neither built in nor
 # as a module is left out and listed in modules.txt (the cloud flavour, for one, has no AHCI).
+# ext4 asks the crypto API for "crc32c" at mount time, a soft dependency that no depends= line
+# names: crc32c_generic provides it.
 STORAGE_MODULES="scsi_mod sd_mod sr_mod cdrom libata ata_piix libahci ahci isofs fat vfat
-	nls_cp437 nls_ascii nls_utf8 ext4"
+	nls_cp437 nls_ascii nls_utf8 crc32c_generic ext4"
 DISK_SIZE=16M
 BOOT_DISK_MIB=32
 

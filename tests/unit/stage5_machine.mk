@@ -1,13 +1,23 @@
-# tests/unit/stage5_machine.mk - unit tests of the stage 5 machine's pure parts: fw_cfg items
-# and DMA requests, PAM decoding, the chipset's config space, YAML configs, the ACPI loader.
-# Sources via stage1.mk, stage4.mk and stage5-full-machine/machine.mk.
+# tests/unit/stage5_machine.mk - unit tests of the stage 5 machine, one binary per part:
+#   test_stage5_machine   fw_cfg items and DMA requests, PAM decoding, the chipset's config
+#                         space, YAML configs and flags (drives too), the ACPI loader
+#   test_stage5_firmware  the DSDT compiled from ASL (iasl), SMBIOS, bootorder
+#   test_stage5_ata       the ATA drive (ata.c) and the PIIX3 IDE controller (ide.c): IDENTIFY,
+#                         reads and writes on a temporary raw image, the task-file registers
+#                         (48-bit HOB bytes, PIO, ATAPI packets), good and hostile PRD tables
+#   test_stage5_atapi     the ATAPI CD-ROM command set (atapi.c), without a controller
+#   test_stage5_ahci      the ICH9 AHCI controller with the drive behind it
+# Guest RAM is fake (fake_ram.h). Each binary links the whole machine - stage 1's and stage 4's
+# sources and stage5-full-machine/machine.mk's (which also generates the DSDT's C file); only
+# its main() differs.
 include ../../stage4-devices/stage4.mk
 include ../../stage5-full-machine/machine.mk
 
-TESTS += test_stage5_machine
+STAGE5_MACHINE_TESTS := test_stage5_machine test_stage5_firmware test_stage5_ata \
+	test_stage5_atapi test_stage5_ahci
+TESTS += $(STAGE5_MACHINE_TESTS)
 
-test_stage5_machine: test_stage5_machine.c $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) \
+$(STAGE5_MACHINE_TESTS): %: %.c fake_ram.h $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) \
 		$(STAGE1_HDRS) $(STAGE4_HDRS) $(MACHINE_HDRS)
 	$(CC) $(CFLAGS) -I$(STAGE1_DIR) -I$(STAGE4_DIR) $(MACHINE_CPPFLAGS) -pthread -o $@ \
-		test_stage5_machine.c $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) -lcmocka \
-		$(MACHINE_LIBS)
+		$< $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) -lcmocka $(MACHINE_LIBS)
