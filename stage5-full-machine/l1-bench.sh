@@ -2,23 +2,21 @@
 # l1-bench.sh - stage 5's boot benchmark, inside the nested host's L1 (busybox sh).
 #
 # Started by tests/bench.d/stage5-machine.sh through run-nested --qemu, with minivisor (the
-# static build), bios-256k.bin, boot-disk.qcow2 (MBR + SYSLINUX + Linux, guests/linux/media.sh)
-# and bench.img (a test disk: the guest prints its line and powers off) in /work.
+# static build), bios-256k.bin, boot-disk.qcow2 (MBR + SYSLINUX + Linux, guests/linux/media.sh),
+# bench.img (a test disk: the guest prints its line and powers off) and stamp (a static build
+# of tests/nested/stamp.c) in /work.
 # minivisor and QEMU boot the same disk images the same way - SeaBIOS reads the MBR from the
 # machine's disk controller (pc: PIIX IDE, q35: ICH9 AHCI), SYSLINUX loads Linux - on the same
-# /dev/kvm, alternately, ROUNDS times each. Times are on L1's clock (/proc/uptime, 10 ms):
+# /dev/kvm, alternately, ROUNDS times each. Times are on L1's monotonic clock:
 #   fw_s     VMM started -> SeaBIOS printed "Booting from Hard Disk" (the firmware's share)
 #   init_s   VMM started -> the guest printed "minivisor-init: up"
 #   total_s  VMM started -> VMM exited after the guest's test and ACPI power-off
-# The console goes to a file that is polled every 20 ms (a console line is not always ended
-# before the next thing happens, so reading it line by line would wait for the wrong event).
+# The console goes through stamp, which notes when each marker's bytes first arrive (a console
+# line is not always ended before the next thing happens, and polling forks would slow L1).
 # Prints "bench: NAME key=value..." lines for the host side to format.
 
 cd /work || exit 1
 rounds=${1:-2}
-
-now() { read -r up _ </proc/uptime; echo "$up"; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 for m in pc q35; do
 	cat >/tmp/ours-$m <<END
@@ -39,18 +37,10 @@ done
 timed() {
 	name=$1
 	cp bench.img run.img
-	rm -f /tmp/out
-	fw=none init=none
-	t0=$(now)
-	sh "$2" </dev/null >/tmp/out 2>&1 &
-	pid=$!
-	while kill -0 $pid 2>/dev/null; do
-		[ $fw = none ] && grep -q 'Booting from Hard Disk' /tmp/out && fw=$(since "$t0")
-		[ $init = none ] && grep -q 'minivisor-init: up' /tmp/out && init=$(since "$t0")
-		sleep 0.02
-	done
-	total=$(since "$t0")
-	echo "bench: $name fw_s=$fw init_s=$init total_s=$total"
+	sh "$2" </dev/null 2>&1 | ./stamp fw_s='Booting from Hard Disk' \
+		init_s='minivisor-init: up' >/tmp/out 2>/tmp/stamps
+	echo "bench: $name $(sed -n 's/^stamp: total=/stamp: total_s=/; s/^stamp: //p' /tmp/stamps |
+		tr '\n' ' ')"
 	cp /tmp/out "/work/console-$name.txt"
 	grep -q 'minivisor-test-exit: 0' /tmp/out || { echo "bench: $name FAILED"; tail -n 20 /tmp/out; }
 }
