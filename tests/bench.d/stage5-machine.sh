@@ -43,6 +43,6 @@ else
 				show(ms[i], "init_s", "start -> init up")
 				show(ms[i], "total_s", "start -> powered off")
 			}
-			print "  (ratio = minivisor / QEMU, best of each; below 1: faster; L1's clock)"
+			print "  (ratio = minivisor / QEMU, best of each; below 1: faster; measured on the L1 clock)"
 		}'
 fi

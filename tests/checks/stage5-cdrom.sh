@@ -40,8 +40,8 @@ rm -rf "$s5cd_tmp"
 # ---- Linux's CD-ROM driver (libata ata_piix, sr) on the IDE drive: a hardware KVM (nested) ----
 # Linux asks far more than SeaBIOS (INQUIRY, MODE SENSE page 2Ah, GET CONFIGURATION, READ TOC,
 # GET EVENT STATUS NOTIFICATION, READ(10) by DMA): it mounts the ISO 9660 file system, and
-# reads the whole disc, whose md5 must be the image's. (The Debian cloud kernel has no AHCI
-# driver, so q35's CD is SeaBIOS's only.)
+# reads the whole disc, whose md5 must be the image's. (Linux on q35's AHCI CD: the boot chains
+# of stage5-boot.sh.)
 guests/linux/build.sh >/dev/null 2>&1
 s5cd_tmp=$(mktemp -d)
 cat >"$s5cd_tmp/cd-linux.sh" <<'SCRIPT'
