@@ -244,14 +244,16 @@ s5_vmm_while_held() {
 	cd "$S5_TMP"
 	coproc HOLD { "$S5_TOOL" hold bad.qcow2; }
 	read -r line <&"${HOLD[0]}"
-	"$ROOT/stage5-full-machine/minivisor" -hda bad.qcow2
+	"$S5_MV_PATH" -hda bad.qcow2
 	rc=$?
 	eval "exec ${HOLD[1]}>&-"
 	wait
 	exit $rc
 }
-export -f s5_vmm_while_held
 S5_MV=stage5-full-machine/minivisor
+S5_MV_PATH=$PWD/$S5_MV
+export -f s5_vmm_while_held
+export S5_MV_PATH
 check "minivisor is built" 0 -- make -s -C stage5-full-machine minivisor
 check "minivisor -hda: corrupt qcow2 header" 2 '^minivisor: .*hdr\.qcow2: corrupt header' \
 	-- $S5_MV -hda "$S5_TMP/hdr.qcow2"
