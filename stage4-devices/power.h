@@ -30,6 +30,7 @@
 #define ACPI_PM1_EVT_PORT  0x600   /* 4 bytes: PM1 status (2), PM1 enable (2) */
 #define ACPI_PM1_CNT_PORT  0x604   /* 2 bytes: PM1 control */
 #define ACPI_PM_TMR_PORT   0x608   /* 4 bytes: PM timer */
+#define ACPI_PM_BLOCK_LEN  12      /* the three, as one bus range */
 #define ACPI_SCI_IRQ       9
 #define ACPI_S5_SLP_TYP    5       /* the value acpi.c puts in \_S5 */
 #define ACPI_PM1_SCI_EN    0x0001
@@ -44,6 +45,9 @@ struct power_state {
 };
 
 int power_attach(struct power_state *p, struct io_bus *bus);
+/* The PM1 block's bus range, for a chipset whose PM base register moves it (stage 5); ask
+ * before anything moved it. NULL when power_attach() has not registered it. */
+struct bus_range *power_pm1_range(struct io_bus *bus);
 
 /* Pure: the effect of a PM1 control write (STOP_POWEROFF for SLP_EN with the S5 type). */
 enum machine_stop pm1_control_write(struct power_state *p, uint16_t value);

@@ -215,7 +215,16 @@ static void read_sectors(struct atapi_cmd *c, uint64_t lba, uint64_t count)
 {
 	if (!lba_range_ok(c, lba, count))
 		return;
-	uint64_t left = min_u64(count * ATAPI_SECTOR_SIZE, c->max_bytes);
+	/* A table too small for the data (AHCI's PRDT, IDE's PIO buffer) is the guest's error, as
+	 * in an ATA read: a short read reported as a good one would hide it. */
+	if (count * ATAPI_SECTOR_SIZE > c->max_bytes) {
+		fprintf(stderr, "%s: ATAPI READ of %llu sectors: the controller's data table takes "
+			"only %u bytes, aborted\n", c->d->name, (unsigned long long)count,
+			c->max_bytes);
+		check_condition(c, SENSE_ABORTED_COMMAND, ASC_NONE);
+		return;
+	}
+	uint64_t left = count * ATAPI_SECTOR_SIZE;
 	uint64_t offset = lba * ATAPI_SECTOR_SIZE;
 	uint8_t buf[READ_CHUNK];
 	while (left > 0) {

@@ -12,6 +12,11 @@
  *   00:01.0  8086:7000  PIIX3 ISA bridge: PCI interrupt routing (PIRQA-D at 0x60-0x63) and,
  *            at port 0xcf9, the reset control register.
  *
+ *   00:01.3  8086:7113  PIIX4 power management function (82371AB data sheet, 7.2), the one
+ *            part of the PIIX4 that QEMU's `pc` adds to the PIIX3: PMBA (0x40) and PMREGMISC
+ *            bit 0 (0x80) place the ACPI PM I/O block; SMBBA (0x90) and SMBHSTCFG bit 0 (0xd2)
+ *            place and enable the SMBus host controller (smbus.h).
+ *
  * Port 0x92 (System Control Port A: fast A20 gate, bit 1; fast reset, bit 0) lives here too.
  *
  * Machine type `q35` (a skeleton: SeaBIOS boots on it) swaps both chips for their successors,
@@ -20,8 +25,16 @@
  *   00:00.0  8086:29c0  Q35 MCH: PAM at 0x90-0x96 (same nibbles), and PCIEXBAR (0x60), the base
  *            of the PCI Express "enhanced configuration" window (ECAM): 4 KiB of config space
  *            per function at base + (bus << 20 | device << 15 | function << 12), as plain MMIO.
- *   00:1f.0  8086:2918  ICH9 LPC bridge: PIRQA-H routing, the PM base (0x40), reset at 0xcf9.
- * SMM is not modelled: the ICH9's SMI_EN register (PM base + 0x30) reads "already set up".
+ *   00:1f.0  8086:2918  ICH9 LPC bridge: PIRQA-H routing, reset at 0xcf9, and the ACPI PM
+ *            I/O block: PMBASE (0x40) places it, ACPI_CNTL bit 7 (0x44) switches it on.
+ *   00:1f.3  8086:2930  ICH9 SMBus controller: its host registers behind the I/O BAR4, HOSTC
+ *            bit 0 (0x40) enables the host (smbus.h).
+ * SMM is not modelled: the ICH9's SMI_EN register (PM base + 0x30) and the PIIX4's DEVACTB
+ * APMC_EN bit read "already set up", so SeaBIOS does not try to enter SMM.
+ *
+ * The PM I/O block is stage 4's PM1 registers and timer (power.c). Before the guest switches the
+ * decoding on, the block answers at the port the ACPI tables name (pm_base of chipset_attach(),
+ * 0x600; SeaBIOS programs the same); from then on it follows the registers, as on the chips.
  *
  * SeaBIOS trusts fw_cfg only on a machine that looks like QEMU's: the host bridge's subsystem
  * IDs must be 1af4:1100 ("Red Hat, QEMU virtual machine"), as in QEMU's hw/pci-host/i440fx.c.
@@ -34,6 +47,7 @@
 
 #include "bus.h"
 #include "pci.h"
+#include "smbus.h"
 
 #define I440FX_PAM0      0x59     /* PAM0..PAM6: 0x59..0x5f */
 #define PAM_REGS         7
@@ -61,6 +75,19 @@ int pam_segment_of(uint32_t addr);
 #define Q35_LPC_SLOT     31
 #define ICH9_SMI_EN      0x30     /* in the PM I/O block */
 #define ICH9_SMI_APMC_EN 0x20
+#define ICH9_PMBASE      0x40     /* LPC: PM I/O base, bits 15:7; bit 0 reads 1 (I/O) */
+#define ICH9_ACPI_CNTL   0x44     /* LPC: bit 7 ACPI_EN decodes the PM I/O block */
+#define ICH9_ACPI_EN     0x80
+#define ICH9_SMBUS_FN    3        /* 00:1f.3 */
+#define ICH9_SMBUS_BAR   4
+#define ICH9_SMB_HOSTC   0x40     /* bit 0 HST_EN */
+
+#define PIIX4_PM_FN      3        /* 00:01.3 */
+#define PIIX4_PMBA       0x40     /* PM I/O base, bits 15:6; bit 0 reads 1 */
+#define PIIX4_DEVACTB    0x58     /* bit 25: APMC_EN (SMI on writes to port 0xb2) */
+#define PIIX4_PMREGMISC  0x80     /* bit 0: PM I/O space enable */
+#define PIIX4_SMBBA      0x90     /* SMBus I/O base, bits 15:4; bit 0 reads 1 */
+#define PIIX4_SMBHSTCFG  0xd2     /* bit 0: SMBus host interface enable */
 
 enum chipset_kind { CHIPSET_I440FX, CHIPSET_Q35 };
 
@@ -84,6 +111,7 @@ struct chipset_state {
 	enum chipset_kind kind;
 	uint8_t rcr;                 /* 0xcf9 */
 	uint8_t port_a;              /* 0x92 */
+	bool pm_programmed;          /* the guest has switched the PM I/O decoding on */
 };
 
 struct chipset {
@@ -96,6 +124,12 @@ struct chipset {
 	/* The machine's reset line (stage 4's struct machine): pulled at 0xcf9 or 0x92. */
 	bool *reset_line;
 	struct bus_range *ecam;      /* q35: the ECAM window on the bus (moves with PCIEXBAR) */
+	/* pc: 00:01.3 PIIX4 power management (PM and SMBus bases); q35: 00:1f.3 ICH9 SMBus. */
+	struct pci_device pm_smbus;
+	struct smbus smbus;          /* the SMBus host controller of that function */
+	struct bus_range *smbus_range;   /* its ports (q35: pm_smbus's BAR4 range) */
+	struct bus_range *pm_block;  /* stage 4's PM1 registers and timer (power.c) */
+	struct bus_range *smi_en;    /* q35: SMI_EN, at PM base + 0x30 */
 };
 
 void chipset_init(struct chipset *c, enum chipset_kind kind);
@@ -105,7 +139,15 @@ uint32_t chipset_config_read(struct chipset *c, uint32_t address, unsigned len);
 /* Returns true when a PAM register changed. */
 bool chipset_config_write(struct chipset *c, uint32_t address, uint32_t value, unsigned len);
 
-/* Register the ports (and on q35 the ECAM window, and SMI_EN at pm_base + 0x30). */
-int chipset_attach(struct chipset *c, struct io_bus *bus, uint16_t pm_base);
+/* Pure: where the PM I/O block decodes by the chipset's registers; false while it is off. */
+bool chipset_pm_base(const struct chipset *c, uint16_t *base);
+
+/*
+ * Register the ports (and on q35 the ECAM window, and SMI_EN at pm_base + 0x30) and the SMBus
+ * controller's, switched off until the guest places them. pm_base is where power_attach() put
+ * the PM1 block; it moves with the chipset's PM base from then on. vm_fd: for the ICH9 SMBus
+ * interrupt (-1: none, in unit tests).
+ */
+int chipset_attach(struct chipset *c, struct io_bus *bus, int vm_fd, uint16_t pm_base);
 
 #endif

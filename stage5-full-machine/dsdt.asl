@@ -154,9 +154,8 @@ DefinitionBlock ("", "DSDT", 2, "MINIVR", "MINIVISR", 1)
             {
 #ifdef Q35
                 IO (Decode16, 0x0600, 0x0600, 0x01, 0x80)   /* ICH9 PM block (SMI_EN too) */
-#else
-                IO (Decode16, 0x0600, 0x0600, 0x01, 0x0C)   /* ACPI PM1 block, PM timer */
 #endif
+                /* (pc: the PIIX4 function's PMBA claims its PM block, 00:01.3) */
                 IO (Decode16, 0x0510, 0x0510, 0x01, 0x0C)   /* fw_cfg and its DMA port */
 #ifdef Q35
                 Memory32Fixed (ReadWrite, 0xB0000000, 0x10000000)   /* ECAM, 256 buses */

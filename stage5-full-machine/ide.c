@@ -564,6 +564,8 @@ static uint8_t register_read(struct ide_channel *ch, unsigned reg)
 
 static void register_write(struct ide_channel *ch, unsigned reg, uint8_t value)
 {
+	/* Any write to a command block register clears HOB: the next reads show the new bytes. */
+	ch->control &= ~IDE_CTL_HOB;
 	switch (reg) {
 	case REG_DEVICE:
 		ch->device = value;
@@ -578,7 +580,6 @@ static void register_write(struct ide_channel *ch, unsigned reg, uint8_t value)
 			ch->unit[u].prev[reg] = ch->unit[u].cur[reg];
 			ch->unit[u].cur[reg] = value;
 		}
-		ch->control &= ~IDE_CTL_HOB;
 		break;
 	}
 }

@@ -195,7 +195,7 @@ static int attach_devices(struct pc *pc, char *why, size_t why_len)
 	struct machine *m = &pc->m;
 	if (uart_attach(&m->com1, &m->bus, m->vm.vm_fd, COM1_PORT, COM1_IRQ, STDOUT_FILENO) ||
 	    rtc_attach(&m->rtc, &m->bus) || power_attach(&m->power, &m->bus) ||
-	    chipset_attach(&pc->chipset, &m->bus, ACPI_PM1_EVT_PORT) ||
+	    chipset_attach(&pc->chipset, &m->bus, m->vm.vm_fd, ACPI_PM1_EVT_PORT) ||
 	    fw_cfg_attach(&pc->fw_cfg, &m->bus) ||
 	    pc_memory_attach(&pc->memory, &m->bus) ||
 	    !bus_register(&m->bus, BUS_PIO, PC_DEBUGCON_PORT, 1, &debugcon_ops, pc, "debugcon"))

@@ -24,6 +24,13 @@ check "-M q35 (skeleton): SeaBIOS runs on the Q35 MCH + ICH9 LPC, config space b
 	'Running on QEMU \(q35\)' 'PCI: init bdf=00:1f.0 id=8086:2918' \
 	'00000000b0000000 - 00000000c0000000 = 2 RESERVED' "$BANNER" 'No bootable device' \
 	-- $MV -M q35 -debugcon stdio
+check "pc: SeaBIOS sets up the PIIX4 PM function 00:01.3 (PM base, SMBus), skips SMM" 0 \
+	'PCI: init bdf=00:01\.3 id=8086:7113' 'No bootable device' '!WARNING' \
+	-- $MV -debugcon stdio
+check "q35: SeaBIOS maps the ICH9 SMBus controller 00:1f.3 (32 ports at BAR4) and sets it up" 0 \
+	'PCI: map device bdf=00:1f\.3  bar 4, addr [0-9a-f]+, size 00000020 \[io\]' \
+	'PCI: init bdf=00:1f\.3 id=8086:2930' 'No bootable device' '!WARNING' \
+	-- $MV -M q35 -debugcon stdio
 check "YAML machine config (configs/firmware-only.yaml: 512M, 2 CPUs)" 0 \
 	'qemu/e820: addr 0x0+ len 0x0+20000000 \[RAM\]' 'Found 2 cpu\(s\)' 'No bootable device' \
 	-- $MV -config $S5/configs/firmware-only.yaml

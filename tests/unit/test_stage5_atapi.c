@@ -328,14 +328,18 @@ static void test_read_past_end_is_lba_out_of_range(void **state)
 	assert_check_condition(0x5, 0x21);
 }
 
-static void test_read_stops_at_transport_limit(void **state)
+/* A read bigger than the controller's table (a short PRDT) fails: nothing moves, ABORTED. */
+static void test_read_larger_than_transport_aborts(void **state)
 {
 	(void)state;
 	const uint8_t cdb[] = { 0x28, 0, 0, 0, 0, 2, 0, 0, 3 };
-	assert_int_equal(run_limited(cdb, sizeof(cdb), GUEST_BUF, 1000), 1000);
+	assert_int_equal(run_limited(cdb, sizeof(cdb), GUEST_BUF, 1000), 0);
+	assert_int_equal(tf.status, STATUS_CHECK);
+	assert_int_equal(sense() >> 16, 0xb);        /* ABORTED COMMAND */
+	assert_int_equal(run_limited(cdb, sizeof(cdb), GUEST_BUF, 3 * 2048), 3 * 2048);
 	assert_int_equal(tf.status, STATUS_OK);
-	for (size_t i = 0; i < 1000; i++)
-		assert_int_equal(guest.buf[i], disc_byte(2, i));
+	for (size_t i = 0; i < 3 * 2048; i++)
+		assert_int_equal(guest.buf[i], disc_byte(2 + i / 2048, i % 2048));
 }
 
 static void test_bad_guest_table_aborts(void **state)
@@ -602,7 +606,7 @@ int main(void)
 		T(test_read_12_and_many_sectors),
 		T(test_read_zero_sectors_moves_nothing),
 		T(test_read_past_end_is_lba_out_of_range),
-		T(test_read_stops_at_transport_limit),
+		T(test_read_larger_than_transport_aborts),
 		T(test_bad_guest_table_aborts),
 		T(test_read_cd_user_data),
 		T(test_partial_last_sector_reads_as_zeros),

@@ -23,6 +23,8 @@
 #include "config.h"
 #include "firmware.h"
 #include "fw_cfg.h"
+#include "power.h"
+#include "smbus.h"
 
 #define RAM_SIZE (1u << 20)
 
@@ -233,6 +235,183 @@ static void test_q35_config(void **state)
 	assert_int_equal(size, 64u << 20);
 	assert_false(pciexbar_decode(0xb0000000ull, &base, &size));  /* not enabled */
 	assert_false(pciexbar_decode(0xb0000007ull, &base, &size));  /* reserved size */
+}
+
+/* ---- PM I/O block and SMBus (pc: PIIX4 00:01.3; q35: ICH9 LPC and 00:1f.3) ----------- */
+
+#define PIIX4_PM_FN_ADDR  0x80000b00u   /* 00:01.3 */
+#define ICH9_LPC_ADDR     0x8000f800u   /* 00:1f.0 */
+#define ICH9_SMBUS_ADDR   0x8000fb00u   /* 00:1f.3 */
+
+struct south_bridge {
+	struct io_bus bus;
+	struct power_state power;
+	struct chipset chipset;
+};
+
+static void south_bridge_init(struct south_bridge *sb, enum chipset_kind kind)
+{
+	bus_init(&sb->bus);
+	chipset_init(&sb->chipset, kind);
+	assert_int_equal(power_attach(&sb->power, &sb->bus), 0);
+	assert_int_equal(chipset_attach(&sb->chipset, &sb->bus, -1, ACPI_PM1_EVT_PORT), 0);
+}
+
+/* Which device answers at port (its range name), or NULL. */
+static const char *at_port(struct south_bridge *sb, uint16_t port)
+{
+	struct bus_range *r = bus_find(&sb->bus, BUS_PIO, port, 1);
+	return r ? r->name : NULL;
+}
+
+static uint8_t port_in(struct south_bridge *sb, uint16_t port)
+{
+	struct bus_range *r = bus_find(&sb->bus, BUS_PIO, port, 1);
+	assert_non_null(r);
+	uint8_t v;
+	r->ops->read(r->dev, port - r->base, &v, 1);
+	return v;
+}
+
+static void port_out(struct south_bridge *sb, uint16_t port, uint8_t v)
+{
+	struct bus_range *r = bus_find(&sb->bus, BUS_PIO, port, 1);
+	assert_non_null(r);
+	r->ops->write(r->dev, port - r->base, &v, 1);
+}
+
+static void test_piix4_pm_base(void **state)
+{
+	(void)state;
+	struct south_bridge sb;
+	south_bridge_init(&sb, CHIPSET_I440FX);
+	struct chipset *c = &sb.chipset;
+	uint16_t base;
+	assert_int_equal(chipset_config_read(c, PIIX4_PM_FN_ADDR, 4), 0x71138086);
+	assert_int_equal(chipset_config_read(c, PIIX4_PM_FN_ADDR | 0x08, 4), 0x06800003);
+	assert_int_equal(chipset_config_read(c, PIIX4_PM_FN_ADDR | 0x3d, 1), 1);   /* INTA# */
+	assert_int_equal(chipset_config_read(c, PIIX4_PM_FN_ADDR | 0x40, 4), 1);   /* I/O, no base */
+	assert_true(chipset_config_read(c, PIIX4_PM_FN_ADDR | 0x58, 4) & (1u << 25));  /* no SMM */
+	/* Until the guest enables it, the block stays where the FADT says. */
+	assert_string_equal(at_port(&sb, 0x600), "acpi-pm");
+	chipset_config_write(c, PIIX4_PM_FN_ADDR | 0x40, 0xffffffff, 4);
+	assert_int_equal(chipset_config_read(c, PIIX4_PM_FN_ADDR | 0x40, 4), 0xffc1);
+	chipset_config_write(c, PIIX4_PM_FN_ADDR | 0x40, 0xb001, 4);
+	assert_false(chipset_pm_base(c, &base));
+	assert_string_equal(at_port(&sb, 0x600), "acpi-pm");
+	chipset_config_write(c, PIIX4_PM_FN_ADDR | 0x80, 1, 1);   /* PMREGMISC: PMIOSE */
+	assert_true(chipset_pm_base(c, &base));
+	assert_int_equal(base, 0xb000);
+	assert_null(at_port(&sb, 0x600));
+	assert_string_equal(at_port(&sb, 0xb000), "acpi-pm");
+	assert_string_equal(at_port(&sb, 0xb00b), "acpi-pm");   /* the PM timer's last byte */
+	assert_int_equal(port_in(&sb, 0xb004) & ACPI_PM1_SCI_EN, ACPI_PM1_SCI_EN);
+	/* Switched off after that, it decodes nowhere, as on the chip. */
+	chipset_config_write(c, PIIX4_PM_FN_ADDR | 0x80, 0, 1);
+	assert_null(at_port(&sb, 0xb000));
+	assert_null(at_port(&sb, 0x600));
+}
+
+static void test_q35_pm_base(void **state)
+{
+	(void)state;
+	struct south_bridge sb;
+	south_bridge_init(&sb, CHIPSET_Q35);
+	struct chipset *c = &sb.chipset;
+	assert_int_equal(chipset_config_read(c, ICH9_LPC_ADDR | 0x40, 4), 1);
+	assert_string_equal(at_port(&sb, 0x600), "acpi-pm");
+	assert_string_equal(at_port(&sb, 0x630), "smi-en");
+	chipset_config_write(c, ICH9_LPC_ADDR | 0x40, 0xb07f, 4);   /* bits 6:1 are not the base */
+	assert_int_equal(chipset_config_read(c, ICH9_LPC_ADDR | 0x40, 4), 0xb001);
+	assert_string_equal(at_port(&sb, 0x600), "acpi-pm");
+	chipset_config_write(c, ICH9_LPC_ADDR | 0x44, 0x80, 1);   /* ACPI_CNTL: ACPI_EN */
+	assert_null(at_port(&sb, 0x600));
+	assert_null(at_port(&sb, 0x630));
+	assert_string_equal(at_port(&sb, 0xb008), "acpi-pm");
+	assert_string_equal(at_port(&sb, 0xb030), "smi-en");
+	assert_int_equal(port_in(&sb, 0xb030), ICH9_SMI_APMC_EN);
+}
+
+static void test_piix4_smbus(void **state)
+{
+	(void)state;
+	struct south_bridge sb;
+	south_bridge_init(&sb, CHIPSET_I440FX);
+	struct chipset *c = &sb.chipset;
+	assert_int_equal(chipset_config_read(c, PIIX4_PM_FN_ADDR | 0x90, 4), 1);
+	chipset_config_write(c, PIIX4_PM_FN_ADDR | 0x90, 0x0701, 4);   /* as SeaBIOS does */
+	assert_null(at_port(&sb, 0x700));                                /* not enabled yet */
+	chipset_config_write(c, PIIX4_PM_FN_ADDR | 0xd2, 0x09, 1);
+	assert_string_equal(at_port(&sb, 0x700), "piix4-smbus");
+	assert_null(at_port(&sb, 0x710));                                /* 16 ports */
+	assert_int_equal(port_in(&sb, 0x700), 0xff);   /* command register: I/O off */
+	chipset_config_write(c, PIIX4_PM_FN_ADDR | 0x04, PCI_COMMAND_IO, 2);
+	assert_int_equal(port_in(&sb, 0x700), 0);
+	/* Read byte data from the SPD EEPROM of slot 0 (0x50): nobody answers. */
+	port_out(&sb, 0x704, 0x50 << 1 | 1);
+	port_out(&sb, 0x703, 0);
+	port_out(&sb, 0x702, SMBUS_CNT_START | 0x08);
+	assert_int_equal(port_in(&sb, 0x700), SMBUS_STS_DEV_ERR);
+	assert_int_equal(port_in(&sb, 0x700), SMBUS_STS_DEV_ERR);   /* no INUSE on the PIIX4 */
+	assert_int_equal(port_in(&sb, 0x702) & SMBUS_CNT_START, 0);
+	port_out(&sb, 0x700, SMBUS_STS_DEV_ERR);                     /* write 1 to clear */
+	assert_int_equal(port_in(&sb, 0x700), 0);
+	assert_int_equal(c->smbus.state.transactions, 1);
+}
+
+static void test_ich9_smbus(void **state)
+{
+	(void)state;
+	struct south_bridge sb;
+	south_bridge_init(&sb, CHIPSET_Q35);
+	struct chipset *c = &sb.chipset;
+	assert_int_equal(chipset_config_read(c, ICH9_SMBUS_ADDR, 4), 0x29308086);
+	assert_int_equal(chipset_config_read(c, ICH9_SMBUS_ADDR | 0x08, 4) >> 8, 0x0c0500);
+	chipset_config_write(c, ICH9_SMBUS_ADDR | 0x20, 0xffffffff, 4);   /* BAR4 sizing */
+	assert_int_equal(chipset_config_read(c, ICH9_SMBUS_ADDR | 0x20, 4), 0xffffffe1);
+	chipset_config_write(c, ICH9_SMBUS_ADDR | 0x20, 0x0701, 4);
+	chipset_config_write(c, ICH9_SMBUS_ADDR | 0x04, PCI_COMMAND_IO, 2);
+	assert_string_equal(at_port(&sb, 0x71f), "ich9-smbus");
+	/* The host is off: START does nothing. */
+	port_out(&sb, 0x702, SMBUS_CNT_START);
+	assert_int_equal(port_in(&sb, 0x700), 0);
+	port_out(&sb, 0x700, 0xff);
+	chipset_config_write(c, ICH9_SMBUS_ADDR | 0x40, 1, 1);   /* HOSTC: HST_EN */
+	port_out(&sb, 0x704, 0x52 << 1 | 1);
+	port_out(&sb, 0x702, SMBUS_CNT_START | SMBUS_CNT_INTREN | 0x08);
+	/* Finished at once with "device error"; reading the status takes the INUSE semaphore. */
+	assert_int_equal(port_in(&sb, 0x700), SMBUS_STS_DEV_ERR);
+	assert_int_equal(port_in(&sb, 0x700), SMBUS_STS_DEV_ERR | SMBUS_STS_INUSE);
+	assert_true(smbus_irq_pending(&c->smbus));
+	assert_int_equal(chipset_config_read(c, ICH9_SMBUS_ADDR | 0x06, 1) & 0x08, 0x08);
+	port_out(&sb, 0x700, SMBUS_STS_INUSE | SMBUS_STS_DEV_ERR | SMBUS_STS_HOST_BUSY);
+	assert_int_equal(port_in(&sb, 0x700) & ~SMBUS_STS_INUSE, 0);
+	assert_false(smbus_irq_pending(&c->smbus));
+	assert_int_equal(chipset_config_read(c, ICH9_SMBUS_ADDR | 0x06, 1) & 0x08, 0);
+	assert_int_equal(c->smbus.state.transactions, 1);
+}
+
+/* Any byte sequence at any offset and width: no crash, never busy, reads stay in range. */
+static void test_smbus_hostile(void **state)
+{
+	(void)state;
+	uint32_t seed = 12345;
+	for (int variant = SMBUS_PIIX4; variant <= SMBUS_ICH9; variant++) {
+		struct smbus s;
+		smbus_init(&s, variant, "test-smbus");
+		s.state.host_enabled = true;
+		for (int i = 0; i < 20000; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned offset = (seed >> 8) % 40, len = 1u << ((seed >> 4) % 3);
+			if (seed & 1)
+				smbus_write(&s, offset, seed >> 3, len);
+			else
+				smbus_read(&s, offset, len);
+			assert_int_equal(s.state.regs[SMBUS_HST_STS] & SMBUS_STS_HOST_BUSY, 0);
+		}
+		assert_true(s.state.transactions > 0);
+		assert_int_equal(smbus_read(&s, 32, 1), 0xff);   /* past the last register */
+	}
 }
 
 static void test_loader_commands(void **state)
@@ -536,6 +715,11 @@ int main(void)
 		cmocka_unit_test(test_pam_decode),
 		cmocka_unit_test(test_chipset_config),
 		cmocka_unit_test(test_q35_config),
+		cmocka_unit_test(test_piix4_pm_base),
+		cmocka_unit_test(test_q35_pm_base),
+		cmocka_unit_test(test_piix4_smbus),
+		cmocka_unit_test(test_ich9_smbus),
+		cmocka_unit_test(test_smbus_hostile),
 		cmocka_unit_test(test_loader_commands),
 		cmocka_unit_test_setup_teardown(test_acpi_through_loader, setup, teardown),
 		cmocka_unit_test(test_mem_sizes),
