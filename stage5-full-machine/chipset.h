@@ -19,7 +19,7 @@
  *
  * Port 0x92 (System Control Port A: fast A20 gate, bit 1; fast reset, bit 0) lives here too.
  *
- * Machine type `q35` (a skeleton: SeaBIOS boots on it) swaps both chips for their successors,
+ * Machine type `q35` swaps both chips for their successors,
  * from the Intel 3 Series Express Chipset (MCH) and ICH9 data sheets:
  *
  *   00:00.0  8086:29c0  Q35 MCH: PAM at 0x90-0x96 (same nibbles), and PCIEXBAR (0x60), the base

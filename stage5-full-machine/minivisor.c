@@ -1,11 +1,12 @@
 /*
- * minivisor - stage 5's VMM: a full PC (machine type `pc`: i440FX + PIIX3; `q35`: a skeleton
- * of the Q35 + ICH9 machine) that boots its
- * real firmware, SeaBIOS, which then boots Linux (direct kernel boot through fw_cfg) or
- * reports that there is nothing to boot.
+ * minivisor - stage 5's VMM: a full PC (machine type `pc`: i440FX + PIIX3/4 with IDE; `q35`:
+ * Q35 + ICH9 with AHCI) that boots its real firmware, SeaBIOS, which then boots what a PC boots:
+ * a hard disk or CD-ROM (raw or QCOW2 images), or Linux directly (through fw_cfg), or reports
+ * that there is nothing to boot.
  *
  *   minivisor [-machine pc|q35] [-m SIZE] [-smp N] [-bios FILE] [-kernel FILE [-initrd FILE]
- *             [-append ARGS]] [-config FILE.yaml] [-debugcon stdio|FILE] [-trace-io]
+ *             [-append ARGS]] [-drive file=F,...] [-hda F] [-cdrom F] [-boot order=c|d]
+ *             [-config FILE.yaml] [-debugcon stdio|FILE] [-trace-io]      (all: config.h)
  *
  * The console is always COM1 on the terminal (QEMU's -nographic). SeaBIOS's debug output
  * (port 0x402) goes where -debugcon says (stdio: stderr). See config.h for the YAML form.

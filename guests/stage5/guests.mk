@@ -2,9 +2,11 @@
 # machine's disks, to drive the disk controllers from inside a guest (on any KVM).
 #   stage5/ide-hostile.img  a disk whose boot sector sends the IDE controller bad commands
 #   stage5/cdboot.iso       an El Torito CD (no emulation) whose boot image prints and powers off
+#   stage5/ahci-boot.bin    a boot sector that reads its disk's sector 1 by INT 13h (AHCI)
+#   stage5/ahci-hostile.img a disk whose boot sector hands the AHCI controller bad tables
 # Debian packages: nasm, xorriso.
 
-STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso
+STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)
@@ -13,7 +15,7 @@ stage5: $(STAGE5)
 stage5/%.img: stage5/%.asm
 	$(NASM) -f bin -o $@ $<
 
-stage5/cdboot.bin: stage5/cdboot.asm
+stage5/%.bin: stage5/%.asm
 	$(NASM) -f bin -o $@ $<
 
 # xorriso's mkisofs mode: the image is loaded at 0x7c0:0, "no emulation", 4 x 512 bytes.
