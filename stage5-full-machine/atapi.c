@@ -23,6 +23,7 @@
  * than the buffer it is built in.
  */
 #include "ata.h"
+#include "byteorder.h"   /* SCSI is big-endian throughout */
 
 #include <stdio.h>
 #include <string.h>
@@ -101,37 +102,6 @@ struct atapi_cmd {
 	uint32_t moved;          /* bytes sent to the guest */
 	bool failed;             /* CHECK CONDITION: the sense is set */
 };
-
-/* ---- byte order: SCSI is big-endian throughout ---------------------------------------- */
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {

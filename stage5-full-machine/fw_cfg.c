@@ -7,6 +7,7 @@
  * gpa_to_hva(), and a bad one sets the error bit instead of touching host memory.
  */
 #include "fw_cfg.h"
+#include "byteorder.h"   /* the DMA descriptor and the file directory are big-endian */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,19 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
 
 void fw_cfg_dma_decode(const uint8_t raw[16], struct fw_cfg_dma_request *req)
 {

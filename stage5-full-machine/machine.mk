@@ -8,7 +8,7 @@ include $(MACHINE_DIR)/block/block.mk
 MACHINE_SRCS := $(addprefix $(MACHINE_DIR)/,fw_cfg.c chipset.c pc_memory.c firmware.c pc.c \
 	config.c ata.c atapi.c ide.c ahci.c smbios.c smbus.c dsdt_aml.c) $(BLOCK_SRCS)
 MACHINE_HDRS := $(addprefix $(MACHINE_DIR)/,fw_cfg.h chipset.h pc_memory.h firmware.h pc.h \
-	config.h ata.h ide.h ahci.h smbios.h smbus.h) $(BLOCK_HDRS)
+	config.h ata.h ide.h ahci.h smbios.h smbus.h byteorder.h) $(BLOCK_HDRS)
 MACHINE_CPPFLAGS := -I$(MACHINE_DIR) -I$(BLOCK_DIR)
 MACHINE_LIBS := -lyaml $(BLOCK_LIBS)
 

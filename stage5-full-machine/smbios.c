@@ -7,6 +7,9 @@
  */
 #include "smbios.h"
 
+#include "acpi.h"
+#include "bus.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -33,14 +36,15 @@ struct writer {
 	bool overflow;
 };
 
+/* Little-endian fields at any offset: stage 4's writer for guest-visible bytes. */
 static void set16(uint8_t *p, unsigned at, uint16_t v)
 {
-	memcpy(p + at, &v, 2);
+	u64_to_bytes(v, p + at, 2);
 }
 
 static void set32(uint8_t *p, unsigned at, uint32_t v)
 {
-	memcpy(p + at, &v, 4);
+	u64_to_bytes(v, p + at, 4);
 }
 
 static void put(struct writer *w, const void *data, uint32_t n)
@@ -169,14 +173,6 @@ static void put_boot(struct writer *w)
 	put_structure(w, a, 32, LEN_BOOT, HANDLE(32, 0), NULL, 0);
 }
 
-static uint8_t byte_sum(const uint8_t *p, unsigned n)
-{
-	uint8_t sum = 0;
-	while (n--)
-		sum += *p++;
-	return sum;
-}
-
 /*
  * The 2.1-style entry point of a 2.8 table: "_SM_" and its checksum over all 31 bytes,
  * then the older "_DMI_" part (from offset 0x10) with a checksum of its own. The table's
@@ -194,8 +190,9 @@ static void fill_anchor(uint8_t a[SMBIOS_ANCHOR_SIZE], const struct writer *w)
 	set16(a, 0x16, w->len);
 	set16(a, 0x1c, w->count);
 	a[0x1e] = 0x28;                  /* BCD revision */
-	a[0x15] = -byte_sum(a + 0x10, SMBIOS_ANCHOR_SIZE - 0x10);
-	a[4] = -byte_sum(a, 0x10);
+	/* SMBIOS sums its bytes to zero exactly as ACPI does: stage 4's acpi_checksum(). */
+	a[0x15] = -acpi_checksum(a + 0x10, SMBIOS_ANCHOR_SIZE - 0x10);
+	a[4] = -acpi_checksum(a, 0x10);
 }
 
 uint32_t smbios_tables_max(unsigned ncpus)
