@@ -71,11 +71,9 @@ CHECK_TIMEOUT=400 check "nested session ran (Linux guests under L1's KVM)" 0 '==
 	-- sh l1-checks.sh
 nested_log=$CHECK_LOG
 
-# `section NAME`: the lines of one VMM run in the nested session (from "== NAME" to the next
-# "== "). An array, not a function: check runs its command under timeout(1).
-SECTION_AWK='index($0, "== ") == 1 { on = index($0, want) == 1 } on'
-section_full=(awk -v "want=== full" "$SECTION_AWK" "$nested_log")
-section_reboot=(awk -v "want=== reboot" "$SECTION_AWK" "$nested_log")
+# Each check reads one VMM run of the nested session (tests/nested/section).
+section_full=(tests/nested/section "$nested_log" full)
+section_reboot=(tests/nested/section "$nested_log" reboot)
 
 check "Linux boots to init (nested host)" 0 'minivisor-init: up' -- "${section_full[@]}"
 check "guest sees 2 CPUs and 300 MiB (--smp 2 --mem 300M)" 0 'guest: cpus=2[^0-9]' 'guest: ram_mib=300[^0-9]' \

@@ -26,11 +26,7 @@ CHECK_TIMEOUT=400 check "nested session ran (five firmware boots under L1's KVM)
 s5b_log=$CHECK_LOG
 s5b_md5=$(cat $LINUX/storage.md5 2>/dev/null)
 
-# `section NAME`: the lines of one run (from "== NAME" to the next "== ").
-S5B_AWK='index($0, "== ") == 1 { on = index($0, want) == 1 } on'
-s5b_section() { awk -v "want=== $1" "$S5B_AWK" "$s5b_log"; }
-export -f s5b_section
-export s5b_log S5B_AWK
+# Each check reads one run of the nested session (tests/nested/section).
 
 # What every chain must show: firmware, boot loader, Linux, the disks, the test, power-off.
 s5b_chain() {   # s5b_chain NAME DESCRIPTION LOADER-PATTERN CONTROLLER-PATTERN...
@@ -39,7 +35,7 @@ s5b_chain() {   # s5b_chain NAME DESCRIPTION LOADER-PATTERN CONTROLLER-PATTERN..
 	check "$what" 0 'SeaBIOS \(version' "$loader" 'minivisor-init: up' "$@" \
 		'storage: pattern ok' 'storage: all ok' 'minivisor-test-exit: 0' \
 		'reboot: Power down' 'minivisor: guest powered off' 'vmm-exit: 0' \
-		"host-md5: $s5b_md5" -- bash -c "s5b_section $name"
+		"host-md5: $s5b_md5" -- tests/nested/section "$s5b_log" "$name"
 }
 s5b_chain pc-cdrom "pc: SeaBIOS -> ATAPI CD (El Torito, ISOLINUX) -> Linux -> storage test" \
 	'ISOLINUX' 'ata_piix' 'sr0 +[0-9]+ +[0-9]+ +1 +1 rom' 'storage: cdrom sr0: MD5SUMS ok'
@@ -53,9 +49,9 @@ s5b_chain q35-disk "q35: SeaBIOS -> qcow2 AHCI disk (MBR, SYSLINUX) -> Linux -> 
 s5b_chain default-config "./run stage5's machine (configs/q35.yaml: q35, 2 CPUs, qcow2 on AHCI) boots Linux" \
 	'SYSLINUX' 'smp: Brought up 1 node, 2 CPUs' 'ahci 0000:00:1f\.2' 'sda1 '
 check "lsblk in the guest lists both disks of a disk boot" 0 '^sda ' '^sdb ' \
-	-- bash -c 's5b_section q35-disk'
+	-- tests/nested/section "$s5b_log" q35-disk
 check "ACPI in the guest: our DSDT and SMBIOS (sys_vendor minivisor)" 0 \
-	'storage: sys_vendor minivisor' 'ACPI: DSDT' -- bash -c 's5b_section q35-disk'
+	'storage: sys_vendor minivisor' 'ACPI: DSDT' -- tests/nested/section "$s5b_log" q35-disk
 check "the qcow2 boot disk after five boots: qemu-img check finds no corruption" 0 \
 	'No errors were found' -- qemu-img check "$s5b_tmp/boot-disk-out.qcow2"
 rm -rf "$s5b_tmp"
