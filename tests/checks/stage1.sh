@@ -14,7 +14,7 @@ check "long mode is the default" 0 'long mode' "${HELLO[@]}" -- $S1/simple-kvm $
 
 # 32-bit paging: run here when this host's KVM accepts it, else in the nested test host.
 if $S1/simple-kvm --mode paged $G1/hello-32.bin 2>&1 | grep -q 'does not accept paged mode'; then
-	CHECK_TIMEOUT=180 check "hello in paged mode (nested host: this KVM lacks 32-bit paging)" 0 "${HELLO[@]}" -- \
+	CHECK_TIMEOUT=240 check "hello in paged mode (nested host: this KVM lacks 32-bit paging)" 0 "${HELLO[@]}" -- \
 		tests/nested/run-nested --file $S1/simple-kvm.static:/work/simple-kvm \
 		--file $G1/hello-32.bin:/work/hello-32.bin -- ./simple-kvm --mode paged hello-32.bin
 else
@@ -24,7 +24,7 @@ fi
 check "./run in the stage directory" 0 "${HELLO[@]}" -- $S1/run
 check "./run --mode real" 0 'real mode' "${HELLO[@]}" -- $S1/run --mode real
 check "./run --mode protected" 0 'protected mode' "${HELLO[@]}" -- $S1/run --mode protected
-CHECK_TIMEOUT=180 check "./run --mode paged (here or in the nested host)" 0 'paged mode' "${HELLO[@]}" \
+CHECK_TIMEOUT=240 check "./run --mode paged (here or in the nested host)" 0 'paged mode' "${HELLO[@]}" \
 	-- $S1/run --mode paged
 check "./run stage1 at the top" 0 'long mode' "${HELLO[@]}" -- ./run stage1
 
@@ -54,7 +54,7 @@ check "bad input: no guest given" 2 'no guest image given' -- $S1/simple-kvm
 rm -rf "$tmp"
 
 # The same guests on a full hardware KVM (kvm-amd inside the nested test host), all modes.
-CHECK_TIMEOUT=180 check "every mode on a hardware KVM (nested host)" 0 'real: Hello' 'protected: Hello' \
+CHECK_TIMEOUT=240 check "every mode on a hardware KVM (nested host)" 0 'real: Hello' 'protected: Hello' \
 	'paged: Hello' 'long: Hello' '!FAILED' -- tests/nested/run-nested \
 	--file $S1/simple-kvm.static:/work/simple-kvm --file $G1/hello-16.bin:/work/hello-16.bin \
 	--file $G1/hello-32.bin:/work/hello-32.bin --file $G1/hello-64.bin:/work/hello-64.bin -- \

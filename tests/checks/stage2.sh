@@ -139,7 +139,7 @@ for g in map demo bad-unmapped bad-no-nul bad-noncanonical bad-pt-buffer bad-unk
 	nested_files+=(--file $G2/$g.bin:/work/$g.bin)
 done
 N='[1-9][0-9]*'
-CHECK_TIMEOUT=180 check "walker and every guest on a hardware KVM (nested host, 1 GiB pages)" 0 \
+CHECK_TIMEOUT=240 check "walker and every guest on a hardware KVM (nested host, 1 GiB pages)" 0 \
 	"^walker: translate-check: $N addresses agree with KVM_TRANSLATE, 0 disagree$" \
 	"^walker:   mapped: $N by 4 KiB pages, $N by 2 MiB pages, $N by 1 GiB pages$" \
 	'^guest: ok: a 1 GiB page: the same host address$' '^demo: exit 0$' \

@@ -15,7 +15,7 @@ check "build minivisor.static and the Linux boot media" 0 -- \
 	sh -c "make -s -C $S5 minivisor.static && guests/linux/build.sh"
 s5b_tmp=$(mktemp -d)
 cp $LINUX/boot-disk.qcow2 "$s5b_tmp/boot-disk.qcow2"
-CHECK_TIMEOUT=400 check "nested session ran (five firmware boots under L1's KVM)" 0 '== end' -- \
+CHECK_TIMEOUT=480 check "nested session ran (five firmware boots under L1's KVM)" 0 '== end' -- \
 	tests/nested/run-nested --timeout 380 --file $S5/minivisor.static:/work/minivisor \
 	--file /usr/share/seabios/bios-256k.bin:/work/bios-256k.bin \
 	--file /usr/share/seabios/bios-256k.bin:/usr/share/seabios/bios-256k.bin \
