@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(const char *prog, const char *extra)
+static void usage(FILE *to, const char *prog, const char *extra)
 {
-	fprintf(stderr,
+	fprintf(to,
 		"usage: %s [--mode real|protected|paged|long] [--mem SIZE] [--kvm PATH] GUEST%s\n"
 		"  --mode  the CPU mode the guest starts in (default long)\n"
 		"  --mem   guest RAM, e.g. 2M or 64K (default 2M, 64K..1G)\n"
@@ -82,14 +82,17 @@ int runner_parse(struct runner_options *opt, int argc, char **argv, const char *
 			opt->kvm_path = optarg;
 			break;
 		case 'h':
+			/* Asked for, the usage is the answer, not an error: stdout, exit status 0. */
+			usage(stdout, prog, extra_usage);
+			exit(0);
 		default:
-			usage(prog, extra_usage);
+			usage(stderr, prog, extra_usage);
 			return -1;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "%s: no guest image given\n", prog);
-		usage(prog, extra_usage);
+		usage(stderr, prog, extra_usage);
 		return -1;
 	}
 	opt->guest_path = argv[optind];

@@ -29,8 +29,8 @@ struct runner_options {
 
 /*
  * Parse argv. extra_usage (may be NULL) is appended to the usage text. On a bad option
- * it prints one line naming it and returns -1; it returns the index of the first unparsed
- * argument (after GUEST) otherwise.
+ * it prints one line naming it and returns -1; --help prints the usage on stdout and exits
+ * with status 0; it returns the index of the first unparsed argument (after GUEST) otherwise.
  */
 int runner_parse(struct runner_options *opt, int argc, char **argv, const char *extra_usage);
 

@@ -15,6 +15,7 @@
  *     --stats          at the end, print the VMM's memory overhead (RSS minus guest RAM)
  *                      and how many VM exits of each kind the vCPUs made
  *     --create-tap NAME  create a persistent tap device NAME and exit (for scripts)
+ *     --help             print the usage on stdout and exit 0
  *
  * Exit status: 0 when the guest powers off, reboots (the VMM stops, as QEMU's -no-reboot)
  * or the user quits with Ctrl-A x; 1 when a vCPU fails; 2 for bad input, with one line that
@@ -141,6 +142,10 @@ int main(int argc, char **argv)
 	struct machine m;
 	char why[512];
 
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--create-tap")) {
 		int err = tap_create_persistent(argv[2]);
 		if (err) {
