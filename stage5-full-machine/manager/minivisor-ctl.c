@@ -57,15 +57,35 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
+/*
+ * Connect, but only to a manager of this user in a directory no one else controls: another
+ * user who could swap the socket would otherwise read every command and console we send.
+ * Either failure ends the program (exit 2) with one line.
+ */
 static int connect_or_explain(void)
 {
-	int fd = connect_manager(sock_path);
+	char why[PATH_MAX + 200];
+	uid_t uid = (uid_t)-1;
 
-	if (fd < 0)
+	if (check_socket_dir(sock_path, why, sizeof(why)) < 0 && errno != ENOENT) {
+		fprintf(stderr, "minivisor-ctl: %s\n", why);
+		exit(2);
+	}
+	int fd = connect_manager(sock_path);
+	if (fd < 0) {
 		fprintf(stderr,
 			"minivisor-ctl: no manager at %s (%s; start one with "
 			"minivisor-manager -s %s)\n",
 			sock_path, strerror(errno), sock_path);
+		return fd;
+	}
+	if (peer_uid(fd, &uid) < 0 || uid != geteuid()) {
+		fprintf(stderr,
+			"minivisor-ctl: %s is served by uid %d, not by this user (uid %u): "
+			"refusing to talk to it\n",
+			sock_path, (int)uid, (unsigned)geteuid());
+		exit(2);
+	}
 	return fd;
 }
 

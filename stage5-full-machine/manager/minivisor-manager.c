@@ -18,8 +18,9 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,12 +379,33 @@ static void client_input(struct client *c)
 		client_parked_input(c);
 }
 
+/*
+ * Only this user's own processes may manage its VMs: a client of another user (a socket whose
+ * mode was loosened by hand, say) gets one line and is dropped before it can name a file.
+ */
+static bool client_is_own_user(int fd)
+{
+	uid_t uid = (uid_t)-1;
+
+	if (peer_uid(fd, &uid) == 0 && uid == geteuid())
+		return true;
+	warnx("refused a client of uid %d: this manager serves uid %u only", (int)uid,
+	      (unsigned)geteuid());
+	dprintf(fd, "error: permission denied: this manager serves uid %u only\n",
+		(unsigned)geteuid());
+	return false;
+}
+
 static void accept_client(int listen_fd)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
 		return;
+	if (!client_is_own_user(fd)) {
+		close(fd);
+		return;
+	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i].mode == C_FREE) {
 			/* a deadline, or clients that never speak could fill the table */
@@ -608,7 +630,10 @@ static int signal_fd(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-/* Listen on PATH. A socket file nobody answers on is left over from a crash: replace it. */
+/*
+ * Listen on PATH, in a directory make_socket_dir() has vetted. A socket file nobody answers on
+ * is left over from a crash: replace it.
+ */
 static int listen_on(const char *path)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -624,8 +649,11 @@ static int listen_on(const char *path)
 		return -1;
 	}
 	unlink(path);
-	if (make_socket_dir(path) < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(fd, 16) < 0) {
+	/* The socket file is born private (0600): connect() needs write permission on it. */
+	mode_t old_mask = umask(0177);
+	int bound = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old_mask);
+	if (bound < 0 || listen(fd, 16) < 0) {
 		warnx("%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -678,6 +706,9 @@ int main(int argc, char **argv)
 		return bad_usage();
 	if (access(vmm_path, X_OK) < 0)
 		return warnx("VMM %s: %s", vmm_path, strerror(errno)), 2;
+	char why[PATH_MAX + 200];
+	if (make_socket_dir(path, why, sizeof(why)) < 0)
+		return warnx("%s", why), 2;
 	int sfd = signal_fd();
 	int listen_fd = listen_on(path);
 	if (listen_fd < 0)

@@ -142,6 +142,55 @@ m_orphan() {
 check "a VM ends when its manager is killed" 0 'ended with its manager' -- \
 	bash -c "$(declare -f m_start m_orphan); m_orphan"
 
+# ---- the trust boundary: another local user (nobody, through setpriv) ----
+# Whoever can write to the socket's directory can swap the socket; whoever can connect to it
+# can name files for the manager to open as its user. A scratch directory that behaves like
+# /tmp (world-writable, sticky) stands in for /tmp: with XDG_RUNTIME_DIR unset the default
+# socket is ${TMPDIR:-/tmp}/minivisor-UID/manager.sock.
+M_PUB=$(mktemp -d)
+chmod 1777 "$M_PUB"
+M_MINE=$M_PUB/minivisor-$(id -u)
+M_ENV="env -u XDG_RUNTIME_DIR -u MINIVISOR_SOCKET TMPDIR=$M_PUB"
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+# A raw client as nobody: connect to $1, send $2, print the answer.
+nobody_raw() {
+	printf "$2" | as_nobody perl -MIO::Socket::UNIX -e '
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!\n";
+		local $/; my $in = <STDIN>; print $s $in; shutdown($s, 1); print <$s>;' "$1"
+}
+export M_PUB M_MINE M_ENV
+export -f as_nobody nobody_raw
+check "trust: a socket directory another user made first (mode 0777) is refused" 2 \
+	'socket directory .*/minivisor-[0-9]+ belongs to uid [0-9]+, not to this user' -- \
+	bash -c 'as_nobody mkdir -m 0777 "$M_MINE" && $M_ENV "$M_MGR" --vmm "$M_TMP/fake-vmm"'
+# nobody's own manager in that directory: root's minivisor-ctl must not talk to it.
+as_nobody "$M_MGR" -s "$M_MINE/manager.sock" --vmm /bin/true 2>/dev/null &
+m_nobody_pid=$!
+check "trust: minivisor-ctl refuses a socket in a directory another user controls" 2 \
+	'belongs to uid [0-9]+, not to this user' '!^NAME' -- bash -c '
+	for _ in $(seq 50); do [ -S "$M_MINE/manager.sock" ] && break; sleep 0.1; done
+	$M_ENV "$M_CTL" list'
+kill $m_nobody_pid 2>/dev/null
+wait $m_nobody_pid 2>/dev/null
+as_nobody rm -rf "$M_MINE"
+M_SOCK=$M_MINE/manager.sock
+M_C="$M_CTL -s $M_SOCK"
+export M_SOCK
+check "trust: the manager's own directory is 0700 and its socket 0600" 0 '^700 600$' -- \
+	bash -c "$(declare -f m_start); m_start --vmm $M_TMP/fake-vmm &&
+		stat -c %a $M_MINE $M_SOCK | paste -sd ' '"
+check "trust: another user cannot connect" 0 'connect: Permission denied' -- \
+	bash -c 'nobody_raw "$M_SOCK" "list\n"; true'
+echo 'machine: pc' >"$M_TMP/root-only.yaml" && chmod 600 "$M_TMP/root-only.yaml"
+check "trust: socket opened to all by hand: another user is dropped before it names a file" 0 \
+	'error: permission denied: this manager serves uid [0-9]+ only' '!created' -- \
+	bash -c 'chmod 755 "$M_MINE" && chmod 666 "$M_SOCK" &&
+		nobody_raw "$M_SOCK" "create stolen $M_TMP/root-only.yaml\n"'
+check "trust: the refused client left no VM behind" 0 '^NAME' '!^stolen' -- $M_C list
+check "trust: shutdown" 0 'the manager has stopped' -- $M_C shutdown
+m_stop
+rm -rf "$M_PUB"
+
 # ---- the real VMM: SeaBIOS under the manager ----
 check "the real VMM is built (stage5-full-machine/minivisor)" 0 -- \
 	make -s -C stage5-full-machine minivisor

@@ -1,7 +1,8 @@
 /*
  * test_stage5_manager.c - unit tests of the VM manager (stage5-full-machine/manager): how a
  * request line is split and checked (hostile lines included), quoting round trips, which VM
- * names pass, the console's detach keys, and the scrollback ring buffer at and past its size.
+ * names pass, the console's detach keys, the scrollback ring buffer at and past its size, and
+ * which socket directories the manager trusts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,9 +10,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "mgr_socket.h"
 #include "protocol.h"
 #include "ring.h"
 
@@ -240,6 +246,51 @@ static void test_ring_contains(void **state)
 	assert_false(ring_contains(&r, "xxxxx", scratch, sizeof(scratch))); /* overwritten */
 }
 
+/* ---- the socket's directory: whose, and who may write to it ---- */
+
+static void test_socket_dir_trust(void **state)
+{
+	(void)state;
+	char top[] = "/tmp/mgr-unit-XXXXXX", sock[128], link[128], why[512];
+
+	assert_non_null(mkdtemp(top));
+	snprintf(sock, sizeof(sock), "%s/d/manager.sock", top);
+
+	/* Missing: the CLI finds no manager (ENOENT); the manager makes it, mode 0700. */
+	assert_int_equal(check_socket_dir(sock, why, sizeof(why)), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(make_socket_dir(sock, why, sizeof(why)), 0);
+	assert_int_equal(check_socket_dir(sock, why, sizeof(why)), 0);
+
+	/* Writable by others: refused, whatever its owner. */
+	snprintf(link, sizeof(link), "%s/d", top);
+	chmod(link, 0777);
+	assert_int_equal(check_socket_dir(sock, why, sizeof(why)), -1);
+	assert_int_equal(errno, EPERM);
+	assert_non_null(strstr(why, "writable by others"));
+	chmod(link, 0755);
+	assert_int_equal(check_socket_dir(sock, why, sizeof(why)), 0);
+
+	/* Another user's (the tests run as root, which may give it away). */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(link, 65534, 65534), 0);
+		assert_int_equal(make_socket_dir(sock, why, sizeof(why)), -1);
+		assert_non_null(strstr(why, "belongs to uid 65534"));
+		assert_int_equal(chown(link, 0, 0), 0);
+	}
+
+	/* A symbolic link in the directory's place is not followed. */
+	snprintf(link, sizeof(link), "%s/l", top);
+	snprintf(sock, sizeof(sock), "%s/d", top);
+	assert_int_equal(symlink(sock, link), 0);
+	snprintf(sock, sizeof(sock), "%s/l/manager.sock", top);
+	assert_int_equal(check_socket_dir(sock, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "not a directory"));
+
+	snprintf(why, sizeof(why), "rm -rf %s", top);
+	assert_int_equal(system(why), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +305,7 @@ int main(void)
 	    cmocka_unit_test(test_ring_fills),
 	    cmocka_unit_test(test_ring_wraps),
 	    cmocka_unit_test(test_ring_contains),
+	    cmocka_unit_test(test_socket_dir_trust),
 	};
 
 	return cmocka_run_group_tests_name("stage5 manager", tests, NULL, NULL);
