@@ -10,6 +10,7 @@
 #   run_wants_check "$@"     true when --check is among the arguments
 #   run_need STAGE FILE...   every FILE must exist, else: "run: build first" naming it, exit 2
 #   run_ready STAGE CMD...   for --check: says what would run and exits 0 (nothing started)
+#   run_quoted ARGS...       the arguments as one line for a shell, each in single quotes
 #
 # --check is how tests/checks/clone.sh proves, on a fresh clone, that `make stageN` builds
 # everything `./run stageN` needs, without booting anything.
@@ -53,4 +54,13 @@ run_ready()
 	shift
 	echo "run: $run_stage is ready: $*"
 	exit 0
+}
+
+# The nested host runs its command line with `sh -c`, as ssh does, so arguments that hold
+# spaces or quotes (./run stage4 --test 'cat /mnt/hello.txt') must travel quoted.
+run_quoted()
+{
+	for run_arg in "$@"; do
+		printf "'%s' " "$(printf '%s' "$run_arg" | sed "s/'/'\\\\''/g")"
+	done
 }
