@@ -1,16 +1,22 @@
 /*
  * bench-hypercall.c - what a hypercall costs, next to stage 1's bare exit in the same run.
  *
- *   ./bench-hypercall ../guests/stage1/bench-out.bin ../guests/stage2/bench.bin [CALLS]
+ *   ./bench-hypercall ../guests/stage1/bench-out.bin ../guests/stage2/bench.bin [EXITS]
  *
  * A hypercall is one or more VM exits plus the host's work. So the reference is an exit
- * with no work at all, measured here and now on a VM of the same size: stage 1's bench-out
- * guest, an endless OUT to port 0x80 that the host ignores. Then bench.c loops on each
- * hypercall in turn, the host serving it with the real hypercall_pio() (printing nothing),
- * and each is reported as time
- * per call, exits per call and the ratio to the reference exit. Last, the two parts of a
- * pointer call that are not exits, timed in the host alone: reading the vCPU's paging
- * registers (KVM_GET_SREGS) and the page walk.
+ * with no work at all, on a VM of the same size: stage 1's bench-out guest, an endless OUT
+ * to port 0x80 that stage 1's run loop answers by doing nothing. Beside it, one VM per
+ * hypercall runs bench.c looping on that call, served by the real hypercall_pio() (printing
+ * nothing): each call in the lesson's convention (OUT the argument, IN the result) and in
+ * the one-exit convention (number and argument in registers, KVM_CAP_SYNC_REGS). Last, the
+ * two parts of a pointer call that are not exits, timed in the host alone: reading the
+ * vCPU's paging registers (KVM_GET_SREGS) and the page walk.
+ *
+ * A shared host's speed drifts from second to second and other processes take the CPU
+ * away, so nothing is timed in one stretch: every subject, the reference included, does a
+ * round of about ROUND_EXITS exits in turn (the order rotates), EXITS / ROUND_EXITS times
+ * over, and reports its fastest round, which interruptions can only make look slower. Each
+ * row is time per call, exits per call and the ratio to the reference's fastest round.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,15 +27,27 @@
 #include "runner.h"
 #include "vcpu_paging.h"
 
-#define WARMUP 500
+#define WARMUP 200
+#define ROUND_EXITS 50   /* one turn: about half a millisecond */
 
-static const struct {
+struct subject;
+typedef double round_fn(struct subject *s, long n);
+
+/* One thing timed: a VM running a guest, or a piece of host work on such a VM's vCPU. */
+struct subject {
 	const char *name, *what;
-} calls[] = {   /* in the order of enum bench_call in guests/stage2/bench.c */
-	{ "HC_numExits", "IN" },
-	{ "HC_print32bit", "OUT + IN" },
-	{ "HC_printStr", "OUT + IN, walk, copy" },
-	{ "HC_gvaToHva", "OUT + IN + IN, walk" },
+	long call;                   /* bench.c's enum bench_call; -1: stage 1's bench-out */
+	round_fn *round;             /* one round of n calls: microseconds per call, or -1 */
+	struct vm vm;
+	struct vcpu vcpu;
+	struct exit_stats stats;
+	struct hypercall_host hc;
+	struct exit_handlers h;
+	const uint64_t *counter;     /* what counts one call: hc.calls, or the exits (stage 1) */
+	struct paging_regs regs;     /* host-only subjects */
+	long per_round;              /* calls per round: about ROUND_EXITS exits */
+	uint64_t exits, calls;       /* during the timed rounds */
+	double *rounds;
 };
 
 static double now_us(void)
@@ -40,16 +58,60 @@ static double now_us(void)
 }
 
 /* Step the vCPU until *counter has grown by n. Microseconds per count, or -1. */
-static double time_until(struct vcpu *vcpu, struct exit_stats *stats,
-			 const struct exit_handlers *h, const uint64_t *counter, uint64_t n)
+static double guest_round(struct subject *s, long n)
 {
-	uint64_t goal = *counter + n;
+	uint64_t goal = *s->counter + n, exits = s->stats.total;
 	double start = now_us();
-	while (*counter < goal)
-		if (vcpu_step(vcpu, stats, h) != VCPU_RUNNING)
+	while (*s->counter < goal)
+		if (vcpu_step(&s->vcpu, &s->stats, &s->h) != VCPU_RUNNING)
+			return -1;
+	double us = (now_us() - start) / n;
+	s->exits += s->stats.total - exits;
+	s->calls += n;
+	return s->hc.errors ? -1 : us;   /* a refused call would time the error path */
+}
+
+static double sregs_round(struct subject *s, long n)
+{
+	double start = now_us();
+	for (long i = 0; i < n; i++)
+		if (vcpu_paging_update(&s->vcpu, &s->regs))
 			return -1;
 	return (now_us() - start) / n;
 }
+
+/* The walk of an address in the guest image, through the host-built tables. */
+static double walk_round(struct subject *s, long n)
+{
+	struct page_walk w;
+	uint64_t sum = 0;
+	n *= 100;   /* a walk is too quick to time a few at a time */
+	double start = now_us();
+	for (long i = 0; i < n; i++)
+		if (!page_walk(&s->vm.mem, &s->regs, GUEST_LOAD_GPA + (i & 0xfff), &w))
+			sum += w.gpa;
+	double us = (now_us() - start) / n;
+	return sum ? us : -1;   /* using sum keeps the loop from being optimised away */
+}
+
+/* The table of what is timed, in the order printed. The first row is the reference. */
+#define GUEST(n, w, c) { .name = n, .what = w, .call = c, .round = guest_round }
+#define HOST(n, w, fn) { .name = n, .what = w, .round = fn }
+static struct subject subjects[] = {
+	GUEST("I/O exit", "stage 1, OUT 0x80", -1),
+	GUEST("HC_numExits", "IN", 0),
+	GUEST("HC_print32bit", "OUT + IN", 1),
+	GUEST("HC_printStr", "OUT + IN, walk, copy", 2),
+	GUEST("HC_gvaToHva", "OUT + IN + IN, walk", 3),
+	GUEST("HC_numExits", "regs: OUT", 4),
+	GUEST("HC_print32bit", "regs: OUT", 5),
+	GUEST("HC_printStr", "regs: OUT, walk, copy", 6),
+	GUEST("HC_gvaToHva", "regs: OUT, walk", 7),
+	HOST("KVM_GET_SREGS", "host only: CR3 etc.", sregs_round),
+	HOST("page walk", "host only: 2 MiB page", walk_round),
+};
+#define N_SUBJECTS ((int)(sizeof(subjects) / sizeof(subjects[0])))
+#define FIRST_REGS_ROW 5
 
 /* Stage 1's reference: bench-out's OUT to port 0x80, answered by doing nothing. */
 static int port80_ignored(void *ctx, struct vcpu *vcpu, uint16_t port, bool out, uint8_t *data,
@@ -59,144 +121,130 @@ static int port80_ignored(void *ctx, struct vcpu *vcpu, uint16_t port, bool out,
 	return port == 0x80 ? 0 : -ENOENT;
 }
 
-/* Times one stage-1 I/O exit. -1 on failure. */
-static double stage1_exit(struct runner_options *opt, const char *guest, long n)
+static int setup_hypercalls(struct subject *s)
 {
-	struct vm vm;
-	struct vcpu vcpu;
-	struct exit_stats stats = { 0 };
-	const struct exit_handlers h = { .pio = port80_ignored };
-
-	opt->guest_path = guest;
-	if (runner_boot(opt, &vm, &vcpu))
-		return -1;
-	double us = time_until(&vcpu, &stats, &h, &stats.io_out, WARMUP);
-	if (us >= 0)
-		us = time_until(&vcpu, &stats, &h, &stats.io_out, n);
-	vcpu_destroy(&vcpu);
-	vm_destroy(&vm);
-	return us;
+	int err = hypercall_host_init(&s->hc, &s->vcpu, &s->stats);
+	if (!err)
+		err = hypercall_guest_args(&s->vcpu, s->call);
+	if (!err)
+		err = vcpu_paging_init(&s->vcpu, &s->regs);
+	if (err)
+		fprintf(stderr, "bench-hypercall: cannot set up the vCPU for hypercalls: %s\n",
+			hypercall_host_strerror(err));
+	s->hc.quiet = true;
+	s->h = (struct exit_handlers){ .pio = hypercall_pio, .ctx = &s->hc };
+	s->counter = &s->hc.calls;
+	return err;
 }
 
-/* Times `call` of bench.c; *exits gets the exits per call. -1 on failure. */
-static double one_call(struct runner_options *opt, const char *guest, int call, long n,
-		       double *exits)
+/* Boot the subject's VM and run its warm-up. 0 or -1. */
+static int start(struct subject *s, struct runner_options *opt, const char *stage1_guest,
+		 const char *guest, int rounds)
 {
-	struct vm vm;
-	struct vcpu vcpu;
-	struct exit_stats stats = { 0 };
-	struct hypercall_host hc;
-	double us = -1;
-
-	opt->guest_path = guest;
-	if (runner_boot(opt, &vm, &vcpu))
+	s->rounds = calloc(rounds, sizeof(double));
+	opt->guest_path = s->call < 0 ? stage1_guest : guest;
+	if (!s->rounds || runner_boot(opt, &s->vm, &s->vcpu))
 		return -1;
-	if (!hypercall_host_init(&hc, &vcpu, &stats) && !hypercall_guest_args(&vcpu, call)) {
-		const struct exit_handlers h = { .pio = hypercall_pio, .ctx = &hc };
-		hc.quiet = true;
-		us = time_until(&vcpu, &stats, &h, &hc.calls, WARMUP);
-		uint64_t before = stats.total;
-		if (us >= 0)
-			us = time_until(&vcpu, &stats, &h, &hc.calls, n);
-		*exits = (double)(stats.total - before) / n;
-		if (hc.errors)
-			us = -1;   /* a refused call would time the error path */
+	if (s->call < 0) {
+		s->h = (struct exit_handlers){ .pio = port80_ignored };
+		s->counter = &s->stats.io_out;
+	} else if (setup_hypercalls(s)) {
+		return -1;
 	}
-	vcpu_destroy(&vcpu);
-	vm_destroy(&vm);
-	return us;
-}
-
-/* The host's own work in a pointer call, without an exit: reading CR3 (and friends), walking. */
-struct host_parts {
-	double sregs, walk;
-};
-
-static double time_sregs(struct vcpu *vcpu, struct paging_regs *regs, long n)
-{
-	double start = now_us();
-	for (long i = 0; i < n; i++)
-		if (vcpu_paging_update(vcpu, regs))
-			return -1;
-	return (now_us() - start) / n;
-}
-
-/* The walk of an address in the guest image, through the host-built tables. */
-static double time_walk(const struct guest_memory *mem, const struct paging_regs *regs, long n)
-{
-	struct page_walk w;
-	uint64_t sum = 0;
-	double start = now_us();
-	for (long i = 0; i < n; i++)
-		sum += page_walk(mem, regs, GUEST_LOAD_GPA + (i & 0xfff), &w) ? 0 : w.gpa;
-	double us = (now_us() - start) / n;
-	return sum ? us : -1;   /* using sum keeps the loop from being optimised away */
-}
-
-static int host_parts(struct runner_options *opt, const char *guest, long n,
-		      struct host_parts *p)
-{
-	struct vm vm;
-	struct vcpu vcpu;
-	struct paging_regs regs;
-
-	opt->guest_path = guest;
-	if (runner_boot(opt, &vm, &vcpu))
+	if (s->round(s, WARMUP) < 0)
 		return -1;
-	p->sregs = p->walk = -1;
-	if (!vcpu_paging_init(&vcpu, &regs)) {
-		p->sregs = time_sregs(&vcpu, &regs, n);
-		p->walk = time_walk(&vm.mem, &regs, n * 100);
-	}
-	vcpu_destroy(&vcpu);
-	vm_destroy(&vm);
-	return p->sregs < 0 || p->walk < 0 ? -1 : 0;
+	/* As many calls per round as make ROUND_EXITS exits: every round as long as the next. */
+	s->per_round = s->exits ? (ROUND_EXITS * s->calls + s->exits / 2) / s->exits : ROUND_EXITS;
+	s->per_round = s->per_round ? s->per_round : 1;
+	s->exits = s->calls = 0;
+	return 0;
 }
 
-static void row(const char *name, const char *what, double exits, double us, double ref)
+/* The fastest round: interruptions by other processes only ever add time. */
+static double fastest(const double *v, int n)
 {
-	char per_call[16] = "";
-	if (exits > 0)
-		snprintf(per_call, sizeof(per_call), "%.0f", exits);
-	printf("stage2  %-14s %-22s %5s %9.3f us %7.3fx\n", name, what, per_call, us, us / ref);
+	double best = v[0];
+	for (int i = 1; i < n; i++)
+		best = v[i] < best ? v[i] : best;
+	return best;
+}
+
+/* Every subject one round in turn, `rounds` times; round r starts with subject r. */
+static int take_turns(int rounds)
+{
+	for (int r = 0; r < rounds; r++) {
+		for (int k = 0; k < N_SUBJECTS; k++) {
+			struct subject *s = &subjects[(r + k) % N_SUBJECTS];
+			s->rounds[r] = s->round(s, s->per_round);
+			if (s->rounds[r] < 0) {
+				fprintf(stderr, "bench-hypercall: %s (%s) did not run as "
+					"expected\n", s->name, s->what);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void print_rows(int rounds)
+{
+	double ref = fastest(subjects[0].rounds, rounds);
+
+	printf("stage2  %-14s %-22s %5s %12s %8s\n", "call", "what", "exits", "per call",
+	       "vs exit");
+	for (int i = 0; i < N_SUBJECTS; i++) {
+		struct subject *s = &subjects[i];
+		double us = fastest(s->rounds, rounds);
+		char per_call[16] = "";
+		if (s->calls)
+			snprintf(per_call, sizeof(per_call), "%.0f", (double)s->exits / s->calls);
+		if (i == 1)
+			printf("stage2  -- the lesson's convention: OUT the argument, IN the "
+			       "result\n");
+		if (i == FIRST_REGS_ROW)
+			printf("stage2  -- one exit: number in EAX, argument in RBX, result in RAX "
+			       "(KVM_CAP_SYNC_REGS)\n");
+		printf("stage2  %-14s %-22s %5s %9.3f us %7.3fx\n", s->name, s->what, per_call, us,
+		       us / ref);
+	}
+	printf("stage2  (fastest of %d rounds of about %d exits each, all subjects taking turns)\n",
+	       rounds, ROUND_EXITS);
 }
 
 int main(int argc, char **argv)
 {
 	struct runner_options opt;
-	double exits;
 
-	int next = runner_parse(&opt, argc, argv, " HYPERCALL_GUEST [CALLS]");
+	int next = runner_parse(&opt, argc, argv, " HYPERCALL_GUEST [EXITS]");
 	if (next < 0)
 		return 2;
 	const char *stage1_guest = opt.guest_path;
 	const char *guest = next < argc ? argv[next] : NULL;
 	long n = next + 1 < argc ? atol(argv[next + 1]) : 10000;
-	if (!guest || n <= 0) {
-		fprintf(stderr, "%s: give the hypercall guest and a positive number of calls\n",
-			argv[0]);
+	if (!guest || n < ROUND_EXITS || n > 10000000) {
+		fprintf(stderr, "%s: give the hypercall guest and a number of exits from %d to "
+			"10^7\n", argv[0], ROUND_EXITS);
 		return 2;
 	}
+	int rounds = n / ROUND_EXITS;
 
-	double ref = stage1_exit(&opt, stage1_guest, n);
-	if (ref < 0)
-		return 1;
-	printf("stage2  %-14s %-22s %5s %12s %8s\n", "call", "what", "exits", "per call",
-	       "vs exit");
-	row("I/O exit", "stage 1, OUT 0x80", 1, ref, ref);
-	for (int call = 0; call < (int)(sizeof(calls) / sizeof(calls[0])); call++) {
-		double us = one_call(&opt, guest, call, n, &exits);
-		if (us < 0) {
-			fprintf(stderr, "%s: %s did not run as expected\n", argv[0],
-				calls[call].name);
-			return 1;
-		}
-		row(calls[call].name, calls[call].what, exits, us, ref);
+	int rc = 0;
+	for (int i = 0; i < N_SUBJECTS && !rc; i++) {
+		rc = start(&subjects[i], &opt, stage1_guest, guest, rounds);
+		if (rc)
+			fprintf(stderr, "%s: %s (%s) did not start as expected\n", argv[0],
+				subjects[i].name, subjects[i].what);
 	}
-	struct host_parts parts;
-	if (host_parts(&opt, guest, n, &parts))
-		return 1;
-	row("KVM_GET_SREGS", "host only: CR3 etc.", 0, parts.sregs, ref);
-	row("page walk", "host only: 2 MiB page", 0, parts.walk, ref);
-	return 0;
+	if (!rc)
+		rc = take_turns(rounds);
+	if (!rc)
+		print_rows(rounds);
+	for (int i = 0; i < N_SUBJECTS; i++) {
+		if (subjects[i].vcpu.run) {   /* booted */
+			vcpu_destroy(&subjects[i].vcpu);
+			vm_destroy(&subjects[i].vm);
+		}
+		free(subjects[i].rounds);
+	}
+	return rc ? 1 : 0;
 }

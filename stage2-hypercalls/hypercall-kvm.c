@@ -13,7 +13,6 @@
  * (triple fault, an exit nobody handles); 2 bad command line or input.
  */
 #include <stdio.h>
-#include <string.h>
 #include <sys/ioctl.h>
 
 #include "hypercall_host.h"
@@ -60,7 +59,7 @@ static int start(struct machine *m, int argc, char **argv)
 		err = hypercall_guest_args(&m->vcpu, 0);
 	if (err) {
 		fprintf(stderr, "%s: cannot set up the vCPU for hypercalls: %s\n", m->opt.kvm_path,
-			strerror(-err));
+			hypercall_host_strerror(err));
 		vcpu_destroy(&m->vcpu);
 		vm_destroy(&m->vm);
 		return 2;

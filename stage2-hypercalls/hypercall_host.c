@@ -1,10 +1,11 @@
 /*
  * hypercall_host.c - decode hypercall port I/O and perform the calls (see hypercall_host.h).
  *
- * Two halves: the decoder (hypercall_pio and its helpers), which knows ports, directions and
- * sizes but no call; and the calls, each a function from a 64-bit argument to a 64-bit
- * result, listed in one table. A pointer argument goes through guest_virt.c, which walks
- * the guest's page tables, so no call ever dereferences a guest address itself.
+ * Two halves: the decoder (hypercall_pio and its helpers), which knows ports, directions,
+ * sizes and the registers of the one-exit convention, but no call; and the calls, each a
+ * function from a 64-bit argument to a 64-bit result, listed in one table. A pointer
+ * argument goes through guest_virt.c, which walks the guest's page tables, so no call ever
+ * dereferences a guest address itself.
  */
 #include "hypercall_host.h"
 
@@ -189,11 +190,30 @@ static const struct hypercall *find_call(unsigned number)
 
 /* ---- the decoder ---- */
 
+/* HC_REGS needs the registers in the kvm_run page at every exit: ask KVM for them. */
+static int sync_regs_enable(struct vcpu *vcpu)
+{
+	int fields = ioctl(vcpu->vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	if (fields <= 0 || !(fields & KVM_SYNC_X86_REGS))
+		return -ENOTSUP;
+	vcpu->run->kvm_valid_regs |= KVM_SYNC_X86_REGS;
+	return 0;
+}
+
 int hypercall_host_init(struct hypercall_host *hc, struct vcpu *vcpu, struct exit_stats *stats)
 {
 	memset(hc, 0, sizeof(*hc));
 	hc->stats = stats;
-	return vcpu_paging_init(vcpu, &hc->paging);
+	int err = sync_regs_enable(vcpu);
+	return err ? err : vcpu_paging_init(vcpu, &hc->paging);
+}
+
+const char *hypercall_host_strerror(int err)
+{
+	if (err == -ENOTSUP)
+		return "KVM lacks KVM_CAP_SYNC_REGS (the vCPU's registers in the kvm_run page), "
+		       "which the one-exit hypercall port 0x506 needs";
+	return strerror(-err);
 }
 
 int hypercall_guest_args(struct vcpu *vcpu, uint64_t argument)
@@ -261,6 +281,40 @@ static uint32_t port_high(struct hypercall_host *hc, bool out, uint32_t value)
 	return (uint32_t)(hc->result >> 32);
 }
 
+/*
+ * HC_REGS: the one-exit call. EAX, the OUT's data, is the call number and RBX its argument;
+ * the result replaces RAX. KVM put the registers in run->s.regs at this exit and, since
+ * kvm_dirty_regs says they changed, loads them back before the guest runs on (the OUT is
+ * then complete: RIP moves past it, the other registers are as the guest left them).
+ */
+static void register_call(struct hypercall_host *hc, struct vcpu *vcpu, uint32_t number)
+{
+	struct kvm_regs *regs = &vcpu->run->s.regs.regs;
+	const struct hypercall *call = find_call(number);
+	char what[64];
+
+	hc->calls++;
+	hc->arg_high = 0;
+	hc->pending_port = 0;
+	if (call) {
+		run_call(hc, vcpu, call, regs->rbx);
+	} else {
+		snprintf(what, sizeof(what), "register call 0x%x (rbx 0x%llx)", number,
+			 (unsigned long long)regs->rbx);
+		hc->result = refuse(hc, what, -ENOSYS, "unknown hypercall %u", number);
+	}
+	regs->rax = hc->result;
+	vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
+
+/* An IN from HC_REGS: not part of the convention; the error comes back in EAX. */
+static uint32_t register_port_in(struct hypercall_host *hc)
+{
+	hc->calls++;
+	hc->result = refuse(hc, "IN from port 0x506", -EINVAL, "the register call is an OUT");
+	return (uint32_t)hc->result;
+}
+
 /* A 1- or 2-byte access: refused, and an IN still gets the error's low bytes. */
 static void wrong_size(struct hypercall_host *hc, uint16_t port, bool out, uint8_t *data,
 		       unsigned size)
@@ -293,6 +347,10 @@ int hypercall_pio(void *ctx, struct vcpu *vcpu, uint16_t port, bool out, uint8_t
 		memcpy(&value, data, sizeof(value));
 	if (port == HC_PORT_BASE + HC_HIGH)
 		value = port_high(hc, out, value);
+	else if (port == HC_PORT_BASE + HC_REGS && out)
+		register_call(hc, vcpu, value);
+	else if (port == HC_PORT_BASE + HC_REGS)
+		value = register_port_in(hc);
 	else if (out)
 		port_out(hc, vcpu, port, value);
 	else

@@ -13,6 +13,17 @@
  *
  * The run loop (stage 1's vcpu_step) copies an IN's data into the guest's EAX on the next
  * KVM_RUN, so the result is in the guest's register when its IN instruction completes.
+ *
+ * Beside it, a second convention that makes every call one exit (port HC_REGS, 0x506):
+ *
+ *   OUT, 32 bits, EAX   the call number; its argument is in RBX, 64 bits wide
+ *   result              64 bits in RAX when the OUT instruction completes
+ *
+ * The host reads and writes the registers without an ioctl: with KVM_CAP_SYNC_REGS, KVM
+ * copies them into the kvm_run page at every exit (run->s.regs, because kvm_valid_regs asks
+ * for KVM_SYNC_X86_REGS) and loads them back on the next KVM_RUN when kvm_dirty_regs says
+ * they changed. hypercall_host_init() fails when KVM lacks the capability.
+ *
  * Other ports go to stage 1's debug console (0xE9). A guest that misbehaves (an unmapped
  * pointer, an unknown call, a wrong access size) gets an error code and the host prints one
  * line saying why: the VM keeps running.
@@ -36,8 +47,13 @@ struct hypercall_host {
 	uint64_t calls, errors;     /* calls tried (HC_HIGH aside), and how many were refused */
 };
 
-/* Set up for vCPU vcpu whose exits are counted in stats. 0 or a negative errno. */
+/*
+ * Set up for vCPU vcpu whose exits are counted in stats: from now on KVM leaves the vCPU's
+ * registers in its kvm_run page at every exit. 0 or a negative errno: -ENOTSUP when KVM
+ * lacks KVM_CAP_SYNC_REGS. hypercall_host_strerror() says which in words.
+ */
 int hypercall_host_init(struct hypercall_host *hc, struct vcpu *vcpu, struct exit_stats *stats);
+const char *hypercall_host_strerror(int err);
 
 /*
  * The stage-2 guests' start, as a boot loader would leave it (guests/stage2/entry.asm):
@@ -47,8 +63,9 @@ int hypercall_guest_args(struct vcpu *vcpu, uint64_t argument);
 
 /*
  * An exit_handlers.pio: ctx is the struct hypercall_host. Ports 0x500..0x5ff are
- * hypercalls, anything else goes to debug_console_pio(). Always 0 for hypercall ports: a
- * bad call is the guest's problem, answered with an error code, never the host's.
+ * hypercalls (HC_REGS among them, which reads and writes vcpu->run->s.regs), anything else
+ * goes to debug_console_pio(). Always 0 for hypercall ports: a bad call is the guest's
+ * problem, answered with an error code, never the host's.
  */
 int hypercall_pio(void *ctx, struct vcpu *vcpu, uint16_t port, bool out, uint8_t *data,
 		  unsigned size);

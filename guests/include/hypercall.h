@@ -10,6 +10,12 @@
  *   - Pointers are guest-virtual addresses (the host walks the guest's page tables).
  * So a call is two exits, one OUT and one IN; that is what HC_numExitsByType() counts.
  *
+ * One exit, arguments in registers (the HC_*_regs functions below): the guest puts the call
+ * number in EAX and the argument in RBX, 64 bits wide, and does one 32-bit OUT to port
+ * HC_PORT_BASE + HC_REGS. The host reads the registers from the exit's kvm_run page and
+ * writes the 64-bit result into RAX, so the call is over when the OUT instruction is: one
+ * exit, no HC_HIGH. The numbers, arguments and results are the same as above.
+ *
  * 64 bits through a 32-bit port: the port HC_HIGH carries the upper halves.
  *   - OUT to HC_HIGH sets bits 63..32 of the NEXT call's argument (it is 0 otherwise, and
  *     every call clears it). Pointers above 4 GiB cost one more exit; those below, none.
@@ -34,6 +40,7 @@
 #define HC_NUM_EXITS_BY_TYPE 3  /* out gva of a HC_EXITS_BUF_SIZE buffer; in -> status */
 #define HC_GVA_TO_HVA       4   /* out gva;     in -> low 32 bits of the HVA, or an error */
 #define HC_HIGH             5   /* out: bits 63..32 of the next argument; in: of the last result */
+#define HC_REGS             6   /* out EAX = call number, RBX = argument -> RAX = result */
 #define HC_REPORT_WORK      8   /* stage 3: out units of work done since the last report */
 
 #define HC_STR_MAX          4096  /* HC_PRINT_STR reads at most this many bytes, NUL included */
@@ -93,6 +100,17 @@ static inline uint64_t hc_result64(uint32_t low)
 	return (uint64_t)hc_in(HC_PORT_BASE + HC_HIGH) << 32 | low;
 }
 
+/* The one-exit convention: number in EAX (the OUT's data), argument in RBX, result in RAX. */
+static inline uint64_t hypercall_regs(int number, uint64_t arg)
+{
+	uint64_t rax = (uint32_t)number;
+	__asm__ volatile("outl %%eax, %%dx"
+			 : "+a"(rax)
+			 : "b"(arg), "d"((uint16_t)(HC_PORT_BASE + HC_REGS))
+			 : "memory");
+	return rax;
+}
+
 static inline uint32_t HC_print32bit(uint32_t val)
 {
 	return hypercall1(HC_PRINT32, val);
@@ -122,6 +140,32 @@ static inline uint32_t HC_numExitsByType(char *buf)
 static inline uint64_t HC_gvaToHva(uint64_t gva)
 {
 	return hc_result64(hypercall1_64(HC_GVA_TO_HVA, gva));
+}
+
+/* The same calls in one exit each. Results are 64 bits: test errors with hc_is_error64(). */
+static inline uint64_t HC_print32bit_regs(uint32_t val)
+{
+	return hypercall_regs(HC_PRINT32, val);
+}
+
+static inline uint64_t HC_numExits_regs(void)
+{
+	return hypercall_regs(HC_NUM_EXITS, 0);
+}
+
+static inline uint64_t HC_printStr_regs(const char *str)
+{
+	return hypercall_regs(HC_PRINT_STR, (uint64_t)(uintptr_t)str);
+}
+
+static inline uint64_t HC_numExitsByType_regs(char *buf)
+{
+	return hypercall_regs(HC_NUM_EXITS_BY_TYPE, (uint64_t)(uintptr_t)buf);
+}
+
+static inline uint64_t HC_gvaToHva_regs(uint64_t gva)
+{
+	return hypercall_regs(HC_GVA_TO_HVA, gva);
 }
 
 #endif

@@ -4,6 +4,7 @@
 #   demo               every hypercall once, printing what it got       (./run stage2)
 #   map                builds the test map and halts                    (translate-check)
 #   bench              one hypercall in a loop, chosen by the host      (bench-hypercall)
+#   one-exit           the calls by registers: one OUT each (port 0x506)
 #   bad-unmapped       pointers to nothing, at every level of the tables
 #   bad-no-nul         strings that run to the end of RAM or past the bound
 #   bad-noncanonical   addresses with bits 63..48 not copies of bit 47
@@ -13,7 +14,7 @@
 # This file is read before guests/Makefile's `all`: keep `all` the default goal.
 .DEFAULT_GOAL := all
 
-STAGE2_GUESTS = demo map bench bad-unmapped bad-no-nul bad-noncanonical bad-pt-buffer \
+STAGE2_GUESTS = demo map bench one-exit bad-unmapped bad-no-nul bad-noncanonical bad-pt-buffer \
 	bad-unknown-call
 STAGE2 = $(addprefix stage2/,$(addsuffix .bin,$(STAGE2_GUESTS)))
 ALL_GUESTS += stage2

@@ -54,6 +54,25 @@ echo "host printed: $host; guest got: $guest"
 check "HC_gvaToHva: the guest gets the hva the host printed" 0 'the guest got the host address' \
 	-- bash -c "$HVA_AGREES" hva-agrees $HK $DEMO
 
+# ---- one exit per call: number and argument in registers (KVM_CAP_SYNC_REGS) ----
+
+ONE=$G2/one-exit.bin
+check "one exit: HC_print32bit by registers, the guest counts its exits" 0 \
+	'^HC_print32bit: 3405705229 \(0xcafef00d\)$' \
+	'^guest: HC_print32bit_regs\(0xcafef00d\) returned 0 \(HC_OK\)$' \
+	'^guest: HC_print32bit: 1 exit\(s\) by registers, 2 by OUT \+ IN$' \
+	'^guest: ok: HC_numExits by registers counts its own exit$' -- $HK $ONE
+check "one exit: 64-bit pointers and results, no HC_HIGH" 0 \
+	'^HC_printStr: Hello through registers, in one exit$' \
+	'^guest: ok: HC_gvaToHva: the same 64-bit host address as by OUT \+ IN \+ IN$' \
+	"HC_printStr\(0x8000000000\): .*PML4 entry 1 is not present $EFAULT" \
+	'^guest: HC_printStr_regs\(0x8000000000\) returned 0xfffffffffffffff2$' -- $HK $ONE
+check "one exit: refusals, and every check of the guest" 0 \
+	"register call 0x4d \(rbx 0x4d2\): unknown hypercall 77 $ENOSYS" \
+	"IN from port 0x506: the register call is an OUT $EINVAL" \
+	'^guest: 0 check\(s\) failed$' '^guest halted: rax=0$' 'hypercalls: 16 made, 3 refused' \
+	-- $HK $ONE
+
 # ---- the page walker next to KVM's own (KVM_TRANSLATE) ----
 
 check "page walker agrees with KVM_TRANSLATE" 0 \
@@ -128,21 +147,22 @@ check "bad input: an extra argument" 2 "unexpected argument 'extra'" -- $HK $DEM
 # ---- the same on a hardware KVM (kvm-amd in the nested test host): 1 GiB pages exist there ----
 
 NESTED_RUN='./translate-check map.bin | sed "s/^/walker: /"
-for g in demo bad-unmapped bad-no-nul bad-noncanonical bad-pt-buffer bad-unknown-call; do
+for g in demo one-exit bad-unmapped bad-no-nul bad-noncanonical bad-pt-buffer bad-unknown-call; do
 	./hypercall-kvm $g.bin >out.txt 2>&1
 	echo "$g: exit $?"
 	grep "^guest: ok: a 1 GiB" out.txt || :
 done'
 nested_files=(--file $S2/translate-check.static:/work/translate-check
 	--file $S2/hypercall-kvm.static:/work/hypercall-kvm)
-for g in map demo bad-unmapped bad-no-nul bad-noncanonical bad-pt-buffer bad-unknown-call; do
+for g in map demo one-exit bad-unmapped bad-no-nul bad-noncanonical bad-pt-buffer \
+	bad-unknown-call; do
 	nested_files+=(--file $G2/$g.bin:/work/$g.bin)
 done
 N='[1-9][0-9]*'
 CHECK_TIMEOUT=240 check "walker and every guest on a hardware KVM (nested host, 1 GiB pages)" 0 \
 	"^walker: translate-check: $N addresses agree with KVM_TRANSLATE, 0 disagree$" \
 	"^walker:   mapped: $N by 4 KiB pages, $N by 2 MiB pages, $N by 1 GiB pages$" \
-	'^guest: ok: a 1 GiB page: the same host address$' '^demo: exit 0$' \
+	'^guest: ok: a 1 GiB page: the same host address$' '^demo: exit 0$' '^one-exit: exit 0$' \
 	'^bad-unmapped: exit 0$' '^bad-no-nul: exit 0$' '^bad-noncanonical: exit 0$' \
 	'^bad-pt-buffer: exit 0$' '^bad-unknown-call: exit 0$' \
 	-- tests/nested/run-nested "${nested_files[@]}" -- "$NESTED_RUN"
