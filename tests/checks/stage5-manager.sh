@@ -210,7 +210,7 @@ check "real minivisor: destroy one, the other stays listed" 0 'destroyed bios1' 
 check "real minivisor: a VM that stays up (-boot reboot-timeout=-1) until destroyed" 0 \
 	'created stay' 'No bootable device\.' '!Retrying' '^stay +[0-9]+ running ' 'destroyed stay' \
 	-- bash -c "ctl create stay $M_CFG -- -boot reboot-timeout=-1 &&
-		ctl wait -t 30 stay output 'No bootable device' && ctl console stay </dev/null &&
+		ctl wait -t 30 stay output 'No bootable device.' && ctl console stay </dev/null &&
 		ctl list && ctl destroy stay && ctl list"
 check "real minivisor: shutdown" 0 'the manager has stopped' -- $M_C shutdown
 m_stop
