@@ -1,5 +1,5 @@
-# tests/checks/stage5-ahci.sh - stage 5: the ICH9 AHCI controller (machine q35, 00:1f.2).
-# Sourced by tests/grade, which defines check, build and record.
+# tests/checks/stage5-ahci.sh - stage 5: the ICH9 AHCI controller (storage/ahci.c, machine q35,
+# 00:1f.2). Sourced by tests/grade, which defines check, build and record.
 #
 # On this host's KVM (SeaBIOS runs on any KVM): SeaBIOS's own AHCI driver finds the disks
 # (raw and QCOW2, on any port, and a CD-ROM), and boots one whose boot sector reads through

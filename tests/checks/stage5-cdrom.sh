@@ -1,8 +1,8 @@
-# tests/checks/stage5-cdrom.sh - stage 5: the ATAPI CD-ROM (atapi.c) behind both transports,
-# IDE on the pc machine and AHCI on q35, booted the way a PC boots an install CD: SeaBIOS finds
-# the drive, reads the El Torito boot catalog through ATAPI READ(10)s and runs the boot image
-# (guests/stage5/cdboot.asm), which reads the ISO 9660 volume descriptor back through int 13h
-# and powers off. Sourced by tests/grade. Real mode and SeaBIOS run on this host's KVM (PVM
+# tests/checks/stage5-cdrom.sh - stage 5: the ATAPI CD-ROM (storage/atapi.c) behind both
+# transports, IDE on the pc machine and AHCI on q35, booted the way a PC boots an install CD:
+# SeaBIOS finds the drive, reads the El Torito boot catalog through ATAPI READ(10)s and runs the
+# boot image (guests/stage5/cdboot.asm), which reads the ISO 9660 volume descriptor back through
+# int 13h and powers off. Sourced by tests/grade. Real mode and SeaBIOS run on this host's KVM (PVM
 # included), so no nested host is needed.
 
 S5=stage5-full-machine

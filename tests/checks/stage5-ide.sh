@@ -1,5 +1,6 @@
-# tests/checks/stage5-ide.sh - stage 5: the ATA drive (ata.c) and the PIIX3 IDE controller
-# (ide.c, machine pc, 00:01.1). Sourced by tests/grade, which defines check, build and record.
+# tests/checks/stage5-ide.sh - stage 5: the ATA drive (storage/ata.c) and the PIIX3 IDE
+# controller (storage/ide.c, machine pc, 00:01.1). Sourced by tests/grade, which defines check,
+# build and record.
 #
 # On this host's KVM (SeaBIOS runs on any KVM): the unit tests; SeaBIOS's ATA driver finds
 # disks (raw and QCOW2, master and slave) and the ATAPI CD on the legacy ports; a boot sector

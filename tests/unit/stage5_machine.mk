@@ -8,8 +8,9 @@
 #   test_stage5_atapi     the ATAPI CD-ROM command set (atapi.c), without a controller
 #   test_stage5_ahci      the ICH9 AHCI controller with the drive behind it
 # Guest RAM is fake (fake_ram.h). Each binary links the whole machine - stage 1's and stage 4's
-# sources and stage5-full-machine/machine.mk's (which also generates the DSDT's C file); only
-# its main() differs.
+# sources and those of every family stage5-full-machine/machine.mk lists (board/board.mk also
+# generates the DSDT's C file); only its main() differs. Tests include a stage 5 header by its
+# family folder ("storage/ata.h"), as the machine's own sources do.
 include ../../stage4-devices/stage4.mk
 include ../../stage5-full-machine/machine.mk
 

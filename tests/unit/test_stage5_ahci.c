@@ -1,6 +1,6 @@
 /*
- * test_stage5_ahci.c - unit tests of the ICH9 AHCI controller (stage5-full-machine/ahci.c)
- * with the real drive core (ata.c, atapi.c) behind it, on a fake guest RAM: no KVM.
+ * test_stage5_ahci.c - unit tests of the ICH9 AHCI controller (stage5-full-machine/storage/
+ * ahci.c) with the real drive core (ata.c, atapi.c) behind it, on a fake guest RAM: no KVM.
  *
  * The tests play the guest's driver: they write registers through the I/O bus (the same
  * callbacks KVM's MMIO exits reach), build command lists, command tables and PRDTs in the
@@ -20,9 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ahci.h"
-#include "block.h"
+#include "block/block.h"
 #include "fake_ram.h"
+#include "storage/ahci.h"
 
 #define RAM_SIZE    (4u << 20)
 #define DISK_SECTORS 2048          /* 1 MiB */

@@ -1,7 +1,7 @@
 /*
- * test_stage5_ata.c - unit tests of the ATA drive (stage5-full-machine/ata.c) and the PIIX3
- * IDE controller (ide.c), without KVM: disks are temporary raw images, guest RAM is fake_ram.h,
- * and the guest's port accesses go through the same I/O bus the VMM dispatches from.
+ * test_stage5_ata.c - unit tests of the ATA drive (stage5-full-machine/storage/ata.c) and the
+ * PIIX3 IDE controller (ide.c), without KVM: disks are temporary raw images, guest RAM is
+ * fake_ram.h, and the guest's port accesses go through the same I/O bus the VMM dispatches from.
  *
  *   drive:  IDENTIFY words (sizes, modes, strings, checksum), the ATAPI identity and
  *           signature, reads and writes through a fake scatter-gather list, sectors past the
@@ -23,11 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ata.h"
 #include "bus.h"
 #include "fake_ram.h"
-#include "ide.h"
 #include "pci.h"
+#include "storage/ata.h"
+#include "storage/ide.h"
 
 #define DISK_SECTORS 2048            /* 1 MiB */
 #define CD_SECTORS   16

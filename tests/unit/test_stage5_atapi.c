@@ -1,6 +1,6 @@
 /*
  * test_stage5_atapi.c - unit tests of the ATAPI CD-ROM command set (stage5-full-machine/
- * atapi.c), with no controller in between: each test hands atapi_execute a CDB and checks
+ * storage/atapi.c), with no controller in between: each test hands atapi_execute a CDB and checks
  * the status and error registers, the sense that REQUEST SENSE then reports, and the exact
  * bytes that reach the guest. The disc is a temp file of a few 2048-byte sectors whose every
  * byte is known; the guest's buffer is a fake scatter list that can also play a bad table.
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ata.h"
-#include "block.h"
+#include "block/block.h"
+#include "storage/ata.h"
 
 #define DISC_SECTORS 20
 #define GUEST_BUF    (64 * 1024)

@@ -18,13 +18,13 @@
 #include <cmocka.h>
 
 #include "acpi.h"
-#include "chipset.h"
-#include "block.h"
+#include "block/block.h"
+#include "board/chipset.h"
+#include "board/firmware.h"
+#include "board/fw_cfg.h"
+#include "board/smbus.h"
 #include "config.h"
-#include "firmware.h"
-#include "fw_cfg.h"
 #include "power.h"
-#include "smbus.h"
 
 #define RAM_SIZE (1u << 20)
 

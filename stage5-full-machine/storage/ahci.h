@@ -23,7 +23,7 @@
  * Commands run synchronously: the write to CI reads the slot, runs it through ata.h, writes
  * the answer FIS, clears the CI bit and raises the interrupt before the guest's store returns.
  *
- * CONTRACT with pc.c (the lead wires it): ahci_attach() below; the rest is ahci.c's own.
+ * CONTRACT with board/pc.c (the lead wires it): ahci_attach() below; the rest is ahci.c's own.
  */
 #ifndef AHCI_H
 #define AHCI_H

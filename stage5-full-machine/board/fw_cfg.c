@@ -2,9 +2,10 @@
  * fw_cfg.c - the firmware configuration device (QEMU docs/specs/fw_cfg.rst). See fw_cfg.h.
  *
  * What it teaches: a paravirtual device can be tiny. Two ports give byte-at-a-time access
- * (slow: one VM exit per byte), a third gives DMA (one exit per transfer, however large), and
- * the DMA path is where a hostile guest aims: every address it names is checked in one place,
- * gpa_to_hva(), and a bad one sets the error bit instead of touching host memory.
+ * (one port read per byte; KVM batches a `rep insb` into one exit of up to a page), a third
+ * gives DMA (one exit per transfer, however large), and the DMA path is where a hostile guest
+ * aims: every address it names is checked in one place, gpa_to_hva(), and a bad one sets the
+ * error bit instead of touching host memory.
  */
 #include "fw_cfg.h"
 #include "byteorder.h"   /* the DMA descriptor and the file directory are big-endian */

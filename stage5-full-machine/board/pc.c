@@ -188,20 +188,63 @@ static int attach_disk_controller(struct pc *pc, char *why, size_t why_len)
 			  pc->drives.at, pc->drives.media, why, why_len);
 }
 
-/* ---- putting it together --------------------------------------------------------------- */
+/* ---- the display ---------------------------------------------------------------------------- */
 
-static int attach_devices(struct pc *pc, char *why, size_t why_len)
+/* KVM memory slot of VRAM: the first after pc_memory's (RAM, BIOS, 13 PAM segments). */
+#define PC_VRAM_KVM_SLOT 16
+
+/*
+ * Keys and pointer from a VNC client, on the display thread: into the PS/2 keyboard and mouse
+ * behind the i8042 (input/input.h; those calls take the bus lock themselves). A keysym with
+ * no key on the US layout is ignored.
+ */
+static void vnc_key(void *opaque, uint32_t keysym, bool down)
+{
+	struct pc *pc = opaque;
+	ps2_kbd_keysym(&pc->i8042, keysym, down);
+}
+
+static void vnc_pointer(void *opaque, int x, int y, unsigned buttons)
+{
+	struct pc *pc = opaque;
+	ps2_mouse_pointer(&pc->i8042, &pc->pointer, x, y, buttons);   /* display thread only */
+}
+
+/* The standard VGA where QEMU puts it (00:02.0 on pc, 00:01.0 on q35), and its picture. */
+static int attach_display(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
 {
 	struct machine *m = &pc->m;
+	if (!cfg->vga)
+		return 0;
+	unsigned slot = pc->chipset.state.kind == CHIPSET_Q35 ? 1 : 2;
+	int err = std_vga_attach(&pc->vga, &m->bus, &pc->chipset.pci, m->vm.vm_fd,
+				 PC_VRAM_KVM_SLOT, slot, why, why_len);
+	pc->has_vga = pc->vga.vga.vram != NULL;   /* pc_destroy frees what was allocated */
+	if (err)
+		return err;
+	struct vnc_input input = { vnc_key, vnc_pointer, pc };
+	return display_open(&pc->display, &pc->vga, &m->bus.lock, &cfg->display, &input, why,
+			    why_len);
+}
+
+/* ---- putting it together --------------------------------------------------------------- */
+
+static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
+{
+	struct machine *m = &pc->m;
+	/* The keyboard controller: IRQ 1 and 12, and one of the machine's reset wires. */
+	i8042_init(&pc->i8042, m->vm.vm_fd, &m->reset_line, &m->bus.lock);
 	if (uart_attach(&m->com1, &m->bus, m->vm.vm_fd, COM1_PORT, COM1_IRQ, STDOUT_FILENO) ||
 	    rtc_attach(&m->rtc, &m->bus) || power_attach(&m->power, &m->bus) ||
+	    i8042_attach(&pc->i8042, &m->bus) ||
 	    chipset_attach(&pc->chipset, &m->bus, m->vm.vm_fd, ACPI_PM1_EVT_PORT) ||
 	    fw_cfg_attach(&pc->fw_cfg, &m->bus) ||
 	    pc_memory_attach(&pc->memory, &m->bus) ||
 	    !bus_register(&m->bus, BUS_PIO, PC_DEBUGCON_PORT, 1, &debugcon_ops, pc, "debugcon"))
 		return machine_fail(-EBUSY, why, why_len, "devices overlap on the bus");
 	cmos_fill(&m->rtc, m->vm.mem.size, m->ncpus);
-	return attach_disk_controller(pc, why, why_len);
+	int err = attach_disk_controller(pc, why, why_len);
+	return err ? err : attach_display(pc, cfg, why, why_len);
 }
 
 static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
@@ -213,6 +256,14 @@ static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
 		return machine_fail(-EINVAL, why, why_len,
 				    "memory size %llu MiB: must be 16 MiB .. 3 GiB",
 				    (unsigned long long)(cfg->mem_size >> 20));
+	/* (-monitor without a display is no error: it is only never opened, and the manager
+	 * that asks says "no display".) */
+	if (!cfg->vga && (cfg->display.vnc || cfg->display.screendump))
+		return machine_fail(-EINVAL, why, why_len, "%s: there is no display with -vga none",
+				    cfg->display.vnc ? "-vnc" : "-screendump");
+	if (cfg->vga && access(cfg->vga_rom, R_OK) < 0)
+		return machine_fail(-errno, why, why_len, "%s: cannot open the VGA BIOS: %s",
+				    cfg->vga_rom, strerror(errno));
 	if (cfg->ncpus < 1 || cfg->ncpus > MAX_VCPUS)
 		return machine_fail(-EINVAL, why, why_len, "%u CPUs: must be 1 .. %d",
 				    cfg->ncpus, MAX_VCPUS);
@@ -242,10 +293,17 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 	fw_cfg_init(&pc->fw_cfg, &m->vm.mem);
 	if (!err)
 		err = open_drives(pc, cfg, why, why_len);
+	if (!err && cfg->input_script &&
+	    !(pc->input_script = input_script_open(cfg->input_script, why, why_len)))
+		err = -EINVAL;
 	build_bootorder(pc, cfg);
 	fw.bootorder = pc->bootorder[0] ? pc->bootorder : NULL;
 	if (!err)
 		err = firmware_setup(&pc->fw_cfg, &fw, why, why_len);
+	/* SeaBIOS looks for a PCI device's option ROM in fw_cfg, by vendor and device. */
+	if (!err && cfg->vga && fw_cfg_add_host_file(&pc->fw_cfg, STD_VGA_ROM_NAME, cfg->vga_rom))
+		err = machine_fail(-EIO, why, why_len, "%s: cannot read the VGA BIOS",
+				   cfg->vga_rom);
 	if (!err)
 		err = vm_create(&m->vm, cfg->kvm_path, cfg->mem_size, why, why_len);
 	if (err)
@@ -258,7 +316,7 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 	if (!err)
 		err = create_vcpus(pc, why, why_len);
 	if (!err)
-		err = attach_devices(pc, why, why_len);
+		err = attach_devices(pc, cfg, why, why_len);
 	if (err)
 		return err;
 	pc->chipset.pam_changed = pc_memory_pam_changed;
@@ -270,8 +328,27 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 	return 0;
 }
 
+enum machine_end pc_run(struct pc *pc)
+{
+	if (pc->has_vga && display_start(&pc->display))
+		fprintf(stderr, "minivisor: the display thread did not start: no picture\n");
+	if (pc->input_script && input_script_start(pc->input_script, &pc->i8042))
+		fprintf(stderr, "minivisor: the input script's thread did not start\n");
+	enum machine_end end = machine_run(&pc->m);
+	input_script_close(pc->input_script);   /* stops its thread */
+	pc->input_script = NULL;
+	if (pc->has_vga)
+		display_stop(&pc->display);
+	return end;
+}
+
 void pc_destroy(struct pc *pc)
 {
+	if (pc->has_vga) {
+		display_close(&pc->display);
+		std_vga_detach(&pc->vga);
+	}
+	input_script_close(pc->input_script);
 	machine_destroy(&pc->m);
 	ide_detach(&pc->ide);
 	fw_cfg_free(&pc->fw_cfg);

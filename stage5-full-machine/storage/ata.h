@@ -12,7 +12,7 @@
  *   ahci.c (ICH9, machine q35)  task file in a Register FIS in a command table in RAM, data
  *                               through that table's PRDT
  *
- * The drive is plain data (struct ata_drive) around a disk backend (block.h).
+ * The drive is plain data (struct ata_drive) around a disk backend (block/block.h).
  *
  * CONTRACT between ide.c and ahci.c: both call only the functions below. Keep the signatures.
  */
@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "block.h"
+#include "block/block.h"
 
 #define ATA_SECTOR_SIZE   512
 #define ATAPI_SECTOR_SIZE 2048

@@ -3,7 +3,7 @@
  *
  * Stage 4 assembled its DSDT byte by byte in C (stage4-devices/acpi.c). Here the same job is
  * done the way firmware writers do it: in ACPI Source Language, compiled by Intel's iasl
- * (Debian acpica-tools) at build time into AML byte code, which machine.mk turns into a C
+ * (Debian acpica-tools) at build time into AML byte code, which board.mk turns into a C
  * array (iasl -tc). It is compiled twice: once as is (machine `pc`, i440FX + PIIX3) and once
  * with -DQ35 (machine `q35`, Q35 MCH + ICH9), through iasl's own C-like preprocessor.
  *
@@ -11,7 +11,11 @@
  *   \_SB.PCI0        the PCI root bridge: which buses, ports and memory it forwards, and how
  *                    each slot's INTA#-INTD# reach the I/O APIC
  *   \_SB.PCI0.ISA    the ISA bridge (pc: PIIX3 at 00:01.0; q35: the ICH9 LPC bridge at
- *                    00:1f.0, named LPC) and the legacy devices behind it: COM1 and the RTC
+ *                    00:1f.0, named LPC) and the legacy devices behind it: COM1, the RTC, and
+ *                    the i8042's two ports: the PS/2 keyboard (PNP0303: ports 0x60 and 0x64,
+ *                    IRQ 1) and the PS/2 mouse (PNP0F13: IRQ 12). Linux's i8042 driver finds
+ *                    the controller this way (PNP first), SeaBIOS decides by PNP0303 whether
+ *                    to set up a keyboard at all (input/)
  *   \_SB.MRES        motherboard resources: ports and memory that belong to no device Linux
  *                    knows (the ACPI PM block; on q35 the ECAM window, which Linux accepts for
  *                    its MCFG only once a PNP0C02 device reserves it)
@@ -21,9 +25,8 @@
  * starts. The AML keeps a placeholder in \RAMT, and firmware.c patches the four bytes after
  * "RAMT" with the real value before handing the table to SeaBIOS; _CRS reads it at run time.
  *
- * Left out on purpose: a PS/2 keyboard controller (PNP0303: stage 4's i8042 is only a reset
- * line, and the FADT says there is no 8042), the floppy controller and the 8237 DMA controller
- * (none is emulated; see firmware.h), the HPET (not emulated either).
+ * Left out on purpose: the floppy controller and the 8237 DMA controller (none is emulated;
+ * see firmware.h), the HPET (not emulated either).
  */
 DefinitionBlock ("", "DSDT", 2, "MINIVR", "MINIVISR", 1)
 {
@@ -140,6 +143,28 @@ DefinitionBlock ("", "DSDT", 2, "MINIVR", "MINIVISR", 1)
                     {
                         IO (Decode16, 0x0070, 0x0070, 0x01, 0x02)
                         IRQNoFlags () {8}
+                    })
+                }
+
+                /* The i8042's keyboard port: its data and command ports are the keyboard's. */
+                Device (KBD)
+                {
+                    Name (_HID, EisaId ("PNP0303"))   /* IBM enhanced (101/102-key) keyboard */
+                    Name (_CRS, ResourceTemplate ()
+                    {
+                        IO (Decode16, 0x0060, 0x0060, 0x01, 0x01)
+                        IO (Decode16, 0x0064, 0x0064, 0x01, 0x01)
+                        IRQNoFlags () {1}
+                    })
+                }
+
+                /* Its auxiliary port: a PS/2 mouse, on the same ports, IRQ 12. */
+                Device (MOU)
+                {
+                    Name (_HID, EisaId ("PNP0F13"))   /* PS/2-style mouse */
+                    Name (_CRS, ResourceTemplate ()
+                    {
+                        IRQNoFlags () {12}
                     })
                 }
             }

@@ -7,20 +7,24 @@
  * finds the memory size and the boot devices (fw_cfg, CMOS), sets up the PCI bus and the
  * interrupt routing, installs ACPI tables, prints its banner and boots.
  *
- *   ports  0x060, 0x064  i8042 reset line (stage 4)   0x070-0x071  CMOS RTC (stage 4)
+ *   ports  0x060, 0x064  i8042 keyboard controller    0x070-0x071  CMOS RTC (stage 4)
  *          0x092         System Control Port A         0x3f8-0x3ff  COM1 16550A (stage 4)
  *          0x402         SeaBIOS debug console         0x510-0x51b  fw_cfg, its DMA
  *          0x600-0x60b   ACPI PM1 + PM timer (stage 4) 0xcf8-0xcff  PCI config, 0xcf9 reset
  *          in KVM: PIC 0x20/0xa0 (and ELCR 0x4d0), PIT 0x40, port 0x61
  *          q35 only: 0x630 ICH9 SMI_EN; MMIO 0xb0000000 (where PCIEXBAR puts it) ECAM
- *   memory see pc_memory.h
+ *          -vga std: 0x1ce-0x1d0 Bochs VBE, 0x3b0-0x3df VGA, MMIO 0xa0000-0xbffff the window
+ *   memory see pc_memory.h (and VRAM: the standard VGA's BAR0, a KVM slot, display/std_vga.h)
  *
  * Machine type `q35` is the same machine with the Q35 MCH and the ICH9 LPC bridge (chipset.h).
  *
- * Disks: the pc machine's PIIX3 IDE controller (00:01.1, ide.h) and the q35 machine's ICH9 AHCI
- * controller (00:1f.2, ahci.h) carry ATA disks and ATAPI CD-ROMs (ata.h) whose bytes live in a
- * disk image (block/: raw or QCOW2). SeaBIOS boots from them in the order fw_cfg's "bootorder"
- * file gives.
+ * Disks: the pc machine's PIIX3 IDE controller (00:01.1, storage/ide.h) and the q35 machine's
+ * ICH9 AHCI controller (00:1f.2, storage/ahci.h) carry ATA disks and ATAPI CD-ROMs
+ * (storage/ata.h) whose bytes live in a disk image (block/: raw or QCOW2). SeaBIOS boots from
+ * them in the order fw_cfg's "bootorder" file gives.
+ *
+ * Display: QEMU's standard VGA (-vga std, 1234:1111) at 00:02.0 on pc and 00:01.0 on q35, its
+ * BIOS through fw_cfg, and a display thread beside the vCPUs (display/: VNC, screendumps).
  *
  * The whole stage 4 `struct machine` is reused: its bus, its vCPU threads and terminal loop
  * (machine_run), its UART, RTC and power devices. Only the building differs (pc_create).
@@ -31,14 +35,17 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "ahci.h"
 #include "chipset.h"
 #include "config.h"
 #include "firmware.h"
 #include "fw_cfg.h"
-#include "ide.h"
 #include "machine.h"
 #include "pc_memory.h"
+#include "display/display.h"
+#include "display/std_vga.h"
+#include "input/input.h"
+#include "storage/ahci.h"
+#include "storage/ide.h"
 
 #define PC_DEBUGCON_PORT 0x402
 #define PC_MIN_RAM (16ull << 20)
@@ -58,6 +65,10 @@ struct pc_config {
 	unsigned ndrives;
 	char boot_order;              /* 'c', 'd' or 0 (config.h) */
 	int64_t reboot_timeout_ms;    /* -1: SeaBIOS never gives up */
+	bool vga;                     /* the standard VGA (display/std_vga.h) */
+	const char *vga_rom;          /* its BIOS (SeaBIOS's vgabios-stdvga.bin) */
+	struct display_config display;   /* VNC, screendump, monitor (display/display.h) */
+	const char *input_script;     /* -input-script FILE: keys and mouse for tests (input.h) */
 };
 
 /* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
@@ -77,6 +88,12 @@ struct pc {
 	struct pc_drives drives;
 	struct ide_controller ide;    /* pc */
 	struct ahci_controller ahci;  /* q35 */
+	bool has_vga;
+	struct std_vga vga;           /* 00:02.0 on pc, 00:01.0 on q35 (QEMU's places) */
+	struct display display;       /* its picture: VNC, screendumps (a thread of its own) */
+	struct i8042 i8042;           /* keyboard controller, PS/2 keyboard and mouse (input/) */
+	struct ps2_pointer pointer;   /* VNC's absolute pointer, turned relative for the mouse */
+	struct input_script *input_script;   /* -input-script: played while the machine runs */
 	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */
@@ -85,6 +102,8 @@ struct pc {
 
 /* Build the machine. 0, or a negative errno with one line in why naming what failed. */
 int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len);
+/* Run it (stage 4's machine_run, with the display thread beside the vCPUs). */
+enum machine_end pc_run(struct pc *pc);
 void pc_destroy(struct pc *pc);
 
 #endif

@@ -3,7 +3,8 @@
  *
  *   etc/e820           the memory map (SeaBIOS adds its own reservations to it)
  *   etc/boot-fail-wait how long "No bootable device" waits before rebooting (ms)
- *   NOGRAPHIC = 1      no display: SeaBIOS mirrors its screen on COM1 ("sercon")
+ *   NOGRAPHIC = 1      SeaBIOS mirrors its screen on COM1 ("sercon"); with -vga std in
+ *                      "split mode": the VGA BIOS draws the screen too
  *   direct kernel boot (QEMU's -kernel/-initrd/-append): the bzImage split in its real-mode
  *     setup part (SETUP_*, with the boot protocol header filled in by us, as a boot loader
  *     would) and its protected-mode part (KERNEL_*), the initrd (INITRD_*), the command line
@@ -14,7 +15,7 @@
  *     table loader (etc/table-loader): SeaBIOS allocates etc/acpi/tables in high RAM and
  *     etc/acpi/rsdp in the 0xf0000 segment, where Linux looks, then patches the pointers
  *     between them and the checksums. The DSDT is not stage 4's: it is dsdt.asl, compiled by
- *     iasl at build time for each machine type (machine.mk), with the end of RAM patched in.
+ *     iasl at build time for each machine type (board.mk), with the end of RAM patched in.
  *   SMBIOS: etc/smbios/smbios-anchor and etc/smbios/smbios-tables (smbios.h).
  *   bootorder: which devices SeaBIOS tries first, as OpenFirmware device paths (below).
  *
@@ -70,7 +71,7 @@ struct firmware_config {
 int firmware_setup(struct fw_cfg *f, const struct firmware_config *cfg, char *why,
 		   size_t why_len);
 
-/* The DSDTs compiled from dsdt.asl (machine.mk generates dsdt_aml.c with iasl -tc). */
+/* The DSDTs compiled from dsdt.asl (board.mk generates dsdt_aml.c with iasl -tc). */
 extern unsigned char dsdt_pc_aml_code[], dsdt_q35_aml_code[];
 extern const unsigned dsdt_pc_aml_len, dsdt_q35_aml_len;
 

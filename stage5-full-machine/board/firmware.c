@@ -273,6 +273,8 @@ static int add_acpi(struct fw_cfg *f, const struct firmware_config *cfg, bool q3
 		return -ENOMEM;
 	}
 	free(dsdt);
+	/* This PC has a keyboard controller (input/i8042.h): stage 4's FADT says it has none. */
+	acpi_set_boot_arch(t, &layout, ACPI_BOOT_ARCH_8042, 0);
 	memcpy(rsdp, t + layout.rsdp, sizeof(rsdp));
 	loader_allocate(&l, RSDP, 16, LOADER_ZONE_FSEG);
 	loader_allocate(&l, TABLES, 64, LOADER_ZONE_HIGH);

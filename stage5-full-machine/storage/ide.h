@@ -34,7 +34,7 @@
  * References: Intel 82371SB (PIIX3) data sheet 290550, section 2.7 and 5.7 (bus master IDE);
  * ATA/ATAPI-7 volume 2 (the register protocols); SFF-8038i (bus master programming).
  *
- * CONTRACT with pc.c (the lead wires it): ide_attach() below; the rest is ide.c's own.
+ * CONTRACT with board/pc.c (the lead wires it): ide_attach() below; the rest is ide.c's own.
  */
 #ifndef IDE_H
 #define IDE_H
