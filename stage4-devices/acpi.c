@@ -71,8 +71,8 @@ struct acpi_fadt {
 #define FADT_F_WBINVD        (1u << 0)
 #define FADT_F_PWR_BUTTON    (1u << 4)   /* set: there is NO fixed power button */
 #define FADT_F_SLP_BUTTON    (1u << 5)
-#define BOOT_ARCH_VGA_ABSENT (1u << 2)
-#define BOOT_ARCH_NO_MSI     (1u << 3)   /* our PCI devices use INTx only */
+#define BOOT_ARCH_VGA_ABSENT ACPI_BOOT_ARCH_VGA_ABSENT
+#define BOOT_ARCH_NO_MSI     ACPI_BOOT_ARCH_NO_MSI   /* our PCI devices use INTx only */
 
 struct acpi_facs {
 	char signature[4];
@@ -242,6 +242,21 @@ static void build_dsdt_aml(struct aml *out)
 	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04,
 				      0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00, 0x00 };
 	aml_put(out, s5, sizeof(s5));   /* NameOp _S5_ Package(4) { 5, Zero, Zero, Zero } */
+}
+
+int acpi_set_boot_arch(uint8_t *buf, const struct acpi_layout *layout, uint16_t set,
+		       uint16_t clear)
+{
+	for (unsigned i = 0; i < layout->ntables; i++) {
+		struct acpi_fadt *f = (struct acpi_fadt *)(buf + layout->tables[i].at);
+		if (memcmp(f->h.signature, "FACP", 4) != 0 || layout->tables[i].len < sizeof(*f))
+			continue;
+		f->iapc_boot_arch = (f->iapc_boot_arch & ~clear) | set;
+		f->h.checksum = 0;
+		f->h.checksum = -acpi_checksum(f, layout->tables[i].len);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 uint8_t acpi_checksum(const void *table, unsigned len)

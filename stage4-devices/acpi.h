@@ -74,6 +74,18 @@ int acpi_build_with_dsdt(uint8_t *buf, uint32_t size, uint64_t base, unsigned nc
 			 const struct acpi_extra_table *extra, unsigned nextra,
 			 struct acpi_layout *layout);
 
+/*
+ * The FADT's IAPC_BOOT_ARCH flags (ACPI 6.4, 5.2.9.3): which PC legacy devices the machine
+ * has. Stage 4 says: no VGA, no MSI, and (bit 1 clear) no 8042. A machine with more sets and
+ * clears bits in the built tables (the FADT's checksum is fixed): 0, or -ENOENT with no FADT.
+ */
+#define ACPI_BOOT_ARCH_LEGACY_DEVICES (1u << 0)
+#define ACPI_BOOT_ARCH_8042           (1u << 1)
+#define ACPI_BOOT_ARCH_VGA_ABSENT     (1u << 2)
+#define ACPI_BOOT_ARCH_NO_MSI         (1u << 3)
+int acpi_set_boot_arch(uint8_t *buf, const struct acpi_layout *layout, uint16_t set,
+		       uint16_t clear);
+
 /* The byte sum of a table (a valid table sums to 0). */
 uint8_t acpi_checksum(const void *table, unsigned len);
 

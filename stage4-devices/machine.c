@@ -89,6 +89,7 @@ static int attach_devices(struct machine *m, char *why, size_t why_len)
 
 	if (uart_attach(&m->com1, &m->bus, fd, COM1_PORT, COM1_IRQ, STDOUT_FILENO) ||
 	    rtc_attach(&m->rtc, &m->bus) || power_attach(&m->power, &m->bus) ||
+	    power_attach_8042(&m->power, &m->bus) ||
 	    pci_host_attach(&m->pci, &m->bus, fd))
 		return machine_fail(-EBUSY, why, why_len, "legacy devices overlap on the bus");
 	if (m->has_blk && virtio_blk_attach(&m->blk, &m->pci, mem))

@@ -62,8 +62,9 @@ struct machine {
 	bool has_blk, has_net, has_rng;
 	/*
 	 * The CPU's reset pin. Stage 4's only reset is the 8042's, inside the power device; a
-	 * chipset with reset registers of its own (stage 5: ports 0xcf9 and 0x92) pulls this
-	 * line from its bus callback (bus lock held) and returns EXIT_HANDLER_STOP.
+	 * chipset with reset registers of its own (stage 5: ports 0xcf9 and 0x92), and stage 5's
+	 * whole 8042 (its output port), pull this line from a bus callback (bus lock held) and
+	 * return EXIT_HANDLER_STOP.
 	 */
 	bool reset_line;
 	int stop_fd;                   /* eventfd: a vCPU thread asks the main thread to stop */

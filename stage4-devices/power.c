@@ -86,10 +86,16 @@ int power_attach(struct power_state *p, struct io_bus *bus)
 {
 	memset(p, 0, sizeof(*p));
 	p->pm1_control = ACPI_PM1_SCI_EN;   /* ACPI mode from the start: no SMI handshake */
-	/* 0x60-0x64 also covers port 0x61, which KVM's PIT answers before we ever see it. */
-	if (!bus_register(bus, BUS_PIO, I8042_DATA_PORT, 5, &i8042_ops, p, "i8042") ||
-	    !bus_register(bus, BUS_PIO, ACPI_PM1_EVT_PORT, ACPI_PM_BLOCK_LEN, &pm_ops, p,
+	if (!bus_register(bus, BUS_PIO, ACPI_PM1_EVT_PORT, ACPI_PM_BLOCK_LEN, &pm_ops, p,
 			  "acpi-pm"))
+		return -EBUSY;
+	return 0;
+}
+
+int power_attach_8042(struct power_state *p, struct io_bus *bus)
+{
+	/* 0x60-0x64 also covers port 0x61, which KVM's PIT answers before we ever see it. */
+	if (!bus_register(bus, BUS_PIO, I8042_DATA_PORT, 5, &i8042_ops, p, "i8042"))
 		return -EBUSY;
 	return 0;
 }

@@ -44,7 +44,11 @@ struct power_state {
 	enum machine_stop stop;    /* what the guest asked for */
 };
 
+/* The ACPI PM1 block (and the PM timer) on the bus. 0 or -EBUSY. */
 int power_attach(struct power_state *p, struct io_bus *bus);
+/* The 8042's reset line alone, at ports 0x60-0x64 (after power_attach(), which clears p).
+ * Stage 5 puts a whole keyboard controller there instead (stage5-full-machine/input/). */
+int power_attach_8042(struct power_state *p, struct io_bus *bus);
 /* The PM1 block's bus range, for a chipset whose PM base register moves it (stage 5); ask
  * before anything moved it. NULL when power_attach() has not registered it. */
 struct bus_range *power_pm1_range(struct io_bus *bus);

@@ -16,10 +16,10 @@
 #include <cmocka.h>
 
 #include "acpi.h"
-#include "firmware.h"
-#include "fw_cfg.h"
+#include "board/firmware.h"
+#include "board/fw_cfg.h"
+#include "board/smbios.h"
 #include "power.h"
-#include "smbios.h"
 
 #define MIB (1ull << 20)
 #define TEST_UUID "01234567-89ab-cdef-0123-456789ABCDEF"
@@ -83,6 +83,8 @@ static const struct fw_cfg_item *setup_machine(struct fixture *x, int q35, unsig
 /* EisaId ("PNP0A03") as AML: DWordPrefix, then the compressed ID. */
 static const uint8_t PNP0A03[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
 static const uint8_t PNP0A08[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x08 };
+static const uint8_t PNP0303[] = { 0x0c, 0x41, 0xd0, 0x03, 0x03 };   /* PS/2 keyboard */
+static const uint8_t PNP0F13[] = { 0x0c, 0x41, 0xd0, 0x0f, 0x13 };   /* PS/2 mouse */
 
 static void check_dsdt(bool q35)
 {
@@ -100,6 +102,11 @@ static void check_dsdt(bool q35)
 	assert_non_null(find(d, len, "COM1", 4));
 	assert_non_null(find(d, len, PNP0A03, sizeof(PNP0A03)));
 	assert_true(!find(d, len, PNP0A08, sizeof(PNP0A08)) == !q35);
+	/* The i8042's two ports (input/): SeaBIOS and Linux look for these IDs. */
+	assert_non_null(find(d, len, "KBD_", 4));
+	assert_non_null(find(d, len, "MOU_", 4));
+	assert_non_null(find(d, len, PNP0303, sizeof(PNP0303)));
+	assert_non_null(find(d, len, PNP0F13, sizeof(PNP0F13)));
 
 	/* Name (_S5, Package (4) { 5, ... }): PackageOp, length, 4 elements, BytePrefix 5. */
 	const uint8_t *s5 = find(d, len, "_S5_", 4);
@@ -160,6 +167,8 @@ static void test_acpi_tables_carry_compiled_dsdt(void **state)
 	assert_non_null(t);
 	const uint8_t *fadt = find(t->data, t->size, "FACP", 4);
 	assert_non_null(fadt);
+	/* IAPC_BOOT_ARCH (offset 109) bit 1: an 8042 is present (stage 4 says none). */
+	assert_true(fadt[109] & 0x02);
 	uint32_t at = le32(fadt + 40);                   /* FADT.DSDT */
 	assert_true(at + 36 <= t->size);
 	uint8_t *d;
