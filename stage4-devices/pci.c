@@ -139,6 +139,8 @@ static void update_bars(struct pci_device *dev)
 		bool reachable = !io || addr + dev->config.bar_size[i] <= PCI_IO_LIMIT;
 		bus_move(dev->bar_range[i], addr, decode && addr && !sizing && reachable);
 	}
+	if (dev->bars_changed)
+		dev->bars_changed(dev);
 }
 
 /* ---- the host bridge: configuration mechanism #1 ---------------------------------- */

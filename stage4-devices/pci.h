@@ -108,6 +108,12 @@ struct pci_device {
 	void (*specific_write)(struct pci_device *dev, unsigned offset, uint32_t value,
 			       unsigned len);
 	void *owner;               /* for specific_write: the device model it belongs to */
+	/*
+	 * Called after the guest wrote the command register or a BAR (the bus ranges already
+	 * follow). A BAR that is not a bus range - stage 5's VGA memory, a KVM memory slot -
+	 * moves here. NULL: nothing to do.
+	 */
+	void (*bars_changed)(struct pci_device *dev);
 };
 
 struct pci_host {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "block.h"
+#include "block/block.h"
 
 static const char *const machines[] = { "pc", "q35" };
 static const char *const devices[] = { "serial" };   /* built in; more come with stage 5 */
@@ -51,6 +51,26 @@ void config_defaults(struct vmm_config *c)
 	c->linuxboot = DEFAULT_LINUXBOOT;
 	c->cmdline = DEFAULT_CMDLINE;
 	c->kvm_path = "/dev/kvm";
+	c->vga = -1;     /* not said: config_vga() decides */
+	c->vgabios = DEFAULT_VGABIOS;
+}
+
+/* "std" or "none" (QEMU's -vga takes more names; this machine has the one adapter). */
+static int vga_option(struct vmm_config *c, const char *v, char *why, size_t why_len)
+{
+	if (strcmp(v, "std") && strcmp(v, "none")) {
+		snprintf(why, why_len, "unknown VGA '%s' (known: std, none)", v);
+		return -1;
+	}
+	c->vga = !strcmp(v, "std");
+	return 0;
+}
+
+bool config_vga(const struct vmm_config *c)
+{
+	if (c->vga >= 0)
+		return c->vga;
+	return c->vnc || c->screendump;   /* not -monitor: the manager gives it to every VM */
 }
 
 /* ---- drives: the same keys for -drive and YAML ------------------------------------------ */
@@ -240,6 +260,10 @@ static const struct string_key string_keys[] = {
 	{ "kernel", "image", offsetof(struct vmm_config, kernel), true },
 	{ "kernel", "initrd", offsetof(struct vmm_config, initrd), true },
 	{ "kernel", "cmdline", offsetof(struct vmm_config, cmdline), false },
+	{ "display", "vgabios", offsetof(struct vmm_config, vgabios), true },
+	{ "display", "vnc", offsetof(struct vmm_config, vnc), false },
+	{ "display", "screendump", offsetof(struct vmm_config, screendump), true },
+	{ "display", "monitor", offsetof(struct vmm_config, monitor), true },
 };
 
 static int set_string(struct yaml_ctx *y, const char *section, const char *key, yaml_node_t *v)
@@ -273,6 +297,23 @@ static int set_firmware(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 static int set_kernel(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 {
 	return set_string(y, "kernel", key, v);
+}
+
+static int set_display(struct yaml_ctx *y, const char *key, yaml_node_t *v)
+{
+	static const char *const keys[] = { "vgabios", "vnc", "screendump", "monitor" };
+	if (strcmp(key, "vga") && !in_list(keys, ARRAY_LEN(keys), key))
+		return yerr(y, y->key, "unknown key 'display.%s' (known: vga, vgabios, vnc, "
+			    "screendump, monitor)", key);
+	if (strcmp(key, "vga"))
+		return set_string(y, "display", key, v);
+	const char *s;
+	char problem[256];
+	if (want_scalar(y, key, v, &s))
+		return -1;
+	if (vga_option(y->c, s, problem, sizeof(problem)))
+		return yerr(y, v, "key 'display.vga': %s", problem);
+	return 0;
 }
 
 typedef int (*section_fn)(struct yaml_ctx *y, const char *key, yaml_node_t *v);
@@ -369,9 +410,11 @@ static int set_top(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 		return set_drives(y, v);
 	if (strcmp(key, "boot") == 0)
 		return each_pair(y, key, v, set_boot_key);
+	if (strcmp(key, "display") == 0)
+		return each_pair(y, key, v, set_display);
 	if (strcmp(key, "machine") && strcmp(key, "memory") && strcmp(key, "cpus"))
 		return yerr(y, y->key, "unknown key '%s' (known: machine, memory, cpus, firmware, "
-			    "kernel, devices, drives, boot)", key);
+			    "kernel, devices, drives, boot, display)", key);
 	if (want_scalar(y, key, v, &s))
 		return -1;
 	if (strcmp(key, "machine") == 0) {
@@ -575,6 +618,12 @@ static int one_flag(struct vmm_config *c, const char *f, const char *v, char *wh
 		return set_device(v, why, why_len);
 	if (!strcmp(f, "-config"))
 		return config_load_yaml(c, v, why, why_len);
+	if (!strcmp(f, "-vga")) {
+		char problem[256];
+		if (vga_option(c, v, problem, sizeof(problem)))
+			return flag_err(why, why_len, "-vga %s: %s", v, problem);
+		return 0;
+	}
 	static const struct { const char *flag; size_t offset; } strings[] = {
 		{ "-bios", offsetof(struct vmm_config, bios) },
 		{ "-kernel", offsetof(struct vmm_config, kernel) },
@@ -583,6 +632,11 @@ static int one_flag(struct vmm_config *c, const char *f, const char *v, char *wh
 		{ "-debugcon", offsetof(struct vmm_config, debug_log) },
 		{ "-kvm", offsetof(struct vmm_config, kvm_path) },
 		{ "-linuxboot", offsetof(struct vmm_config, linuxboot) },
+		{ "-vgabios", offsetof(struct vmm_config, vgabios) },
+		{ "-vnc", offsetof(struct vmm_config, vnc) },
+		{ "-screendump", offsetof(struct vmm_config, screendump) },
+		{ "-monitor", offsetof(struct vmm_config, monitor) },
+		{ "-input-script", offsetof(struct vmm_config, input_script) },
 	};
 	const char **slot = NULL;
 	for (size_t i = 0; i < ARRAY_LEN(strings) && !slot; i++)

@@ -5,7 +5,9 @@
  *             [-append ARGS] [-config FILE.yaml] [-debugcon FILE|stdio] [-device NAME]
  *             [-drive file=F[,if=ide|ahci][,media=disk|cdrom][,format=raw|qcow2][,index=N]
  *             [,readonly=on]] [-hda F] [-hdb F] [-cdrom F] [-boot [order=]c|d[,reboot-timeout=MS]]
- *             [-nographic] [-kvm PATH] [-trace-io]
+ *             [-nographic] [-kvm PATH] [-trace-io] [-vga std|none] [-vgabios FILE]
+ *             [-vnc [HOST]:N[,password-file=F]] [-screendump FILE] [-monitor SOCKET]
+ *             [-input-script FILE]
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
  * of a described machine. A YAML file (see configs/pc.yaml) maps the same settings:
@@ -17,12 +19,22 @@
  *   drives:   - { file: FILE, interface: ide|ahci, media: disk|cdrom, format: raw|qcow2,
  *                 index: N, readonly: true|false }
  *   boot:     { order: c|d, reboot-timeout: MS }
+ *   display:  { vga: std|none, vgabios: FILE, vnc: "[HOST]:N[,password-file=F]",
+ *               screendump: FILE, monitor: SOCKET }
  *
  * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
  * is the position on it (IDE: channel * 2 + unit, so -cdrom's default 2 is the secondary master,
  * as in QEMU; AHCI: the port), defaulting to the next free one. Boot order c: disks first, d: the
  * CD first. reboot-timeout: what SeaBIOS does when nothing boots: 0 (default) resets at once,
  * which ends this VMM; -1 waits forever; else it waits that many ms.
+ *
+ * The display (display/display.h): the standard VGA with -vga std (or -vnc, -screendump,
+ * unless -vga none; see config_vga()); -vnc serves
+ * its screen on 127.0.0.1:5900+N (a HOST address otherwise); -screendump FILE (.png, or .txt
+ * for a text screen) is written on SIGUSR2 and when the machine stops.
+ *
+ * -input-script FILE (a test hook, flag only): keys and mouse events played into the PS/2
+ * devices as the guest gets ready for them (input/input.h has the format).
  *
  * Relative paths in a YAML file are relative to the file's own directory. Every error names
  * the file, the line and the key, e.g. "pc.yaml:4: key 'memory': bad size '12Q'".
@@ -36,6 +48,7 @@
 
 #define DEFAULT_BIOS      "/usr/share/seabios/bios-256k.bin"
 #define DEFAULT_LINUXBOOT "/usr/share/qemu/linuxboot_dma.bin"
+#define DEFAULT_VGABIOS   "/usr/share/seabios/vgabios-stdvga.bin"
 #define DEFAULT_CMDLINE   "console=ttyS0 panic=-1"
 #define DEFAULT_MEM_MIB   256
 
@@ -65,6 +78,12 @@ struct vmm_config {
 	unsigned ndrives;
 	char boot_order;              /* 'c', 'd', or 0: disks, then CDs */
 	int64_t reboot_timeout_ms;    /* -1: never */
+	int vga;                      /* -vga std: 1, none: 0; -1: not said (config_vga()) */
+	const char *vgabios;          /* the VGA's BIOS image */
+	const char *vnc;              /* -vnc [HOST]:N[,password-file=F]; NULL: none */
+	const char *screendump;       /* -screendump FILE: on SIGUSR2 and at the end */
+	const char *monitor;          /* -monitor SOCKET: "screendump FILE" requests */
+	const char *input_script;     /* -input-script FILE: keys and mouse for tests (input.h) */
 };
 
 void config_defaults(struct vmm_config *c);
@@ -79,6 +98,13 @@ int config_load_yaml(struct vmm_config *c, const char *path, char *why, size_t w
 /* Apply a YAML document held in memory; name is used in messages and for relative paths. */
 int config_load_yaml_string(struct vmm_config *c, const char *name, const char *text,
 			    size_t len, char *why, size_t why_len);
+/*
+ * Is there a VGA? What -vga or display.vga said; unsaid: only if something shows the screen
+ * (-vnc, -screendump; not -monitor, which minivisor-manager passes to every VM), so that a bare command line keeps the serial-only machine
+ * of the earlier parts (what QEMU's -nographic gives) and every YAML machine in configs/
+ * says `display: { vga: std }`.
+ */
+bool config_vga(const struct vmm_config *c);
 /* Parse the command line. 0, or -1 with one line in why. */
 int config_parse_args(struct vmm_config *c, int argc, char **argv, char *why, size_t why_len);
 

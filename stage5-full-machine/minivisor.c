@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board/pc.h"
 #include "config.h"
-#include "pc.h"
 
 static const char usage[] =
 	"usage: minivisor [-machine pc|q35] [-m SIZE] [-smp N] [-bios FILE] [-kernel FILE]\n"
@@ -31,7 +31,10 @@ static const char usage[] =
 	"                 [-drive file=F[,if=ide|ahci][,media=disk|cdrom][,format=raw|qcow2]\n"
 	"                 [,index=N][,readonly=on]] [-hda F] [-cdrom F]\n"
 	"                 [-boot [order=]c|d[,reboot-timeout=MS]]\n"
-	"                 [-debugcon stdio|FILE] [-linuxboot FILE] [-kvm PATH] [-trace-io]\n";
+	"                 [-debugcon stdio|FILE] [-linuxboot FILE] [-kvm PATH] [-trace-io]\n"
+	"                 [-vga std|none] [-vgabios FILE] [-vnc [HOST]:N[,password-file=F]]\n"
+	"                 [-screendump FILE.png|FILE.txt] [-monitor SOCKET]\n"
+	"                 [-input-script FILE]\n";
 
 static FILE *open_debug_log(const char *where)
 {
@@ -79,7 +82,8 @@ int main(int argc, char **argv)
 	struct pc_config pcfg = { strcmp(c.machine, "q35") ? CHIPSET_I440FX : CHIPSET_Q35,
 				  c.kvm_path, c.bios, c.mem_size, c.ncpus, c.kernel, c.initrd,
 				  c.cmdline, c.linuxboot, open_debug_log(c.debug_log), c.trace_io,
-				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms };
+				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms, config_vga(&c),
+				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script };
 	if (c.debug_log && !pcfg.debug_log) {
 		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
 			strerror(errno));
@@ -91,7 +95,7 @@ int main(int argc, char **argv)
 		pc_destroy(&pc);
 		return 2;   /* not built: its description or the host is at fault */
 	}
-	int rc = report_end(machine_run(&pc.m));
+	int rc = report_end(pc_run(&pc));
 	pc_destroy(&pc);
 	if (pcfg.debug_log && pcfg.debug_log != stderr)
 		fclose(pcfg.debug_log);

@@ -16,7 +16,8 @@
 #   OUTDIR/boot-disk.qcow2 bootable 32 MiB hard disk: MBR, one active FAT16 partition with
 #                          SYSLINUX, vmlinuz + initrd (see media.sh for how both are made)
 #   OUTDIR/data-storage.img  8 MiB raw test disk that asks for the storage test
-#   OUTDIR/modules.txt     which storage drivers the kernel has built in, as modules, or not
+#   OUTDIR/modules.txt     which storage and input drivers the kernel has built in, as modules,
+#                          or not
 #   OUTDIR/storage.md5     md5 of the 64 KiB pattern the storage test writes at LBA 2048
 #
 # Choosing the test on the boot media. Both media boot the same menu (boot.cfg) at once, with
@@ -70,6 +71,13 @@ GUEST_MODULES="virtio_mmio virtio_pci virtio_blk virtio_console virtio_net virti
 # names: crc32c_generic provides it.
 STORAGE_MODULES="scsi_mod sd_mod sr_mod cdrom libata ata_piix libahci ahci isofs fat vfat
 	nls_cp437 nls_ascii nls_utf8 crc32c_generic ext4"
+# PC input (stage 5's i8042): the PS/2 mouse driver. Debian builds the controller (i8042) and
+# the keyboard (atkbd) in; psmouse is a module (absent from the cloud flavour: left out then).
+INPUT_MODULES="psmouse"
+# PC display (stage 5's standard VGA): the DRM driver of QEMU's "-vga std" (bochs: a frame
+# buffer console at 1024x768 through fbcon, built in) and evdev (/dev/input/event*, where the
+# display check watches the mouse).
+DISPLAY_MODULES="bochs evdev"
 DISK_SIZE=16M
 BOOT_DISK_MIB=32
 
@@ -83,7 +91,8 @@ kernel_fetch "$CACHE" linux-image-amd64 || exit 1
 # The stamp: a hash over every input. Same hash and all outputs present -> nothing to do.
 stamp=$(
 	{
-		echo "$KERNEL_PKG $KERNEL_VERSION $GUEST_MODULES $STORAGE_MODULES $DISK_SIZE"
+		echo "$KERNEL_PKG $KERNEL_VERSION $GUEST_MODULES $STORAGE_MODULES $INPUT_MODULES" \
+			"$DISPLAY_MODULES $DISK_SIZE"
 		busybox 2>&1 | head -n 1
 		dpkg-query -W xorriso isolinux syslinux syslinux-common mtools dosfstools 2>/dev/null
 		cat "$HERE/build.sh" "$HERE/kernel.sh" "$HERE/media.sh" "$HERE/init" "$HERE/boot.cfg" \
@@ -113,11 +122,12 @@ for tool in "$HERE"/bin/*; do
 	rm -f "$stage/bin/${tool##*/}"
 	cp "$tool" "$stage/bin/" && chmod 755 "$stage/bin/${tool##*/}" || die "cannot copy $tool"
 done
-# Sort the storage drivers: built in (nothing to load), a module (load it), or missing.
+# Sort the storage and input drivers: built in (nothing to load), a module (load it), or missing.
 storage_modules=
 {
-	echo "# storage drivers of $KERNEL_PKG $KERNEL_VERSION (build.sh STORAGE_MODULES)"
-	for name in $STORAGE_MODULES; do
+	echo "# storage, input and display drivers of $KERNEL_PKG $KERNEL_VERSION (build.sh"
+	echo "# STORAGE_MODULES, INPUT_MODULES, DISPLAY_MODULES)"
+	for name in $STORAGE_MODULES $INPUT_MODULES $DISPLAY_MODULES; do
 		if grep -q "/$name\.ko\$" "$KERNEL_ROOT/lib/modules/$KERNEL_RELEASE/modules.builtin"; then
 			echo "$name built-in"
 		elif kernel_module_file "$name" >/dev/null 2>&1; then

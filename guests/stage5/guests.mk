@@ -4,9 +4,15 @@
 #   stage5/cdboot.iso       an El Torito CD (no emulation) whose boot image prints and powers off
 #   stage5/ahci-boot.bin    a boot sector that reads its disk's sector 1 by INT 13h (AHCI)
 #   stage5/ahci-hostile.img a disk whose boot sector hands the AHCI controller bad tables
+#   stage5/vga-hostile.img  a disk whose boot sector hands the standard VGA bad modes and indexes
+#   stage5/vga-bench.img    a boot sector that repaints a 640x480x32 screen without end
+#   stage5/vga-idle.img     the same, one frame, then it halts (the display benchmark's idle case)
+#   stage5/input-test.img   a disk whose boot sector drives the i8042, its keyboard and mouse, and
+#                           reads what stage5/input-test.script injects (minivisor -input-script)
 # Debian packages: nasm, xorriso.
 
-STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img
+STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img \
+	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)
@@ -14,6 +20,9 @@ stage5: $(STAGE5)
 # A disk image: the boot sector (nasm -f bin pads it to its own size) plus a few sectors.
 stage5/%.img: stage5/%.asm
 	$(NASM) -f bin -o $@ $<
+
+stage5/vga-idle.img: stage5/vga-bench.asm
+	$(NASM) -f bin -DIDLE -o $@ $<
 
 stage5/%.bin: stage5/%.asm
 	$(NASM) -f bin -o $@ $<

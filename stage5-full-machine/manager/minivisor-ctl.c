@@ -35,6 +35,7 @@ static const char usage[] =
     "  console NAME                          attach; Ctrl-] or Ctrl-A d detaches\n"
     "  wait [-t SECONDS] NAME stopped        until it has ended (default: 10 s)\n"
     "  wait [-t SECONDS] NAME output TEXT    until its console has printed TEXT\n"
+    "  screendump NAME FILE                  its screen into FILE (.png; .txt: the text)\n"
     "  shutdown                              stop every VM, then the manager\n";
 
 static const char *sock_path;
@@ -138,6 +139,20 @@ static int simple_request(char **words, int n, bool table)
 		return 1;
 	}
 	return print_answer(fd, table);
+}
+
+/* screendump: the VM writes the file, from its own directory: an absolute path goes. */
+static int cmd_screendump(char **argv)
+{
+	char file[PATH_MAX], cwd[PATH_MAX];
+	char *words[3] = {"screendump", argv[1], file};
+
+	if (argv[2][0] == '/')
+		snprintf(file, sizeof(file), "%s", argv[2]);
+	else if (!getcwd(cwd, sizeof(cwd)) ||
+		 (size_t)snprintf(file, sizeof(file), "%s/%s", cwd, argv[2]) >= sizeof(file))
+		return fail("screendump: %s: path too long", argv[2]);
+	return simple_request(words, 3, false);
 }
 
 /* create: the manager runs elsewhere, so the config goes as an absolute path. */
@@ -321,6 +336,8 @@ int main(int argc, char **argv)
 		return cmd_wait(argc, argv);
 	if (!strcmp(cmd, "list") && argc == 1)
 		return simple_request(argv, 1, true);
+	if (!strcmp(cmd, "screendump") && argc == 3)
+		return cmd_screendump(argv);
 	if ((!strcmp(cmd, "destroy") && argc == 2) || (!strcmp(cmd, "shutdown") && argc == 1))
 		return simple_request(argv, argc, false);
 	fprintf(stderr, "minivisor-ctl: unknown command or wrong arguments: %s\n", cmd);

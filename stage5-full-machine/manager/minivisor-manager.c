@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -115,6 +116,9 @@ static void finish(struct client *c, const char *fmt, ...)
 		client_close(c);
 }
 
+/* Where the manager's socket is: the VMs' monitor sockets go there too. */
+static char socket_dir[PATH_MAX];
+
 /* ---- the VM table ---- */
 
 static struct vm *vm_find(const char *name)
@@ -168,6 +172,10 @@ static void cmd_create(struct client *c, struct request *r)
 	memset(vm, 0, offsetof(struct vm, scrollback_buf));
 	snprintf(vm->name, sizeof(vm->name), "%s", r->name);
 	snprintf(vm->config, sizeof(vm->config), "%s", r->config);
+	/* Beside the manager's socket: the VM's monitor, which takes screendump requests. */
+	if ((size_t)snprintf(vm->monitor, sizeof(vm->monitor), "%s/%s.monitor", socket_dir,
+			     r->name) >= sizeof(vm->monitor))
+		vm->monitor[0] = '\0';   /* too long for a unix socket: no screendumps */
 	if (vm_start(vm, vmm_path, r->extra, r->nextra, why, sizeof(why)) < 0)
 		return finish(c, "error: %s", why);
 	vm->used = true;
@@ -254,6 +262,43 @@ static void forget_vm(struct vm *vm)
 	warnx("%s: destroyed", vm->name);
 }
 
+/*
+ * Screendump: ask the VM's display thread through its monitor socket (display/display.h) and
+ * pass its one-line answer on. Short and local, so it is done right here (at most 5 s).
+ */
+static void cmd_screendump(struct client *c, struct vm *vm, const char *file)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct timeval limit = {5, 0};
+	char answer[600];
+	ssize_t n = 0;
+
+	if (vm->state != VM_RUNNING)
+		return finish(c, "error: %s is not running", vm->name);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", vm->monitor);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || !vm->monitor[0] || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return finish(c, "error: %s has no display to dump (its config says vga: none?)",
+			      vm->name);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+	dprintf(fd, "screendump %s\n", file);
+	while ((size_t)n < sizeof(answer) - 1) {
+		ssize_t got = read(fd, answer + n, sizeof(answer) - 1 - n);
+		if (got <= 0)
+			break;
+		n += got;
+	}
+	close(fd);
+	answer[n] = '\0';
+	answer[strcspn(answer, "\n")] = '\0';
+	if (!strcmp(answer, "ok"))
+		return finish(c, "ok %s: screen written to %s", vm->name, file);
+	finish(c, "%s", n ? answer : "error: the VM did not answer");
+}
+
 /* Destroy: stop the VM if it runs; the answer comes once it has been reaped. */
 static void cmd_destroy(struct client *c, struct vm *vm)
 {
@@ -320,6 +365,8 @@ static void handle_request(struct client *c)
 		return cmd_wait(c, vm);
 	case CMD_SHUTDOWN:
 		return cmd_shutdown(c);
+	case CMD_SCREENDUMP:
+		return cmd_screendump(c, vm, r->text);
 	}
 }
 
@@ -707,6 +754,12 @@ int main(int argc, char **argv)
 	if (access(vmm_path, X_OK) < 0)
 		return warnx("VMM %s: %s", vmm_path, strerror(errno)), 2;
 	char why[PATH_MAX + 200];
+	snprintf(socket_dir, sizeof(socket_dir), "%s", path);
+	char *slash = strrchr(socket_dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(socket_dir, sizeof(socket_dir), ".");
 	if (make_socket_dir(path, why, sizeof(why)) < 0)
 		return warnx("%s", why), 2;
 	int sfd = signal_fd();

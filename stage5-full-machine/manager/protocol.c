@@ -8,6 +8,7 @@
  * list, a table; then the manager closes it (console keeps it open as a byte stream).
  *   create NAME CONFIG [FLAG...]   list   destroy NAME   console NAME   shutdown
  *   wait NAME SECONDS stopped      wait NAME SECONDS output TEXT
+ *   screendump NAME FILE           the VM's screen into FILE (.png, or .txt for a text screen)
  */
 #include "protocol.h"
 
@@ -103,6 +104,7 @@ static const struct cmd_shape commands[] = {
     {"console", CMD_CONSOLE, 1, 1, "console NAME"},
     {"wait", CMD_WAIT, 3, 4, "wait NAME SECONDS stopped|output TEXT"},
     {"shutdown", CMD_SHUTDOWN, 0, 0, "shutdown"},
+    {"screendump", CMD_SCREENDUMP, 2, 2, "screendump NAME FILE"},
 };
 
 static const struct cmd_shape *find_command(const char *word)
@@ -160,7 +162,7 @@ int proto_parse(char *line, struct request *req, char *why, size_t why_len)
 	if (!c)
 		return refuse(why, why_len,
 			      "unknown command '%.40s' (known: create, list, "
-			      "destroy, console, wait, shutdown)",
+			      "destroy, console, wait, shutdown, screendump)",
 			      argv[0]);
 	int nargs = argc - 1;
 	if (nargs < c->min_args || nargs > c->max_args)
@@ -176,6 +178,12 @@ int proto_parse(char *line, struct request *req, char *why, size_t why_len)
 			      req->name, VM_NAME_MAX);
 	if (c->cmd == CMD_WAIT)
 		return parse_wait(argv + 1, nargs, req, why, why_len);
+	if (c->cmd == CMD_SCREENDUMP) {
+		if (argv[2][0] != '/')
+			return refuse(why, why_len, "screendump: '%.40s' is not an absolute path",
+				      argv[2]);
+		req->text = argv[2];
+	}
 	if (c->cmd == CMD_CREATE) {
 		req->config = argv[2];
 		req->extra = argv + 3;

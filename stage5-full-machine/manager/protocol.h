@@ -14,7 +14,8 @@
 #define MGR_ARGS_MAX 32	  /* words in one request */
 #define VM_NAME_MAX  32	  /* a VM name: [A-Za-z0-9][A-Za-z0-9._-]* */
 
-enum mgr_cmd { CMD_CREATE, CMD_LIST, CMD_DESTROY, CMD_CONSOLE, CMD_WAIT, CMD_SHUTDOWN };
+enum mgr_cmd { CMD_CREATE, CMD_LIST, CMD_DESTROY, CMD_CONSOLE, CMD_WAIT, CMD_SHUTDOWN,
+	       CMD_SCREENDUMP };
 enum wait_for { WAIT_STOPPED, WAIT_OUTPUT };
 
 /* A parsed request. Its strings point into the line that proto_parse split in place. */
@@ -25,7 +26,7 @@ struct request {
 	char **extra;	    /* create: flags passed on to the VMM after -config FILE */
 	int nextra;
 	enum wait_for wait;	       /* wait: what for */
-	const char *text;	       /* wait output: the text to look for */
+	const char *text;	       /* wait output: the text to look for; screendump: FILE */
 	int timeout_s;		       /* wait: give up after this many seconds */
 	char *words[MGR_ARGS_MAX + 1]; /* the split line: the fields above point here */
 };

@@ -101,7 +101,7 @@ static int exec_result(int report)
 }
 
 static int build_argv(char *argv[], const char *vmm, const char *config, char *const extra[],
-		      int nextra)
+		      int nextra, const char *monitor)
 {
 	int argc = 0;
 
@@ -110,6 +110,10 @@ static int build_argv(char *argv[], const char *vmm, const char *config, char *c
 	argv[argc++] = (char *)config;
 	for (int i = 0; i < nextra; i++)
 		argv[argc++] = extra[i];
+	if (monitor[0]) {   /* where the manager asks for screendumps (display/display.h) */
+		argv[argc++] = "-monitor";
+		argv[argc++] = (char *)monitor;
+	}
 	argv[argc] = NULL;
 	return argc;
 }
@@ -118,10 +122,10 @@ static int build_argv(char *argv[], const char *vmm, const char *config, char *c
 int vm_start(struct vm *vm, const char *vmm, char *const extra[], int nextra, char *why,
 	     size_t why_len)
 {
-	char *argv[MGR_ARGS_MAX + 4];
+	char *argv[MGR_ARGS_MAX + 6];
 	int slave, report[2], err;
 
-	build_argv(argv, vmm, vm->config, extra, nextra);
+	build_argv(argv, vmm, vm->config, extra, nextra, vm->monitor);
 	vm->console_fd = open_pty(&slave);
 	if (vm->console_fd < 0)
 		return refuse(why, why_len, "cannot open a pty: %s", strerror(errno));

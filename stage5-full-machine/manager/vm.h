@@ -21,6 +21,7 @@ struct vm {
 	bool used;
 	char name[VM_NAME_MAX + 1];
 	char config[PATH_MAX];
+	char monitor[108];     /* the VMM's -monitor socket (screendumps); "": none */
 	pid_t pid;
 	int console_fd; /* pty master; -1 once the VM's side has closed */
 	enum vm_state state;

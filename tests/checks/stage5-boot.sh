@@ -19,6 +19,7 @@ CHECK_TIMEOUT=480 check "nested session ran (five firmware boots under L1's KVM)
 	tests/nested/run-nested --timeout 380 --file $S5/minivisor.static:/work/minivisor \
 	--file /usr/share/seabios/bios-256k.bin:/work/bios-256k.bin \
 	--file /usr/share/seabios/bios-256k.bin:/usr/share/seabios/bios-256k.bin \
+	--file /usr/share/seabios/vgabios-stdvga.bin:/usr/share/seabios/vgabios-stdvga.bin \
 	--file $S5/configs/q35.yaml:$S5/configs/q35.yaml \
 	--file $LINUX/boot.iso --file "$s5b_tmp/boot-disk.qcow2:build/linux/boot-disk.qcow2" \
 	--file $LINUX/data-storage.img:/work/data.img --file guests/stage5/l1-checks.sh \
