@@ -4,6 +4,7 @@
 #   make test         unit tests + the grader (last line: "N passed, N failed")
 #   make stage1       build one stage (stage1 .. stage5, those that exist)
 #   make bench        the benchmarks, each next to a reference measured in the same run
+#   make soak [N=30]  N nested-host disk boots in a row, counting stalls (long: minutes each)
 #   make docs         render docs/*.dot to SVG
 #   make deps         install the Debian packages the project needs (needs root)
 #   make clean
@@ -51,6 +52,10 @@ test: deps all
 bench: deps all
 	@tests/bench
 
+# Not part of `make test`: a soak of the nested test host (tests/nested/README.md, "Stalls").
+soak: deps all
+	@tests/nested/soak $(or $(N),30)
+
 docs: deps
 	@$(MAKE) -s -C docs
 
@@ -58,4 +63,4 @@ clean:
 	@for d in $(STAGE_DIRS) guests tests/unit docs; do $(MAKE) -s -C $$d clean; done
 	rm -rf build
 
-.PHONY: all $(STAGES) guests deps run test bench docs clean
+.PHONY: all $(STAGES) guests deps run test bench soak docs clean
