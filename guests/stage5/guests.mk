@@ -18,11 +18,13 @@ ALL_GUESTS += stage5
 stage5: $(STAGE5)
 
 # A disk image: the boot sector (nasm -f bin pads it to its own size) plus a few sectors.
-stage5/%.img: stage5/%.asm
-	$(NASM) -f bin -o $@ $<
+# boot-sector.inc and guest-lib.inc: the code the multi-sector guests share (%include).
+STAGE5_INC = stage5/boot-sector.inc stage5/guest-lib.inc
+stage5/%.img: stage5/%.asm $(STAGE5_INC)
+	$(NASM) -f bin -I stage5/ -o $@ $<
 
-stage5/vga-idle.img: stage5/vga-bench.asm
-	$(NASM) -f bin -DIDLE -o $@ $<
+stage5/vga-idle.img: stage5/vga-bench.asm $(STAGE5_INC)
+	$(NASM) -f bin -I stage5/ -DIDLE -o $@ $<
 
 stage5/%.bin: stage5/%.asm
 	$(NASM) -f bin -o $@ $<

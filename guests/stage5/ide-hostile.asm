@@ -26,46 +26,13 @@ ATA       equ 0x1f0          ; primary channel command block
 ATA_ALT   equ 0x3f6          ; alternate status / device control
 PM1A_CNT  equ 0x604
 S5_SLEEP  equ (5 << 10) | 0x2000
-PRD       equ 0x8000         ; our PRD table (conventional memory, dword aligned)
+PRD       equ 0x9800         ; our PRD table (past this guest and BUF, dword aligned)
 BUF       equ 0x9000         ; where good-dma reads sector 0
 NOWHERE   equ 0xf0000000     ; neither RAM nor anything else
 PCI_IDE   equ 0x80000900     ; CONFIG_ADDRESS of 00:01.1, register 0
 REST_SECTORS equ 3           ; the code after the boot sector
 
-start:
-	xor ax, ax
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	mov sp, 0x7c00
-	cld
-	mov ax, 0x0200 + REST_SECTORS   ; the BIOS reads the rest of us (dl: our drive)
-	mov cx, 0x0002                  ; cylinder 0, sector 2
-	xor dh, dh                      ; head 0
-	mov bx, 0x7e00
-	int 0x13
-	jnc main
-	mov si, s_no_load
-	call puts
-	jmp power_off
-
-puts:                                   ; si: a NUL-terminated string
-	lodsb
-	test al, al
-	jz .end
-	mov dx, COM1
-	out dx, al
-	jmp puts
-.end:
-	ret
-
-power_off:
-	mov dx, PM1A_CNT
-	mov ax, S5_SLEEP
-	out dx, ax
-.halt:
-	hlt
-	jmp .halt
+%include "boot-sector.inc"
 
 s_no_load   db "ide-hostile: cannot load sectors 1-3", 13, 10, 0
 
@@ -198,20 +165,7 @@ wait_not_busy:
 .ready:
 	ret
 
-pci_read:                               ; eax: CONFIG_ADDRESS -> eax: the dword
-	mov dx, 0xcf8
-	out dx, eax
-	mov dx, 0xcfc
-	in eax, dx
-	ret
-
-pci_write:                              ; eax: CONFIG_ADDRESS, ebx: the dword
-	mov dx, 0xcf8
-	out dx, eax
-	mov dx, 0xcfc
-	mov eax, ebx
-	out dx, eax
-	ret
+%include "guest-lib.inc"
 
 ; "label: status=XX error=XX" (and " bm=X" for DMA, the low three bits), then a new line.
 report_dma:
@@ -226,9 +180,7 @@ report_bm:
 	jmp puthex
 report_ata:
 	call report_regs
-newline:
-	mov si, s_nl
-	jmp puts
+	jmp newline
 
 report_regs:
 	call puts
@@ -243,21 +195,6 @@ report_regs:
 	in al, dx
 	jmp puthex
 
-puthex:                                 ; al: two hex digits
-	push ax
-	shr al, 4
-	call .digit
-	pop ax
-	and al, 0x0f
-.digit:
-	add al, '0'
-	cmp al, '9'
-	jbe .out
-	add al, 'a' - '9' - 1
-.out:
-	mov dx, COM1
-	out dx, al
-	ret
 
 s_bad_table db "bad-prd-table", 0
 s_bad_entry db "bad-prd-entry", 0
@@ -270,7 +207,6 @@ s_ok        db " data=ok", 0
 s_bad       db " data=BAD", 0
 s_done      db "ide-hostile: done", 13, 10, 0
 s_no_ide    db "ide-hostile: no IDE bus master", 13, 10, 0
-s_nl        db 13, 10, 0
 
 bm      dw 0
 bmstat  db 0

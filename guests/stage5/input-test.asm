@@ -34,35 +34,7 @@ S5_SLEEP  equ (5 << 10) | 0x2000
 REST_SECTORS equ 4
 TIMEOUT   equ 3000000             ; status polls before a byte counts as missing
 
-start:
-	xor ax, ax
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	mov sp, 0x7c00
-	cld
-	mov ax, 0x0200 + REST_SECTORS   ; the BIOS reads the rest of us (dl: our drive)
-	mov cx, 0x0002
-	xor dh, dh
-	mov bx, 0x7e00
-	int 0x13
-	jnc main
-	mov si, s_no_load
-	call puts
-	mov dx, PM1A_CNT
-	mov ax, S5_SLEEP
-	out dx, ax
-	hlt
-
-puts:                                   ; si: a NUL-terminated string
-	lodsb
-	test al, al
-	jz .end
-	mov dx, COM1
-	out dx, al
-	jmp puts
-.end:
-	ret
+%include "boot-sector.inc"
 
 s_no_load db "input-test: cannot load sectors 1-4", 13, 10, 0
 
@@ -351,29 +323,7 @@ read_print:
 
 ; ---- printing ------------------------------------------------------------------------------
 
-putc:
-	mov dx, COM1
-	out dx, al
-	ret
-
-newline:
-	SAY s_nl
-	ret
-
-puthex:                                 ; al as two hex digits
-	push ax
-	shr al, 4
-	call .digit
-	pop ax
-	and al, 0x0f
-.digit:
-	add al, '0'
-	cmp al, '9'
-	jbe .out
-	add al, 'a' - '9' - 1
-.out:
-	call putc
-	ret
+%include "guest-lib.inc"
 
 s_start        db "input-test: start", 13, 10, 0
 s_selftest     db "selftest: ", 0
@@ -405,7 +355,6 @@ s_aux          db " aux", 0
 s_timeout      db "timeout", 0
 s_done         db "input-test: done", 13, 10, 0
 s_no_reset     db "input-test: still here after 0xfe", 13, 10, 0
-s_nl           db 13, 10, 0
 
 aux_all db 0
 

@@ -35,40 +35,7 @@ VBE_Y_OFFSET equ 9
 REST_SECTORS equ 3
 RAM_16M   equ 0x01000000
 
-start:
-	xor ax, ax
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	mov sp, 0x7c00
-	cld
-	mov ax, 0x0200 + REST_SECTORS   ; the BIOS reads the rest of us (dl: our drive)
-	mov cx, 0x0002
-	xor dh, dh
-	mov bx, 0x7e00
-	int 0x13
-	jnc main
-	mov si, s_no_load
-	call puts
-	jmp power_off
-
-puts:                                   ; si: a NUL-terminated string
-	lodsb
-	test al, al
-	jz .end
-	mov dx, COM1
-	out dx, al
-	jmp puts
-.end:
-	ret
-
-power_off:
-	mov dx, PM1A_CNT
-	mov ax, S5_SLEEP
-	out dx, ax
-.halt:
-	hlt
-	jmp .halt
+%include "boot-sector.inc"
 
 s_no_load   db "vga-hostile: cannot load sectors 1-3", 13, 10, 0
 
@@ -272,40 +239,7 @@ move_dword:
 	int 0x15
 	ret
 
-pci_read:                               ; eax: CONFIG_ADDRESS -> eax: the dword
-	mov dx, 0xcf8
-	out dx, eax
-	mov dx, 0xcfc
-	in eax, dx
-	ret
-
-pci_write:                              ; eax: CONFIG_ADDRESS, ebx: the dword
-	mov dx, 0xcf8
-	out dx, eax
-	mov dx, 0xcfc
-	mov eax, ebx
-	out dx, eax
-	ret
-
-puthex:                                 ; al -> two hex digits
-	push ax
-	shr al, 4
-	call .digit
-	pop ax
-	and al, 0x0f
-.digit:
-	add al, '0'
-	cmp al, '9'
-	jbe putc
-	add al, 'a' - '0' - 10
-putc:
-	mov dx, COM1
-	out dx, al
-	ret
-
-newline:
-	mov si, s_nl
-	jmp puts
+%include "guest-lib.inc"
 
 bar0        dd 0
 marker      dd 0x1234abcd
@@ -327,7 +261,6 @@ s_ram_ok    db "ram=ok", 0
 s_ram_bad   db "ram=CHANGED", 0
 s_done      db "vga-hostile: done", 13, 10, 0
 s_no_vga    db "vga-hostile: no standard VGA at 00:02.0", 13, 10, 0
-s_nl        db 13, 10, 0
 
 	times 4 * 512 - ($ - $$) db 0
 	times 1024 * 1024 - ($ - $$) db 0
