@@ -123,7 +123,7 @@ int display_open(struct display *d, struct std_vga *vga, pthread_mutex_t *lock,
 	return 0;
 }
 
-void display_refresh(struct display *d)
+bool display_refresh(struct display *d)
 {
 	pthread_mutex_lock(d->lock);
 	std_vga_sync_dirty(d->vga);
@@ -140,7 +140,7 @@ void display_refresh(struct display *d)
 	for (unsigned i = 0; i < VGA_PAGES / 64 && !any; i++)
 		any = d->dirty[i] != 0;
 	if (!any)
-		return;
+		return false;
 	/* VRAM itself is read without the lock: a store racing the read shows next time. */
 	bool was_valid = d->r.valid;
 	bool resized = vga_render(&d->r, &d->state, d->vga->vga.vram, d->vga->vga.vram_size,
@@ -150,6 +150,7 @@ void display_refresh(struct display *d)
 		d->stats.full_frames++;
 	if (resized && was_valid && d->vnc)
 		vnc_resize(d->vnc, d->r.pixels, d->r.g.width, d->r.g.height);
+	return true;
 }
 
 int display_screendump(struct display *d, const char *path, char *why, size_t why_len)
@@ -217,7 +218,7 @@ static void *display_thread(void *p)
 	sigemptyset(&usr2);
 	sigaddset(&usr2, SIGUSR2);
 	const struct timespec no_wait = { 0, 0 };
-	double next = now_ms();
+	double next = now_ms(), period = DISPLAY_REFRESH_MS;
 	while (!d->stop) {
 		double wait = next - now_ms();
 		if (wait > 0) {
@@ -236,8 +237,14 @@ static void *display_thread(void *p)
 		}
 		if (now_ms() < next)
 			continue;
-		next = now_ms() + DISPLAY_REFRESH_MS;
-		display_refresh(d);
+		/* Back off while the picture stands still; snap back at the first change. */
+		if (display_refresh(d))
+			period = DISPLAY_REFRESH_MS;
+		else if (period < DISPLAY_IDLE_REFRESH_MS)
+			period = period * 2 < DISPLAY_IDLE_REFRESH_MS ? period * 2 : DISPLAY_IDLE_REFRESH_MS;
+		/* From the last deadline, not from now: the refresh's own time must not stretch
+		 * the period (a client that keeps asking gets 1000 / 30 frames a second). */
+		next = next + period > now_ms() ? next + period : now_ms() + period;
 		/* Send what a client asked for now, not after the next wait. */
 		if (d->vnc)
 			vnc_poll(d->vnc, 0);

@@ -32,7 +32,13 @@
 #include "vga_render.h"
 #include "vnc.h"
 
-#define DISPLAY_REFRESH_MS 30
+/*
+ * The refresh period: 30 ms while the picture changes; while it stands still the period
+ * doubles up to DISPLAY_IDLE_REFRESH_MS, so an idle guest with a client connected costs a
+ * handful of KVM_GET_DIRTY_LOG calls a second (QEMU backs off the same way).
+ */
+#define DISPLAY_REFRESH_MS      30
+#define DISPLAY_IDLE_REFRESH_MS 240
 
 struct display_config {
 	const char *vnc;              /* "[HOST]:N[,password-file=F]"; NULL: no VNC server */
@@ -73,8 +79,9 @@ int display_start(struct display *d);
 void display_stop(struct display *d);
 void display_close(struct display *d);
 
-/* Refresh the picture now (the thread does it every DISPLAY_REFRESH_MS). */
-void display_refresh(struct display *d);
+/* Refresh the picture now (the thread does it every DISPLAY_REFRESH_MS or more); true when
+ * anything was redrawn. */
+bool display_refresh(struct display *d);
 /* Write the current screen to path (.txt: text; else PNG). 0 or -errno with why. */
 int display_screendump(struct display *d, const char *path, char *why, size_t why_len);
 
