@@ -18,20 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
+#include "bench.h"
 #include "run_loop.h"
 #include "runner.h"
 
 #define BENCH_PORT 0x80
 #define ROUND_EXITS 100   /* one turn: about a millisecond */
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static int count_port80(void *ctx, struct vcpu *vcpu, uint16_t port, bool out, uint8_t *data,
 			unsigned size)
@@ -64,15 +57,6 @@ static double minimal_vmm_round(struct vcpu *vcpu, long exits)
 			return -1;
 	}
 	return (now_us() - start) / exits;
-}
-
-/* The fastest round: interruptions by other processes only ever add time. */
-static double fastest(const double *v, int n)
-{
-	double best = v[0];
-	for (int i = 1; i < n; i++)
-		best = v[i] < best ? v[i] : best;
-	return best;
 }
 
 /*

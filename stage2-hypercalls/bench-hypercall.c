@@ -21,8 +21,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "bench.h"
 #include "hypercall_host.h"
 #include "runner.h"
 #include "vcpu_paging.h"
@@ -49,13 +49,6 @@ struct subject {
 	uint64_t exits, calls;       /* during the timed rounds */
 	double *rounds;
 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 /* Step the vCPU until *counter has grown by n. Microseconds per count, or -1. */
 static double guest_round(struct subject *s, long n)
@@ -158,15 +151,6 @@ static int start(struct subject *s, struct runner_options *opt, const char *stag
 	s->per_round = s->per_round ? s->per_round : 1;
 	s->exits = s->calls = 0;
 	return 0;
-}
-
-/* The fastest round: interruptions by other processes only ever add time. */
-static double fastest(const double *v, int n)
-{
-	double best = v[0];
-	for (int i = 1; i < n; i++)
-		best = v[i] < best ? v[i] : best;
-	return best;
 }
 
 /* Every subject one round in turn, `rounds` times; round r starts with subject r. */
