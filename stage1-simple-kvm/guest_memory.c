@@ -31,6 +31,7 @@ int guest_memory_alloc(struct guest_memory *mem, uint64_t size)
 	munmap(start + size, p + RAM_ALIGN - start);
 	mem->host = start;
 	mem->size = size;
+	mem->above_4g = 0;   /* one range, until a PC splits it */
 	return 0;
 }
 
@@ -39,15 +40,26 @@ void guest_memory_free(struct guest_memory *mem)
 	if (mem->host)
 		munmap(mem->host, mem->size);
 	mem->host = NULL;
-	mem->size = 0;
+	mem->size = mem->above_4g = 0;
+}
+
+void guest_memory_split(struct guest_memory *mem, uint64_t above_4g)
+{
+	mem->above_4g = above_4g;
 }
 
 void *gpa_to_hva(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
 {
 	/* Written so that no addition can overflow: gpa and len both come from the guest. */
-	if (gpa >= mem->size || len > mem->size - gpa)
+	uint64_t below = mem->size - mem->above_4g;
+	if (gpa < below)
+		return len <= below - gpa ? mem->host + gpa : NULL;
+	/* Above 4 GiB the host offset is the guest address less the hole's size. */
+	uint64_t above = mem->above_4g;
+	if (gpa < GUEST_MEMORY_4G || gpa - GUEST_MEMORY_4G >= above ||
+	    len > above - (gpa - GUEST_MEMORY_4G))
 		return NULL;
-	return mem->host + gpa;
+	return mem->host + below + (gpa - GUEST_MEMORY_4G);
 }
 
 long guest_memory_load_file(const struct guest_memory *mem, uint64_t gpa, const char *path)

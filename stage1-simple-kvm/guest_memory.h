@@ -8,6 +8,10 @@
  * The one rule of this file: the host NEVER dereferences a guest-supplied address without
  * asking gpa_to_hva() first. It checks the whole range [gpa, gpa + len) and answers NULL
  * when any byte falls outside RAM, so a hostile guest gets an error, never host memory.
+ *
+ * RAM is one allocation, but a PC (stage 5) shows it to the guest in two ranges: its last
+ * `above_4g` bytes from 4 GiB, past the PCI hole, the rest at guest-physical 0. A range in
+ * the hole, or one that runs from one RAM range into the hole, is outside RAM.
  */
 #ifndef GUEST_MEMORY_H
 #define GUEST_MEMORY_H
@@ -17,12 +21,17 @@
 
 struct guest_memory {
 	uint8_t *host;  /* where guest-physical 0 is mapped in this process */
-	uint64_t size;  /* bytes of guest RAM, starting at guest-physical 0 */
+	uint64_t size;  /* bytes of guest RAM, from guest-physical 0 (but see above_4g) */
+	uint64_t above_4g;   /* the last bytes of it, shown at 4 GiB; 0: none (one range) */
 };
+
+#define GUEST_MEMORY_4G (1ull << 32)
 
 /* Map size bytes of zeroed anonymous memory. Returns 0 or a negative errno. */
 int guest_memory_alloc(struct guest_memory *mem, uint64_t size);
 void guest_memory_free(struct guest_memory *mem);
+/* Show RAM as [0, size - above_4g) and [4 GiB, 4 GiB + above_4g) (size - above_4g < 4 GiB). */
+void guest_memory_split(struct guest_memory *mem, uint64_t above_4g);
 
 /* Host pointer for guest-physical [gpa, gpa + len), or NULL if any byte is outside RAM. */
 void *gpa_to_hva(const struct guest_memory *mem, uint64_t gpa, uint64_t len);

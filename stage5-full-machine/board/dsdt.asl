@@ -21,9 +21,11 @@
  *                    its MCFG only once a PNP0C02 device reserves it)
  *   \_S5             the sleep type that powers the machine off (stage4-devices/power.h)
  *
- * One value is not known at build time: where RAM ends, which is where the PCI memory window
- * starts. The AML keeps a placeholder in \RAMT, and firmware.c patches the four bytes after
- * "RAMT" with the real value before handing the table to SeaBIOS; _CRS reads it at run time.
+ * Two values are not known at build time: where RAM ends below 4 GiB, which is where the PCI
+ * memory window starts, and where the 64-bit PCI window starts (past the RAM above 4 GiB, on a
+ * 1 GiB boundary, as SeaBIOS places 64-bit BARs; board/pc_memory.h). The AML keeps placeholders
+ * in \RAMT and \P64G (that start in GiB), and firmware.c patches the four bytes after each
+ * name with the real value before handing the table to SeaBIOS; _CRS reads them at run time.
  *
  * Left out on purpose: the floppy controller and the 8237 DMA controller (none is emulated;
  * see firmware.h), the HPET (not emulated either).
@@ -32,6 +34,8 @@ DefinitionBlock ("", "DSDT", 2, "MINIVR", "MINIVISR", 1)
 {
     /* The end of RAM below 4 GiB; firmware.c replaces the placeholder (a DWord constant). */
     Name (RAMT, 0x12345678)
+    /* The 64-bit PCI window's start in GiB (its size: 32 GiB); patched the same way. */
+    Name (P64G, 0x12345679)
 
     Scope (\_SB)
     {
@@ -50,7 +54,8 @@ DefinitionBlock ("", "DSDT", 2, "MINIVR", "MINIVISR", 1)
              * What the bridge forwards to PCI: Linux assigns BARs inside these windows and
              * rejects those outside. The memory window runs from the end of RAM (patched)
              * to just below the I/O APIC at 0xfec00000. On q35 it is split around the
-             * ECAM window at 0xb0000000-0xbfffffff, which is not PCI memory.
+             * ECAM window at 0xb0000000-0xbfffffff, which is not PCI memory. The 64-bit
+             * window (HIGM) lies past all RAM, for large BARs.
              */
             Name (CRES, ResourceTemplate ()
             {
@@ -72,6 +77,8 @@ DefinitionBlock ("", "DSDT", 2, "MINIVR", "MINIVISR", 1)
                     ReadWrite, 0x00000000, 0x00000000, 0xFEBFFFFF, 0x00000000, 0xFEC00000,
                     , , LOWM)
 #endif
+                QWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, Cacheable,
+                    ReadWrite, 0x0, 0x0, 0x0, 0x0, 0x0, , , HIGM)
             })
 
             Method (_CRS, 0, Serialized)
@@ -88,6 +95,12 @@ DefinitionBlock ("", "DSDT", 2, "MINIVR", "MINIVISR", 1)
                 {
                     WLEN = WMAX - WMIN + One
                 }
+                CreateQWordField (CRES, \_SB.PCI0.HIGM._MIN, HMIN)
+                CreateQWordField (CRES, \_SB.PCI0.HIGM._MAX, HMAX)
+                CreateQWordField (CRES, \_SB.PCI0.HIGM._LEN, HLEN)
+                HMIN = P64G << 30           /* DSDT revision 2: integers have 64 bits */
+                HLEN = 0x800000000
+                HMAX = HMIN + HLEN - One
                 Return (CRES)
             }
 

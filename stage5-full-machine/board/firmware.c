@@ -31,21 +31,38 @@
 
 /* ---- the memory map ------------------------------------------------------------------ */
 
-struct fw_e820 {
-	uint64_t address, length;
-	uint32_t type;
-} __attribute__((packed));
-
-static int add_e820(struct fw_cfg *f, uint64_t ram_size)
+/*
+ * SeaBIOS (src/fw/paravirt.c) and OVMF read this: RAM below the PCI hole, RAM above 4 GiB
+ * (from it SeaBIOS learns RamSizeOver4G, where its 64-bit PCI window starts), KVM's helpers.
+ */
+unsigned firmware_e820(bool q35, uint64_t ram_size, struct fw_e820 map[FIRMWARE_E820_MAX])
 {
-	struct fw_e820 map[] = {
-		{ 0, ram_size, E820_TYPE_RAM },   /* SeaBIOS reserves its own low areas */
-		{ VMX_IDENTITY_MAP_GPA, VMX_HELPERS_SIZE, E820_TYPE_RESERVED },
-	};
-	return fw_cfg_add_file(f, "etc/e820", map, sizeof(map));
+	struct pc_ram_split split;
+	unsigned n = 0;
+	pc_ram_split(q35, ram_size, &split);
+	map[n++] = (struct fw_e820){ 0, split.below_4g, E820_TYPE_RAM };  /* SeaBIOS reserves */
+	if (split.above_4g)                                                /* its low areas */
+		map[n++] = (struct fw_e820){ PC_4G, split.above_4g, E820_TYPE_RAM };
+	map[n++] = (struct fw_e820){ VMX_IDENTITY_MAP_GPA, VMX_HELPERS_SIZE, E820_TYPE_RESERVED };
+	return n;
+}
+
+static int add_e820(struct fw_cfg *f, bool q35, uint64_t ram_size)
+{
+	struct fw_e820 map[FIRMWARE_E820_MAX];
+	unsigned n = firmware_e820(q35, ram_size, map);
+	return fw_cfg_add_file(f, "etc/e820", map, n * sizeof(map[0]));
 }
 
 /* ---- Linux: what a boot loader does with a bzImage ----------------------------------- */
+
+/* The kernel and its initrd go below the PCI hole: the setup code's fields are 32-bit. */
+static uint64_t ram_below_4g(const struct firmware_config *cfg)
+{
+	struct pc_ram_split split;
+	pc_ram_split(cfg->q35 || cfg->ecam_base, cfg->ram_size, &split);
+	return split.below_4g;
+}
 
 static int read_file(const char *path, uint8_t **data, size_t *size)
 {
@@ -90,7 +107,7 @@ static int add_initrd(struct fw_cfg *f, const struct firmware_config *cfg,
 	if (!err) {
 		/* Highest page below both RAM (less SeaBIOS's tables) and the kernel's limit. The
 		 * option ROM may move it lower still, by what INT 15h E801h reports. */
-		uint64_t top = cfg->ram_size - ACPI_RESERVE;
+		uint64_t top = ram_below_4g(cfg) - ACPI_RESERVE;
 		if (top > (uint64_t)bz->initrd_addr_max + 1)
 			top = (uint64_t)bz->initrd_addr_max + 1;
 		*gpa = (top - len) & ~0xfffull;
@@ -108,7 +125,7 @@ static int add_linux(struct fw_cfg *f, const struct firmware_config *cfg, char *
 {
 	struct linux_boot boot = { cfg->kernel, cfg->initrd, cfg->cmdline, 0 };
 	struct linux_image img;
-	int err = linux_open(&boot, cfg->ram_size, &img, why, why_len);   /* stage 4's checks */
+	int err = linux_open(&boot, ram_below_4g(cfg), &img, why, why_len);   /* stage 4's */
 	if (err)
 		return err;
 	err = fw_cfg_add_host_file(f, "genroms/linuxboot_dma.bin", cfg->linuxboot_rom);
@@ -210,10 +227,12 @@ static void mcfg_body(uint8_t body[24], uint64_t ecam)
 
 /*
  * In the AML, Name (RAMT, 0x12345678) is NameOp, the name, DWordPrefix, the value: the four
- * bytes to replace. RAM ends at 3 GiB at most, where stage 4's PCI window starts.
+ * bytes to replace. RAMT: where RAM ends below 4 GiB (pc_memory.h's split); P64G: the 64-bit
+ * PCI window's start in GiB.
  */
 #define AML_DWORD_PREFIX 0x0c
 #define RAMT_PLACEHOLDER 0x12345678u
+#define P64G_PLACEHOLDER 0x12345679u
 
 static const uint8_t *find_bytes(const uint8_t *hay, uint32_t n, const uint8_t *needle,
 				 uint32_t len)
@@ -224,23 +243,35 @@ static const uint8_t *find_bytes(const uint8_t *hay, uint32_t n, const uint8_t *
 	return NULL;
 }
 
+/* Replace the DWord after Name (NAME, placeholder) in copy. 0 or -ENOENT. */
+static int patch_name(uint8_t *copy, uint32_t n, const char name[4], uint32_t placeholder,
+		      uint32_t value)
+{
+	const uint8_t pattern[] = { name[0], name[1], name[2], name[3], AML_DWORD_PREFIX };
+	uint8_t *at = (uint8_t *)find_bytes(copy, n, pattern, sizeof(pattern));
+	uint32_t old;
+	if (!at || at + sizeof(pattern) + 4 > copy + n ||
+	    (memcpy(&old, at + sizeof(pattern), 4), old != placeholder))
+		return -ENOENT;
+	memcpy(at + sizeof(pattern), &value, 4);
+	return 0;
+}
+
 int firmware_dsdt(bool q35, uint64_t ram_size, uint8_t **dsdt, uint32_t *len)
 {
-	static const uint8_t ramt[] = { 'R', 'A', 'M', 'T', AML_DWORD_PREFIX };
 	const uint8_t *aml = q35 ? dsdt_q35_aml_code : dsdt_pc_aml_code;
 	uint32_t n = q35 ? dsdt_q35_aml_len : dsdt_pc_aml_len;
 	uint8_t *copy = malloc(n);
-	const uint8_t *at = find_bytes(aml, n, ramt, sizeof(ramt));
-	uint32_t value, ram_top = ram_size < PCI_MMIO_BASE ? ram_size : PCI_MMIO_BASE;
+	struct pc_ram_split split;
+	pc_ram_split(q35, ram_size, &split);
 	if (!copy)
 		return -ENOMEM;
-	if (!at || at + sizeof(ramt) + 4 > aml + n ||
-	    (memcpy(&value, at + sizeof(ramt), 4), value != RAMT_PLACEHOLDER)) {
+	memcpy(copy, aml, n);
+	if (patch_name(copy, n, "RAMT", RAMT_PLACEHOLDER, split.below_4g) ||
+	    patch_name(copy, n, "P64G", P64G_PLACEHOLDER, split.pci64_base >> 30)) {
 		free(copy);
 		return -ENOENT;
 	}
-	memcpy(copy, aml, n);
-	memcpy(copy + (at - aml) + sizeof(ramt), &ram_top, 4);
 	copy[9] = 0;                             /* the header's checksum byte */
 	copy[9] = -acpi_checksum(copy, n);
 	*dsdt = copy;
@@ -354,7 +385,7 @@ int firmware_setup(struct fw_cfg *f, const struct firmware_config *cfg, char *wh
 		  fw_cfg_add_u16(f, FW_CFG_NB_CPUS, cfg->ncpus) ||
 		  fw_cfg_add_u16(f, FW_CFG_MAX_CPUS, cfg->ncpus) ||
 		  fw_cfg_add(f, FW_CFG_RAM_SIZE, ram, sizeof(ram)) ||
-		  fw_cfg_add_u16(f, FW_CFG_BOOT_MENU, 0) || add_e820(f, cfg->ram_size) ||
+		  fw_cfg_add_u16(f, FW_CFG_BOOT_MENU, 0) || add_e820(f, q35, cfg->ram_size) ||
 		  fw_cfg_add_file(f, "etc/boot-fail-wait", &cfg->boot_fail_wait_ms, 4) ||
 		  add_bootorder(f, cfg->bootorder) ||
 		  add_acpi(f, cfg, q35) ? -ENOMEM : 0;

@@ -1,7 +1,8 @@
 /*
  * firmware.h - what the VMM tells SeaBIOS through fw_cfg, and how Linux gets booted by it.
  *
- *   etc/e820           the memory map (SeaBIOS adds its own reservations to it)
+ *   etc/e820           the memory map (SeaBIOS adds its own reservations to it): RAM below
+ *                      the PCI hole, RAM from 4 GiB (pc_memory.h), KVM's helper pages
  *   etc/boot-fail-wait how long "No bootable device" waits before rebooting (ms)
  *   NOGRAPHIC = 1      SeaBIOS mirrors its screen on COM1 ("sercon"); with -vga std in
  *                      "split mode": the VGA BIOS draws the screen too
@@ -71,13 +72,24 @@ struct firmware_config {
 int firmware_setup(struct fw_cfg *f, const struct firmware_config *cfg, char *why,
 		   size_t why_len);
 
+/* One etc/e820 entry, as fw_cfg carries it. */
+struct fw_e820 {
+	uint64_t address, length;
+	uint32_t type;
+} __attribute__((packed));
+#define FIRMWARE_E820_MAX 4
+
+/* Pure (unit-tested): the machine's memory map (pc_memory.h's split); returns the entries. */
+unsigned firmware_e820(bool q35, uint64_t ram_size, struct fw_e820 map[FIRMWARE_E820_MAX]);
+
 /* The DSDTs compiled from dsdt.asl (board.mk generates dsdt_aml.c with iasl -tc). */
 extern unsigned char dsdt_pc_aml_code[], dsdt_q35_aml_code[];
 extern const unsigned dsdt_pc_aml_len, dsdt_q35_aml_len;
 
 /*
- * Pure (unit-tested): a malloc'ed copy of the machine's DSDT with the end of RAM (\RAMT)
- * patched in and its checksum fixed. 0, -ENOMEM, or -ENOENT if the placeholder is missing.
+ * Pure (unit-tested): a malloc'ed copy of the machine's DSDT with the end of RAM below 4 GiB
+ * (\RAMT) and the 64-bit PCI window (\P64G) patched in and its checksum fixed. 0, -ENOMEM,
+ * or -ENOENT if a placeholder is missing.
  */
 int firmware_dsdt(bool q35, uint64_t ram_size, uint8_t **dsdt, uint32_t *len);
 

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #define QEMU_DEBUGCON_READBACK 0xe9   /* what SeaBIOS expects to read from port 0x402 */
@@ -32,14 +33,16 @@ static void cmos_put16(struct rtc_state *rtc, unsigned index, uint32_t value)
 	rtc_cmos_set(rtc, index, value > 0xffff ? 0xffff : value, 2);
 }
 
-static void cmos_fill(struct rtc_state *rtc, uint64_t ram, unsigned ncpus)
+/* The sizes come from the split (pc_memory.h): the fields below 4 GiB count only that part. */
+static void cmos_fill(struct rtc_state *rtc, const struct pc_ram_split *split, unsigned ncpus)
 {
+	uint64_t ram = split->below_4g;
 	uint64_t ext_kib = ram > (64ull << 20) ? 63 << 10 : (ram >> 10) - 1024;
 	cmos_put16(rtc, CMOS_BASE_MEM_LOW, 640);
 	cmos_put16(rtc, CMOS_EXT_MEM_LOW, ext_kib);
 	cmos_put16(rtc, CMOS_EXT_MEM2_LOW, ext_kib);
 	cmos_put16(rtc, CMOS_MEM_16M_LOW, ram > (16ull << 20) ? (ram - (16ull << 20)) >> 16 : 0);
-	rtc_cmos_set(rtc, CMOS_MEM_4G_LOW, 0, 3);
+	rtc_cmos_set(rtc, CMOS_MEM_4G_LOW, split->above_4g >> 16, 3);
 	rtc_cmos_set(rtc, CMOS_SMP_COUNT, ncpus - 1, 1);
 	rtc_cmos_set(rtc, CMOS_FLOPPY_TYPES, 0, 1);   /* no floppy drives */
 	rtc_cmos_set(rtc, CMOS_EQUIPMENT, 0x06, 1);   /* math coprocessor, mouse; no floppies */
@@ -242,9 +245,27 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 	    pc_memory_attach(&pc->memory, &m->bus) ||
 	    !bus_register(&m->bus, BUS_PIO, PC_DEBUGCON_PORT, 1, &debugcon_ops, pc, "debugcon"))
 		return machine_fail(-EBUSY, why, why_len, "devices overlap on the bus");
-	cmos_fill(&m->rtc, m->vm.mem.size, m->ncpus);
+	cmos_fill(&m->rtc, &pc->memory.split, m->ncpus);
 	int err = attach_disk_controller(pc, why, why_len);
 	return err ? err : attach_display(pc, cfg, why, why_len);
+}
+
+/*
+ * -m: at least 16 MiB (SeaBIOS's needs), at most the host's RAM. Guest RAM is mapped
+ * MAP_NORESERVE, so a larger size would only fail later, page by page, killing the VMM.
+ */
+static int check_memory(uint64_t size, char *why, size_t why_len)
+{
+	struct sysinfo si;
+	uint64_t host = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit : 0;
+	if (size < PC_MIN_RAM)
+		return machine_fail(-EINVAL, why, why_len, "memory size %llu MiB: the least is "
+				    "16 MiB", (unsigned long long)(size >> 20));
+	if (host && size > host)
+		return machine_fail(-ENOMEM, why, why_len, "memory size %llu MiB: more than this "
+				    "host has (%llu MiB)", (unsigned long long)(size >> 20),
+				    (unsigned long long)(host >> 20));
+	return 0;
 }
 
 static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
@@ -252,10 +273,9 @@ static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
 	if (access(cfg->bios, R_OK) < 0)
 		return machine_fail(-errno, why, why_len, "%s: cannot open firmware: %s",
 				    cfg->bios, strerror(errno));
-	if (cfg->mem_size < PC_MIN_RAM || cfg->mem_size > PC_MAX_RAM)
-		return machine_fail(-EINVAL, why, why_len,
-				    "memory size %llu MiB: must be 16 MiB .. 3 GiB",
-				    (unsigned long long)(cfg->mem_size >> 20));
+	int err = check_memory(cfg->mem_size, why, why_len);
+	if (err)
+		return err;
 	/* (-monitor without a display is no error: it is only never opened, and the manager
 	 * that asks says "no display".) */
 	if (!cfg->vga && (cfg->display.vnc || cfg->display.screendump))
@@ -312,7 +332,8 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 	if (err)
 		return machine_fail(err, why, why_len, "%s: %s: %s", cfg->kvm_path, step,
 				    strerror(-err));
-	err = pc_memory_init(&pc->memory, &m->vm, cfg->bios, why, why_len);
+	err = pc_memory_init(&pc->memory, &m->vm, cfg->chipset == CHIPSET_Q35, cfg->bios, why,
+			     why_len);
 	if (!err)
 		err = create_vcpus(pc, why, why_len);
 	if (!err)

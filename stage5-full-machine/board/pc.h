@@ -49,7 +49,6 @@
 
 #define PC_DEBUGCON_PORT 0x402
 #define PC_MIN_RAM (16ull << 20)
-#define PC_MAX_RAM (3ull << 30)     /* RAM below the PCI hole only, for now */
 
 struct pc_config {
 	enum chipset_kind chipset;    /* machine type pc (i440FX) or q35 */

@@ -14,6 +14,16 @@
 
 enum { SLOT_LOW_RAM, SLOT_HIGH_RAM, SLOT_BIOS, SLOT_PAM_FIRST };
 
+void pc_ram_split(bool q35, uint64_t ram_size, struct pc_ram_split *out)
+{
+	/* QEMU hw/i386/pc_piix.c and pc_q35.c: "lowmem" moves down once RAM reaches a limit. */
+	uint64_t limit = q35 ? 0xb0000000ull : 0xe0000000ull;
+	uint64_t lowmem = q35 ? 0x80000000ull : 0xc0000000ull;
+	out->below_4g = ram_size >= limit ? lowmem : ram_size;
+	out->above_4g = ram_size - out->below_4g;
+	out->pci64_base = (PC_4G + out->above_4g + (1ull << 30) - 1) & ~((1ull << 30) - 1);
+}
+
 static int set_slot(int vm_fd, unsigned slot, uint64_t gpa, uint64_t size, void *host,
 		    bool readonly)
 {
@@ -107,13 +117,15 @@ void pc_memory_pam_changed(void *opaque, const uint8_t regs[PAM_REGS])
 	}
 }
 
-int pc_memory_init(struct pc_memory *pm, struct vm *vm, const char *bios_path, char *why,
-		   size_t why_len)
+int pc_memory_init(struct pc_memory *pm, struct vm *vm, bool q35, const char *bios_path,
+		   char *why, size_t why_len)
 {
 	memset(pm, 0, sizeof(*pm));
+	pm->q35 = q35;
 	pm->vm_fd = vm->vm_fd;
 	pm->ram = vm->mem.host;
 	pm->ram_size = vm->mem.size;
+	pc_ram_split(pm->q35, pm->ram_size, &pm->split);
 	pm->readonly_slots = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
 	int err = load_bios(pm, bios_path, why, why_len);
 	if (err)
@@ -125,7 +137,14 @@ int pc_memory_init(struct pc_memory *pm, struct vm *vm, const char *bios_path, c
 		err = set_slot(pm->vm_fd, SLOT_LOW_RAM, 0, PC_LOW_RAM_END, pm->ram, false);
 	if (!err)
 		err = set_slot(pm->vm_fd, SLOT_HIGH_RAM, PC_HIGH_RAM_BASE,
-			       pm->ram_size - PC_HIGH_RAM_BASE, pm->ram + PC_HIGH_RAM_BASE, false);
+			       pm->split.below_4g - PC_HIGH_RAM_BASE, pm->ram + PC_HIGH_RAM_BASE,
+			       false);
+	/* The rest of the same allocation appears at 4 GiB; devices learn it from the split. */
+	if (!err && pm->split.above_4g)
+		err = set_slot(pm->vm_fd, PC_ABOVE_4G_SLOT, PC_4G, pm->split.above_4g,
+			       pm->ram + pm->split.below_4g, false);
+	if (!err)
+		guest_memory_split(&vm->mem, pm->split.above_4g);
 	if (!err)
 		err = set_slot(pm->vm_fd, SLOT_BIOS, (1ull << 32) - pm->rom_size, pm->rom_size,
 			       pm->rom, pm->readonly_slots);

@@ -5,11 +5,19 @@
  *   0x000a0000-0x000bffff  VGA window: no RAM (no display yet), MMIO exits
  *   0x000c0000-0x000fffff  13 PAM segments: shadow RAM or ROM, per the i440FX  slots 3-15
  *                          (the last 128 KiB of the BIOS image shows through at 0xe0000)
- *   0x00100000-RAM top     RAM                                            slot 1
- *   RAM top  -0xfffbbfff   PCI memory (SeaBIOS places BARs here)
+ *   0x00100000-low top     RAM                                            slot 1
+ *   low top  -0xfffbbfff   PCI memory (SeaBIOS places BARs here)
  *   0xfffbc000-0xfffbffff  KVM's real-mode helpers (VMX_* in stage 4's irq.h), e820-reserved
  *   0xfffc0000-0xffffffff  the BIOS image (256 KiB), read-only: the CPU's reset vector
  *                          0xfffffff0 is its last 16 bytes                slot 2
+ *   4 GiB-4 GiB + rest     the RAM that did not fit below the hole        slot PC_ABOVE_4G_SLOT
+ *   then (1 GiB-aligned)   the 64-bit PCI window: large BARs (DSDT _CRS, SeaBIOS pciinit)
+ *
+ * Where RAM stops below 4 GiB ("low top") is QEMU's rule, so that a guest sees the same map
+ * under both: pc (i440FX) keeps up to 3.5 GiB below, but when RAM is 3.5 GiB or more it puts
+ * 3 GiB there (a 1 GiB-aligned split: huge pages on both sides); q35 keeps up to 2.75 GiB (its
+ * ECAM is at 0xb0000000), but from 2.75 GiB on it puts 2 GiB there. Everything else goes from
+ * 4 GiB on, as a second KVM slot; in the host it is the same allocation, after the low part.
  *
  * A KVM slot maps guest-physical pages to host memory, optionally read-only
  * (KVM_MEM_READONLY: writes then exit to us as MMIO). Every PAM state maps onto that:
@@ -32,11 +40,24 @@
 #define PC_HIGH_RAM_BASE 0x100000
 #define PC_ISA_BIOS_MAX  0x20000      /* at most the last 128 KiB shows at 0xe0000 */
 #define PC_BIOS_MAX      (16u << 20)
+#define PC_4G            (1ull << 32)
+#define PC_ABOVE_4G_SLOT 24           /* a KVM slot number no other part of the PC uses */
+#define PC_PCI64_SIZE    (32ull << 30)   /* the 64-bit PCI window's size (QEMU q35's) */
+
+/* How RAM is split around the PCI hole (pure: unit-tested). */
+struct pc_ram_split {
+	uint64_t below_4g;          /* bytes at 0 .. below_4g */
+	uint64_t above_4g;          /* bytes at 4 GiB .. 4 GiB + above_4g */
+	uint64_t pci64_base;        /* the 64-bit PCI window: 1 GiB-aligned past that RAM */
+};
+void pc_ram_split(bool q35, uint64_t ram_size, struct pc_ram_split *out);
 
 struct pc_memory {
 	int vm_fd;
 	uint8_t *ram;               /* guest RAM (the stage 1 allocation) */
 	uint64_t ram_size;
+	bool q35;
+	struct pc_ram_split split;  /* where RAM shows: below and above the PCI hole */
 	uint8_t *rom;               /* the BIOS image (its own mapping) */
 	uint32_t rom_size;
 	bool readonly_slots;        /* KVM_CAP_READONLY_MEM */
@@ -46,10 +67,11 @@ struct pc_memory {
 
 /*
  * Load the BIOS image from path (a multiple of 64 KiB, at most 16 MiB), re-slot RAM around
- * the legacy hole and map the BIOS at the top of 4 GiB. 0 or a negative errno (why says).
+ * the legacy hole and the PCI hole (vm->mem learns the split, for every device's DMA) and
+ * map the BIOS at the top of 4 GiB. 0 or a negative errno (why says).
  */
-int pc_memory_init(struct pc_memory *pm, struct vm *vm, const char *bios_path, char *why,
-		   size_t why_len);
+int pc_memory_init(struct pc_memory *pm, struct vm *vm, bool q35, const char *bios_path,
+		   char *why, size_t why_len);
 /* Follow the PAM registers (chipset callback). */
 void pc_memory_pam_changed(void *pm, const uint8_t regs[PAM_REGS]);
 /* MMIO handler for 0xc0000-0xfffff: writes that a read-only slot sent back to us. */

@@ -16,6 +16,7 @@ static inline struct guest_memory *fake_ram(uint64_t size)
 	struct guest_memory *mem = malloc(sizeof(*mem));
 	mem->host = calloc(1, size);
 	mem->size = size;
+	mem->above_4g = 0;   /* one range; a test of the split sets it */
 	return mem;
 }
 
