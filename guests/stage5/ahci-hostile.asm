@@ -17,7 +17,9 @@ LIST	equ 0x9000		; command list (slot 0's header)
 TABLE	equ 0x9400		; command table: FIS, then the PRDT at +0x80
 FISES	equ 0x9800		; received FIS area
 DATA	equ 0xa000
-NOWHERE	equ 0xfff00000		; not RAM: the BIOS ROM's 1 MiB below 4 GiB
+%ifndef NOWHERE
+NOWHERE	equ 0xfff00000		; not RAM: the BIOS ROM's 1 MiB below 4 GiB (ahci-hole.img: the hole)
+%endif
 HBDS	equ 1 << 28
 HBFS	equ 1 << 29
 TFES	equ 1 << 30

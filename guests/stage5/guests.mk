@@ -9,10 +9,21 @@
 #   stage5/vga-idle.img     the same, one frame, then it halts (the display benchmark's idle case)
 #   stage5/input-test.img   a disk whose boot sector drives the i8042, its keyboard and mouse, and
 #                           reads what stage5/input-test.script injects (minivisor -input-script)
+#   stage5/multiboot-test.elf  a Multiboot kernel (ELF, at 1 MiB) that prints its command line,
+#                           its modules and the memory map, and powers off (minivisor -kernel)
+#   stage5/multiboot-*.elf  the same kernel with a bad header: a wrong checksum, an a.out kludge
+#                           without ELF, a segment in the PCI hole (bad-input checks)
+#   stage5/ide-hole.img, stage5/ahci-hole.img  ide-hostile and ahci-hostile whose "outside RAM"
+#                           address lies in the PCI hole of a 5 GiB machine (pc: 0xd0000000,
+#                           q35: 0x90000000), where RAM was before the split: DMA there is refused
+#   stage5/memtouch         a static Linux program: writes and checks a pattern over most of
+#                           the guest's RAM (the RAM above 4 GiB check, tests/checks/stage5-memory.sh)
 # Debian packages: nasm, xorriso.
 
 STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img \
-	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img
+	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img \
+	stage5/multiboot-test.elf stage5/multiboot-badsum.elf stage5/multiboot-aout.bin \
+	stage5/multiboot-hole.elf stage5/memtouch stage5/ide-hole.img stage5/ahci-hole.img
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)
@@ -35,3 +46,29 @@ stage5/cdboot.iso: stage5/cdboot.bin
 	xorriso -as mkisofs -quiet -o $@ -b cdboot.bin -no-emul-boot -boot-load-size 4 \
 		-V MINIVISOR_CD stage5/cdboot.d
 	rm -rf stage5/cdboot.d
+
+# The Multiboot test kernel: an ELF32 linked at 1 MiB (explicit rules: the generic %.elf rule
+# of ../Makefile builds 64-bit guests). The bad variants are the same source: a checksum off by
+# one (-DBAD_CHECKSUM); the a.out kludge flag in a flat binary (-DAOUT_KLUDGE); text linked at
+# 3.5 GiB, inside the PCI hole.
+MB_LD = $(LD) -m elf_i386 -N -z noexecstack --no-warn-rwx-segments -e start
+stage5/multiboot-test.elf: stage5/multiboot-test.asm
+	$(NASM) -f elf32 -o stage5/multiboot-test.o $<
+	$(MB_LD) -Ttext 0x100000 -o $@ stage5/multiboot-test.o
+stage5/multiboot-badsum.elf: stage5/multiboot-test.asm
+	$(NASM) -f elf32 -DBAD_CHECKSUM -o stage5/multiboot-badsum.o $<
+	$(MB_LD) -Ttext 0x100000 -o $@ stage5/multiboot-badsum.o
+stage5/multiboot-hole.elf: stage5/multiboot-test.asm
+	$(NASM) -f elf32 -o stage5/multiboot-hole.o $<
+	$(MB_LD) -Ttext 0xe0000000 -o $@ stage5/multiboot-hole.o
+stage5/multiboot-aout.bin: stage5/multiboot-test.asm
+	$(NASM) -f bin -DAOUT_KLUDGE -o $@ $<
+
+stage5/ide-hole.img: stage5/ide-hostile.asm $(STAGE5_INC)
+	$(NASM) -f bin -I stage5/ -DNOWHERE=0xd0000000 -o $@ $<
+stage5/ahci-hole.img: stage5/ahci-hostile.asm $(STAGE5_INC)
+	$(NASM) -f bin -I stage5/ -DNOWHERE=0x90000000 -o $@ $<
+
+# A static program for the Linux test guest (its initramfs has no C library).
+stage5/memtouch: stage5/memtouch.c
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<

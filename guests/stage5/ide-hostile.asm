@@ -28,7 +28,9 @@ PM1A_CNT  equ 0x604
 S5_SLEEP  equ (5 << 10) | 0x2000
 PRD       equ 0x9800         ; our PRD table (past this guest and BUF, dword aligned)
 BUF       equ 0x9000         ; where good-dma reads sector 0
-NOWHERE   equ 0xf0000000     ; neither RAM nor anything else
+%ifndef NOWHERE
+NOWHERE   equ 0xf0000000     ; neither RAM nor anything else (ide-hole.img: in the PCI hole)
+%endif
 PCI_IDE   equ 0x80000900     ; CONFIG_ADDRESS of 00:01.1, register 0
 REST_SECTORS equ 3           ; the code after the boot sector
 

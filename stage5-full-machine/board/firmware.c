@@ -19,6 +19,7 @@
 #include "acpi.h"
 #include "boot.h"
 #include "irq.h"
+#include "multiboot.h"
 #include "pc_memory.h"
 #include "pci.h"
 #include "smbios.h"
@@ -396,5 +397,8 @@ int firmware_setup(struct fw_cfg *f, const struct firmware_config *cfg, char *wh
 	err = add_smbios(f, cfg, q35, why, why_len);
 	if (err)
 		return err;
+	if (cfg->kernel && multiboot_is_kernel(cfg->kernel))
+		return multiboot_setup(f, cfg->kernel, cfg->initrd, cfg->cmdline, ram_below_4g(cfg),
+				       why, why_len);
 	return cfg->kernel ? add_linux(f, cfg, why, why_len) : 0;
 }

@@ -5,6 +5,7 @@
  * user: every host file is checked before a VM exists, so a typo costs no KVM setup.
  */
 #include "pc.h"
+#include "multiboot.h"
 
 #include <errno.h>
 #include <string.h>
@@ -162,8 +163,9 @@ static void boot_path(const struct pc *pc, unsigned at, char *out, size_t len)
 static void build_bootorder(struct pc *pc, const struct pc_config *cfg)
 {
 	char path[64];
-	if (cfg->kernel)
-		bootorder_add(pc, "/rom@genroms/linuxboot_dma.bin");
+	if (cfg->kernel)   /* the ROM that boots it (firmware.c chooses the same way) */
+		bootorder_add(pc, multiboot_is_kernel(cfg->kernel) ? "/rom@genroms/multiboot.bin" :
+			      "/rom@genroms/linuxboot_dma.bin");
 	bool cd_first = cfg->boot_order == 'd';
 	for (int pass = 0; pass < 2; pass++) {
 		enum ata_media want = (pass == 0) == cd_first ? ATA_MEDIA_CDROM : ATA_MEDIA_DISK;

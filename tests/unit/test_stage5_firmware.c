@@ -146,7 +146,7 @@ static void test_dsdt_variants_differ(void **state)
 	assert_null(find(dsdt_pc_aml_code, dsdt_pc_aml_len, ecam, sizeof(ecam)));
 }
 
-/* RAM never reaches into the PCI window: 3 GiB is the most the placeholder gets. */
+/* RAM never reaches into the PCI window: 4 GiB on pc puts 3 GiB below it (pc_memory.h). */
 static void test_dsdt_ram_top_capped(void **state)
 {
 	(void)state;
