@@ -1,8 +1,9 @@
 /*
  * minivisor - stage 5's VMM: a full PC (machine type `pc`: i440FX + PIIX3/4 with IDE; `q35`:
  * Q35 + ICH9 with AHCI) that boots its real firmware, SeaBIOS, which then boots what a PC boots:
- * a hard disk or CD-ROM (raw or QCOW2 images), or Linux directly (through fw_cfg), or reports
- * that there is nothing to boot.
+ * a hard disk or CD-ROM (raw or QCOW2 images), or Linux or a Multiboot kernel directly (through
+ * fw_cfg), or reports that there is nothing to boot. -m may exceed the PCI hole: the rest of RAM
+ * appears from 4 GiB (board/pc_memory.h), up to the host's RAM.
  *
  *   minivisor [-machine pc|q35] [-m SIZE] [-smp N] [-bios FILE] [-kernel FILE [-initrd FILE]
  *             [-append ARGS]] [-drive file=F,...] [-hda F] [-cdrom F] [-boot order=c|d]
@@ -34,7 +35,10 @@ static const char usage[] =
 	"                 [-debugcon stdio|FILE] [-linuxboot FILE] [-kvm PATH] [-trace-io]\n"
 	"                 [-vga std|none] [-vgabios FILE] [-vnc [HOST]:N[,password-file=F]]\n"
 	"                 [-screendump FILE.png|FILE.txt] [-monitor SOCKET]\n"
-	"                 [-input-script FILE]\n";
+	"                 [-input-script FILE]\n"
+	"  -m SIZE: up to the host's RAM; above the PCI hole RAM continues from 4 GiB\n"
+	"  -kernel FILE: a Linux bzImage, or a Multiboot kernel (ELF) whose modules are\n"
+	"                -initrd \"file1 args,file2\" (as QEMU's)\n";
 
 static FILE *open_debug_log(const char *where)
 {
