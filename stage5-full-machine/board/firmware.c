@@ -343,7 +343,7 @@ static int add_smbios(struct fw_cfg *f, const struct firmware_config *cfg, bool 
 {
 	struct smbios_config sc = {
 		q35 ? "Standard PC (Q35 + ICH9, 2009)" : "Standard PC (i440FX + PIIX, 1996)",
-		{ 0 }, cfg->ncpus, cfg->ram_size,
+		{ 0 }, cfg->ncpus, cfg->ram_size, cfg->ram_size - ram_below_4g(cfg),
 	};
 	uint8_t anchor[SMBIOS_ANCHOR_SIZE];
 	uint32_t size = smbios_tables_max(cfg->ncpus), len;

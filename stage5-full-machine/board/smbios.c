@@ -130,15 +130,29 @@ static void put_processor(struct writer *w, unsigned index)
 	put_structure(w, a, 4, LEN_PROCESSOR, HANDLE(4, index), strings, 3);
 }
 
-/* Types 16, 17, 19: one array of RAM, one device holding all of it, mapped from 0. */
-static void put_memory(struct writer *w, uint64_t ram_size)
+/* Type 19: where a range of the array's RAM is mapped, [start, end) in bytes. */
+static void put_mapping(struct writer *w, unsigned index, uint64_t start, uint64_t end)
+{
+	uint8_t map[LEN_MAPPED_ADDRESS] = { 0 };
+	set32(map, 4, start >> 10);      /* first KiB */
+	set32(map, 8, (end >> 10) - 1);  /* last KiB */
+	set16(map, 0x0c, HANDLE(16, 0));
+	map[0x0e] = 1;                   /* partition width: one device */
+	put_structure(w, map, 19, LEN_MAPPED_ADDRESS, HANDLE(19, index), NULL, 0);
+}
+
+/*
+ * Types 16, 17, 19: one array of RAM, one device holding all of it, mapped from 0 and, for
+ * the part past the PCI hole, from 4 GiB (board/pc_memory.h).
+ */
+static void put_memory(struct writer *w, uint64_t ram_size, uint64_t above_4g)
 {
 	uint64_t kib = ram_size >> 10, mib = ram_size >> 20;
 	uint8_t array[LEN_MEMORY_ARRAY] = { 0 };
 	array[4] = 0x01;                 /* location: other */
 	array[5] = 0x03;                 /* use: system memory */
 	array[6] = 0x03;                 /* error correction: none */
-	set32(array, 7, kib);            /* maximum capacity, KiB (RAM stays below 4 GiB) */
+	set32(array, 7, kib);            /* maximum capacity, KiB (32 bits: up to 4 TiB) */
 	set16(array, 0x0b, HANDLE_NONE);
 	set16(array, 0x0d, 1);           /* number of devices */
 	put_structure(w, array, 16, LEN_MEMORY_ARRAY, HANDLE(16, 0), NULL, 0);
@@ -158,12 +172,9 @@ static void put_memory(struct writer *w, uint64_t ram_size)
 	set32(dev, 0x1c, mib < 0x7fff ? 0 : mib);
 	put_structure(w, dev, 17, LEN_MEMORY_DEVICE, HANDLE(17, 0), strings, 2);
 
-	uint8_t map[LEN_MAPPED_ADDRESS] = { 0 };
-	set32(map, 4, 0);                /* first KiB */
-	set32(map, 8, kib - 1);          /* last KiB */
-	set16(map, 0x0c, HANDLE(16, 0));
-	map[0x0e] = 1;                   /* partition width: one device */
-	put_structure(w, map, 19, LEN_MAPPED_ADDRESS, HANDLE(19, 0), NULL, 0);
+	put_mapping(w, 0, 0, ram_size - above_4g);
+	if (above_4g)
+		put_mapping(w, 1, 1ull << 32, (1ull << 32) + above_4g);
 }
 
 /* Type 32, System Boot Information: "no errors detected". */
@@ -211,7 +222,7 @@ int smbios_build(const struct smbios_config *c, uint8_t anchor[SMBIOS_ANCHOR_SIZ
 	put_chassis(&w);
 	for (unsigned i = 0; i < c->ncpus; i++)
 		put_processor(&w, i);
-	put_memory(&w, c->ram_size);
+	put_memory(&w, c->ram_size, c->ram_above_4g);
 	put_boot(&w);
 	uint8_t end[LEN_END] = { 0 };
 	put_structure(&w, end, 127, LEN_END, HANDLE(127, 0), NULL, 0);

@@ -30,6 +30,7 @@ struct smbios_config {
 	uint8_t uuid[16];            /* in SMBIOS order: the first three fields little-endian */
 	unsigned ncpus;
 	uint64_t ram_size;
+	uint64_t ram_above_4g;       /* the part of ram_size mapped from 4 GiB (0: none) */
 };
 
 /* Bytes of tables smbios_build() needs for ncpus processors, at most. */

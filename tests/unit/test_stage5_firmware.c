@@ -18,6 +18,7 @@
 #include "acpi.h"
 #include "board/firmware.h"
 #include "board/fw_cfg.h"
+#include "board/pc_memory.h"
 #include "board/smbios.h"
 #include "power.h"
 
@@ -244,7 +245,10 @@ static void check_smbios(struct fixture *x, int q35, unsigned ncpus, uint64_t ra
 	assert_int_equal(le16(a + 0x16), tables->size);  /* SeaBIOS insists on it */
 
 	static const uint8_t types[] = { 1, 3, 4, 16, 17, 19, 32, 127 };
-	unsigned count = 0, largest = 0, next_type = 0, cpus = 0;
+	unsigned count = 0, largest = 0, next_type = 0, cpus = 0, above_maps = 0;
+	struct pc_ram_split split;
+	pc_ram_split(q35, ram, &split);
+	uint64_t below = split.below_4g;
 	uint32_t at = 0;
 	while (at < tables->size) {
 		uint32_t start = at;
@@ -254,6 +258,13 @@ static void check_smbios(struct fixture *x, int q35, unsigned ncpus, uint64_t ra
 		count++;
 		if (s[0] == 4 && next_type > 0 && types[next_type - 1] == 4) {
 			cpus++;
+			continue;
+		}
+		/* RAM past the PCI hole: a second type 19, mapped from 4 GiB. */
+		if (s[0] == 19 && next_type > 0 && types[next_type - 1] == 19) {
+			assert_int_equal(le32(s + 4), (4096 * MIB) / 1024);
+			assert_int_equal(le32(s + 8), (4096 * MIB + ram - below) / 1024 - 1);
+			above_maps++;
 			continue;
 		}
 		assert_true(next_type < sizeof(types));
@@ -271,13 +282,14 @@ static void check_smbios(struct fixture *x, int q35, unsigned ncpus, uint64_t ra
 			assert_memory_equal(s + 8, uuid, 16);
 		}
 		if (s[0] == 19)
-			assert_int_equal(le32(s + 8), ram / 1024 - 1);
+			assert_int_equal(le32(s + 8), below / 1024 - 1);
 		if (s[0] == 17)
 			assert_int_equal(le16(s + 0x0c), ram / MIB);
 	}
 	assert_int_equal(at, tables->size);
 	assert_int_equal(next_type, sizeof(types));
 	assert_int_equal(cpus, ncpus);
+	assert_int_equal(above_maps, below < ram ? 1 : 0);
 	assert_int_equal(le16(a + 0x1c), count);
 	assert_int_equal(le16(a + 8), largest);
 }
@@ -320,7 +332,7 @@ static void test_smbios_bad_input(void **state)
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(smbios_parse_uuid(bad[i], uuid), -EINVAL);
 
-	struct smbios_config c = { "x", { 0 }, 0, 64 * MIB };
+	struct smbios_config c = { "x", { 0 }, 0, 64 * MIB, 0 };
 	uint32_t len;
 	assert_int_equal(smbios_build(&c, anchor, small, sizeof(small), &len), -EINVAL);
 	c.ncpus = SMBIOS_MAX_CPUS + 1;
