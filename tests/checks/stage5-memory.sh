@@ -113,11 +113,13 @@ s5m_log=$CHECK_LOG
 check "pc -m 4G: Linux sees ~4 GiB, RAM from 4 GiB, the 64-bit PCI window; memtouch's pattern" 0 \
 	'MemTotal: +(39|40)[0-9]{5} kB' 'BIOS-e820: \[mem 0x0000000100000000-0x000000013fffffff\] usable' \
 	'root bus resource \[mem 0x140000000-0x93fffffff window\]' \
-	'memtouch: pattern ok \(3[0-9]{3} MiB, a word every 8 bytes' 'minivisor-test-exit: 0' 'vmm-exit: 0' \
+	'memtouch: pattern ok \(3[0-9]{3} MiB, a word every 8 bytes' \
+	'minivisor-test-exit: 0' 'vmm-exit: 0' \
 	-- tests/nested/section "$s5m_log" pc
-check "q35 -m 4G: Linux sees ~4 GiB, 2 GiB from 4 GiB, the 64-bit PCI window; memtouch's pattern" 0 \
+check "q35 -m 4G: Linux sees ~4 GiB, 2 GiB from 4 GiB, the 64-bit window; memtouch's pattern" 0 \
 	'MemTotal: +(39|40)[0-9]{5} kB' 'BIOS-e820: \[mem 0x0000000100000000-0x000000017fffffff\] usable' \
 	'root bus resource \[mem 0x180000000-0x97fffffff window\]' \
-	'memtouch: pattern ok \(3[0-9]{3} MiB, a word every 8 bytes' 'minivisor-test-exit: 0' 'vmm-exit: 0' \
+	'memtouch: pattern ok \(3[0-9]{3} MiB, a word every 8 bytes' \
+	'minivisor-test-exit: 0' 'vmm-exit: 0' \
 	-- tests/nested/section "$s5m_log" q35
 rm -rf "$s5m_tmp"
