@@ -253,7 +253,7 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 }
 
 /*
- * -m: at least 16 MiB (SeaBIOS's needs), at most the host's RAM. Guest RAM is mapped
+ * -m: at least 16 MiB (SeaBIOS's needs), whole pages, at most the host's RAM. Guest RAM is mapped
  * MAP_NORESERVE, so a larger size would only fail later, page by page, killing the VMM.
  */
 static int check_memory(uint64_t size, char *why, size_t why_len)
@@ -263,6 +263,9 @@ static int check_memory(uint64_t size, char *why, size_t why_len)
 	if (size < PC_MIN_RAM)
 		return machine_fail(-EINVAL, why, why_len, "memory size %llu MiB: the least is "
 				    "16 MiB", (unsigned long long)(size >> 20));
+	if (size % 4096)   /* KVM maps whole pages */
+		return machine_fail(-EINVAL, why, why_len, "memory size %llu KiB: not a multiple "
+				    "of 4 KiB", (unsigned long long)(size >> 10));
 	if (host && size > host)
 		return machine_fail(-ENOMEM, why, why_len, "memory size %llu MiB: more than this "
 				    "host has (%llu MiB)", (unsigned long long)(size >> 20),

@@ -82,6 +82,8 @@ check "q35 -m 5G: AHCI command list and PRD in the hole (0x90000000) refused, th
 check "bad input: -m larger than the host's RAM" 2 \
 	'^minivisor: memory size [0-9]+ MiB: more than this host has \([0-9]+ MiB\)$' \
 	-- $MV -m 100000G
+check "bad input: -m not a whole number of pages" 2 \
+	'^minivisor: memory size 20001 KiB: not a multiple of 4 KiB$' -- $MV -m 20001k
 check "bad input: -m 0" 2 '^minivisor: -m 0: bad memory size$' -- $MV -m 0
 check "bad input: -m junk" 2 '^minivisor: -m 4Gjunk: bad memory size$' -- $MV -m 4Gjunk
 check "bad input: YAML memory: junk" 2 "key 'memory': bad size 'lots'" \
