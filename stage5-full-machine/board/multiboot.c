@@ -302,32 +302,65 @@ static int add_rom(struct fw_cfg *f)
 	return err;
 }
 
+/* Read the kernel file, check its header and lay out its ELF image below ram_top. */
+static int load_kernel(const char *kernel, uint64_t ram_top, struct mb_kernel *k, char *why,
+		       size_t why_len)
+{
+	struct mb_header h;
+	uint8_t *file = NULL;
+	size_t len = 0;
+	int err = read_whole(kernel, &file, &len);
+	if (err)
+		snprintf(why, why_len, "%s: cannot read the kernel: %s", kernel, strerror(-err));
+	else if ((err = multiboot_find_header(file, len, &h, why, why_len)) == -ENOENT)
+		snprintf(why, why_len, "%s: no multiboot header in its first 8 KiB", kernel);
+	if (!err)
+		err = multiboot_load_elf(file, len, ram_top, k, why, why_len);
+	free(file);
+	return err;
+}
+
+/* The fw_cfg items the option ROM reads (multiboot.h), and the ROM itself. */
+static int add_items(struct fw_cfg *f, const struct mb_kernel *k, const uint8_t *mods,
+		     uint32_t mods_addr, size_t mods_len, const uint8_t *info, int info_len)
+{
+	uint32_t size = k->load_end - k->load_addr;
+	return add_rom(f) || fw_cfg_add_u32(f, FW_CFG_KERNEL_ADDR, k->load_addr) ||
+	       fw_cfg_add_u32(f, FW_CFG_KERNEL_SIZE, size) ||
+	       fw_cfg_add(f, FW_CFG_KERNEL_DATA, k->image, size) ||
+	       fw_cfg_add_u32(f, FW_CFG_KERNEL_ENTRY, k->entry) ||
+	       fw_cfg_add_u32(f, FW_CFG_INITRD_ADDR, mods_len ? mods_addr : 0) ||
+	       fw_cfg_add_u32(f, FW_CFG_INITRD_SIZE, mods_len) ||
+	       (mods_len && fw_cfg_add(f, FW_CFG_INITRD_DATA, mods, mods_len)) ||
+	       fw_cfg_add_u32(f, FW_CFG_SETUP_ADDR, MB_INFO_GPA) ||
+	       fw_cfg_add_u32(f, FW_CFG_SETUP_SIZE, info_len) ||
+	       fw_cfg_add(f, FW_CFG_SETUP_DATA, info, info_len) ? -ENOMEM : 0;
+}
+
 int multiboot_setup(struct fw_cfg *f, const char *kernel, const char *modules,
 		    const char *cmdline, uint64_t below_4g, char *why, size_t why_len)
 {
 	uint64_t ram_top = below_4g - MB_TOP_RESERVE;
-	struct mb_header h;
 	struct mb_kernel k = { 0 };
-	uint8_t *file = NULL, *mods = NULL, *info = calloc(1, MB_INFO_MAX);
+	uint8_t *mods = NULL, *info = calloc(1, MB_INFO_MAX);
 	char (*names)[256] = calloc(MB_MAX_MODULES, 256), line[4096];
-	uint32_t start[MB_MAX_MODULES], len[MB_MAX_MODULES];
-	size_t file_len = 0, mods_len = 0;
-	int n = 0, err = !info || !names ? -ENOMEM : read_whole(kernel, &file, &file_len);
+	uint32_t start[MB_MAX_MODULES] = { 0 }, len[MB_MAX_MODULES] = { 0 };
+	size_t mods_len = 0;
+	int n = 0, err = !info || !names ? -ENOMEM : 0;
 	if (err)
-		snprintf(why, why_len, "%s: cannot read the kernel: %s", kernel, strerror(-err));
-	if (!err && (err = multiboot_find_header(file, file_len, &h, why, why_len)))
-		err = err == -ENOENT ? (snprintf(why, why_len, "not multiboot"), -EINVAL) : err;
-	if (!err)
-		err = multiboot_load_elf(file, file_len, ram_top, &k, why, why_len);
+		snprintf(why, why_len, "multiboot: out of memory");
+	else
+		err = load_kernel(kernel, ram_top, &k, why, why_len);
 	if (!err && (n = multiboot_split_modules(modules, names, MB_MAX_MODULES)) < 0) {
 		err = n;
 		snprintf(why, why_len, "-initrd: at most %d multiboot modules of 255 bytes each",
 			 MB_MAX_MODULES);
 	}
-	uint32_t at = (k.load_end + 4095) & ~4095u;
+	uint32_t at = (k.load_end + 4095) & ~4095u;   /* modules: on the page after the kernel */
 	if (!err)
 		err = load_modules(names, n, ram_top, &at, start, len, &mods, &mods_len, why,
 				   why_len);
+	/* The kernel's command line: its file name, then -append (as QEMU and GRUB pass it). */
 	snprintf(line, sizeof(line), "%s%s%s", kernel, cmdline && *cmdline ? " " : "",
 		 cmdline ? cmdline : "");
 	int info_len = err ? 0 : multiboot_build_info(info, below_4g, line, n, start, len, names);
@@ -335,22 +368,9 @@ int multiboot_setup(struct fw_cfg *f, const char *kernel, const char *modules,
 		err = info_len;
 		snprintf(why, why_len, "multiboot: the command lines are longer than 64 KiB");
 	}
-	if (!err &&
-	    (add_rom(f) || fw_cfg_add_u32(f, FW_CFG_KERNEL_ADDR, k.load_addr) ||
-	     fw_cfg_add_u32(f, FW_CFG_KERNEL_SIZE, k.load_end - k.load_addr) ||
-	     fw_cfg_add(f, FW_CFG_KERNEL_DATA, k.image, k.load_end - k.load_addr) ||
-	     fw_cfg_add_u32(f, FW_CFG_KERNEL_ENTRY, k.entry) ||
-	     fw_cfg_add_u32(f, FW_CFG_INITRD_ADDR, mods_len ? start[0] : 0) ||
-	     fw_cfg_add_u32(f, FW_CFG_INITRD_SIZE, mods_len) ||
-	     (mods_len && fw_cfg_add(f, FW_CFG_INITRD_DATA, mods, mods_len)) ||
-	     fw_cfg_add_u32(f, FW_CFG_SETUP_ADDR, MB_INFO_GPA) ||
-	     fw_cfg_add_u32(f, FW_CFG_SETUP_SIZE, info_len) ||
-	     fw_cfg_add(f, FW_CFG_SETUP_DATA, info, info_len))) {
-		err = -ENOMEM;
+	if (!err && (err = add_items(f, &k, mods, start[0], mods_len, info, info_len)))
 		snprintf(why, why_len, "%s: cannot prepare the multiboot items", kernel);
-	}
 	free(k.image);
-	free(file);
 	free(mods);
 	free(info);
 	free(names);
