@@ -9,10 +9,13 @@
 #   stage5/vga-idle.img     the same, one frame, then it halts (the display benchmark's idle case)
 #   stage5/input-test.img   a disk whose boot sector drives the i8042, its keyboard and mouse, and
 #                           reads what stage5/input-test.script injects (minivisor -input-script)
+#   stage5/reset-test.img   a disk whose boot sector resets the machine a different way each boot
+#                           (0xcf9, 0x92, 8042, triple fault), then pokes the HPET and powers off
 # Debian packages: nasm, xorriso.
 
 STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img \
-	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img
+	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img \
+	stage5/reset-test.img
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)
