@@ -136,6 +136,8 @@ pm_hpet:
 	shr eax, 16
 	cmp ax, 0x8086
 	jne .bad_cap
+	cmp dword [HPET + 4], 10000000  ; the counter's period: 10 ns in femtoseconds
+	jne .bad_cap
 	mov esi, s_cap
 	call puts32
 	; Stopped, the counter stands still; enabled, it runs.
@@ -206,7 +208,7 @@ s_triple db " reset by a triple fault", 13, 10, 0
 s_hpet	db " HPET from protected mode", 13, 10, 0
 s_extra db " more boots than expected", 13, 10, 0
 s_still	db "reset-test: still here after the reset", 13, 10, 0
-s_cap	db "reset-test: hpet capabilities say vendor 8086", 13, 10, 0
+s_cap	db "reset-test: hpet capabilities say vendor 8086, period 10 ns", 13, 10, 0
 s_runs	db "reset-test: hpet counter stands still when stopped and runs when enabled", 13, 10, 0
 s_bad_cap db "reset-test: hpet capabilities wrong", 13, 10, 0
 s_bad_stopped db "reset-test: hpet counter moves while stopped", 13, 10, 0

@@ -23,11 +23,12 @@
 #define TN_WRITABLE       (HPET_TN_LEVEL | HPET_TN_INT_ENB | HPET_TN_PERIODIC | \
 			   HPET_TN_VAL_SET | HPET_TN_32MODE | HPET_TN_ROUTE)
 /*
- * The shortest wait the delivery thread accepts (100 us): a guest that asks for a periodic
- * timer of a few ticks gets one interrupt per wait, coalesced, instead of a host thread that
- * spins on the bus lock.
+ * The shortest period the delivery thread keeps up with (100 us): a guest that asks for a
+ * periodic timer of a few ticks gets one interrupt per 100 us, missed ones coalesced, instead
+ * of a host thread that spins on the bus lock. (A one-shot match cannot spin: each one costs
+ * the guest a register write.)
  */
-#define HPET_MIN_WAIT_NS  100000ull
+#define HPET_MIN_PERIOD_NS 100000ull
 /* Matches further than this (about 3 hours) are not armed: a 64-bit comparator far ahead. */
 #define HPET_MAX_WAIT_TICKS (1ull << 40)
 
@@ -152,22 +153,30 @@ uint64_t hpet_update(struct hpet *h, uint64_t now_ns)
 		if (ahead > HPET_MAX_WAIT_TICKS)
 			continue;
 		uint64_t at = now_ns + ahead * HPET_NS_PER_TICK;
+		if ((t->config & HPET_TN_PERIODIC) &&
+		    (t->period & mask) * HPET_NS_PER_TICK < HPET_MIN_PERIOD_NS &&
+		    at < now_ns + HPET_MIN_PERIOD_NS)
+			at = now_ns + HPET_MIN_PERIOD_NS;
 		if (!next || at < next)
 			next = at;
 	}
 	h->checked = now;
-	if (next && next < now_ns + HPET_MIN_WAIT_NS)
-		next = now_ns + HPET_MIN_WAIT_NS;
 	return next;
 }
 
 /* ---- registers --------------------------------------------------------------------------- */
 
+/* The capabilities' low half: unsigned, or 0x8086 << 16 would sign-extend into the period. */
+static uint32_t hpet_id(void)
+{
+	return (uint32_t)HPET_VENDOR << 16 | HPET_CAP_LEGACY | HPET_CAP_COUNT64 |
+	       (HPET_TIMERS - 1) << 8 | HPET_REVISION;
+}
+
 uint64_t hpet_read_reg(struct hpet *h, uint64_t offset, uint64_t now_ns)
 {
 	if (offset == HPET_CAP)
-		return HPET_PERIOD_FS << 32 | HPET_VENDOR << 16 | HPET_CAP_LEGACY | HPET_CAP_COUNT64 |
-		       (HPET_TIMERS - 1) << 8 | HPET_REVISION;
+		return HPET_PERIOD_FS << 32 | hpet_id();
 	if (offset == HPET_CONFIG)
 		return h->config;
 	if (offset == HPET_ISR)
@@ -408,9 +417,7 @@ void hpet_detach(struct hpet *h)
 
 void hpet_acpi_body(uint8_t body[HPET_ACPI_BODY_LEN])
 {
-	/* Event timer block ID: the low half of the capabilities register. */
-	uint32_t id = HPET_VENDOR << 16 | HPET_CAP_LEGACY | HPET_CAP_COUNT64 |
-		      (HPET_TIMERS - 1) << 8 | HPET_REVISION;
+	uint32_t id = hpet_id();   /* event timer block ID: the low half of the capabilities */
 	uint64_t base = HPET_BASE;
 	memset(body, 0, HPET_ACPI_BODY_LEN);
 	memcpy(body, &id, 4);
