@@ -13,7 +13,7 @@
 COM1      equ 0x3f8
 PM1A_CNT  equ 0x604
 S5_SLEEP  equ (5 << 10) | 0x2000
-REST_SECTORS equ 2
+REST_SECTORS equ 3
 CMOS_BOOTS equ 0x48                ; a CMOS byte no firmware field uses (QEMU's layout)
 HPET      equ 0xfed00000
 
