@@ -406,6 +406,8 @@ void hpet_stop(struct hpet *h)
 
 void hpet_detach(struct hpet *h)
 {
+	if (!h->attached)
+		return;   /* never attached (a machine that failed to build): no fds of its own */
 	hpet_stop(h);
 	if (h->timer_fd >= 0)
 		close(h->timer_fd);
