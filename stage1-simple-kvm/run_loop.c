@@ -138,6 +138,8 @@ enum vcpu_status vcpu_step(struct vcpu *vcpu, struct exit_stats *stats,
 	case KVM_EXIT_INTR:
 		return VCPU_INTERRUPTED;
 	case KVM_EXIT_SHUTDOWN:
+		if (handlers->shutdown && handlers->shutdown(handlers->ctx, vcpu) == EXIT_HANDLER_STOP)
+			return VCPU_STOPPED;
 		return report_failure(vcpu, "triple fault: the guest shut down");
 	case KVM_EXIT_FAIL_ENTRY:
 		fprintf(stderr, "%s: hardware entry failure reason 0x%llx\n", vcpu->vm->name,

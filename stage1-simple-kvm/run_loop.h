@@ -42,6 +42,12 @@ struct exit_handlers {
 	int (*mmio)(void *ctx, struct vcpu *vcpu, uint64_t addr, bool write, uint8_t *data,
 		    unsigned len);
 	void *ctx;
+	/*
+	 * Optional (stage 5's PC): a triple fault (KVM_EXIT_SHUTDOWN) is the CPU's shutdown
+	 * cycle, which a PC's chipset turns into a reset. Returning EXIT_HANDLER_STOP makes it
+	 * VCPU_STOPPED; without the handler it is a failure, reported with the registers.
+	 */
+	int (*shutdown)(void *ctx, struct vcpu *vcpu);
 };
 
 enum vcpu_status {

@@ -71,6 +71,7 @@ struct acpi_fadt {
 #define FADT_F_WBINVD        (1u << 0)
 #define FADT_F_PWR_BUTTON    (1u << 4)   /* set: there is NO fixed power button */
 #define FADT_F_SLP_BUTTON    (1u << 5)
+#define FADT_F_RESET_REG_SUP (1u << 10)  /* RESET_REG holds the reset register */
 #define BOOT_ARCH_VGA_ABSENT ACPI_BOOT_ARCH_VGA_ABSENT
 #define BOOT_ARCH_NO_MSI     ACPI_BOOT_ARCH_NO_MSI   /* our PCI devices use INTx only */
 
@@ -252,6 +253,23 @@ int acpi_set_boot_arch(uint8_t *buf, const struct acpi_layout *layout, uint16_t 
 		if (memcmp(f->h.signature, "FACP", 4) != 0 || layout->tables[i].len < sizeof(*f))
 			continue;
 		f->iapc_boot_arch = (f->iapc_boot_arch & ~clear) | set;
+		f->h.checksum = 0;
+		f->h.checksum = -acpi_checksum(f, layout->tables[i].len);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int acpi_set_reset_reg(uint8_t *buf, const struct acpi_layout *layout, uint16_t port,
+		       uint8_t value)
+{
+	for (unsigned i = 0; i < layout->ntables; i++) {
+		struct acpi_fadt *f = (struct acpi_fadt *)(buf + layout->tables[i].at);
+		if (memcmp(f->h.signature, "FACP", 4) != 0 || layout->tables[i].len < sizeof(*f))
+			continue;
+		f->reset_reg = (struct acpi_gas){ 1, 8, 0, 1, port };   /* system I/O, a byte */
+		f->reset_value = value;
+		f->flags |= FADT_F_RESET_REG_SUP;
 		f->h.checksum = 0;
 		f->h.checksum = -acpi_checksum(f, layout->tables[i].len);
 		return 0;

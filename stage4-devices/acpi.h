@@ -86,6 +86,14 @@ int acpi_build_with_dsdt(uint8_t *buf, uint32_t size, uint64_t base, unsigned nc
 int acpi_set_boot_arch(uint8_t *buf, const struct acpi_layout *layout, uint16_t set,
 		       uint16_t clear);
 
+/*
+ * The FADT's reset register (ACPI 6.4, 4.8.3.6): an I/O port and the byte that resets the
+ * machine, with RESET_REG_SUP set; Linux's reboot tries it first. Stage 4 has none (no port
+ * 0xcf9); stage 5's chipset has one. 0, or -ENOENT with no FADT.
+ */
+int acpi_set_reset_reg(uint8_t *buf, const struct acpi_layout *layout, uint16_t port,
+		       uint8_t value);
+
 /* The byte sum of a table (a valid table sums to 0). */
 uint8_t acpi_checksum(const void *table, unsigned len);
 

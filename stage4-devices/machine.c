@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -198,12 +199,24 @@ static enum machine_end guest_stop(const struct machine *m)
 	return m->power.stop == STOP_POWEROFF ? END_POWEROFF : END_REBOOT;
 }
 
+/* KVM_EXIT_SHUTDOWN with shutdown_resets: the chipset's answer to a triple fault. */
+static int triple_fault(void *ctx, struct vcpu *vcpu)
+{
+	struct machine *m = (struct machine *)((char *)ctx - offsetof(struct machine, bus));
+	fprintf(stderr, "vCPU %d: triple fault: the machine resets\n", vcpu->id);
+	pthread_mutex_lock(&m->bus.lock);
+	m->reset_line = true;
+	pthread_mutex_unlock(&m->bus.lock);
+	return EXIT_HANDLER_STOP;
+}
+
 static void *vcpu_thread(void *p)
 {
 	struct vcpu_thread_arg *arg = p;
 	struct machine *m = arg->m;
 	struct exit_stats *stats = &m->stats[arg->vcpu->id];
-	struct exit_handlers handlers = { bus_pio, bus_mmio, &m->bus };
+	struct exit_handlers handlers = { bus_pio, bus_mmio, &m->bus,
+					  m->shutdown_resets ? triple_fault : NULL };
 
 	while (!stopping(m)) {
 		enum vcpu_status s = vcpu_step(arg->vcpu, stats, &handlers);

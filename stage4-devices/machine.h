@@ -67,6 +67,8 @@ struct machine {
 	 * return EXIT_HANDLER_STOP.
 	 */
 	bool reset_line;
+	/* A triple fault pulls the reset line (stage 5's PC); else it fails the vCPU (stage 4). */
+	bool shutdown_resets;
 	int stop_fd;                   /* eventfd: a vCPU thread asks the main thread to stop */
 	enum machine_end end;
 };

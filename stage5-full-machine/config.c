@@ -165,9 +165,12 @@ static int boot_option(struct vmm_config *c, const char *key, const char *v, cha
 		if (*end || end == v || ms < -1 || ms > 0xffff)
 			goto bad;
 		c->reboot_timeout_ms = ms;
+	} else if (!strcmp(key, "no-reboot")) {   /* YAML boot.no-reboot; the flag: -no-reboot */
+		if (!parse_bool(v, &c->no_reboot))
+			goto bad;
 	} else {
-		snprintf(why, why_len, "unknown boot option '%s' (known: order, reboot-timeout)",
-			 key);
+		snprintf(why, why_len, "unknown boot option '%s' (known: order, reboot-timeout, "
+			 "no-reboot)", key);
 		return -1;
 	}
 	return 0;
@@ -653,9 +656,12 @@ int config_parse_args(struct vmm_config *c, int argc, char **argv, char *why, si
 	for (int i = 1; i < argc; i++) {
 		/* QEMU spells options with one dash; accept two as well. */
 		const char *f = argv[i][0] == '-' && argv[i][1] == '-' ? argv[i] + 1 : argv[i];
-		if (!strcmp(f, "-nographic") || !strcmp(f, "-no-reboot") ||
-		    !strcmp(f, "-enable-kvm"))
+		if (!strcmp(f, "-nographic") || !strcmp(f, "-enable-kvm"))
 			continue;   /* what this VMM always does */
+		if (!strcmp(f, "-no-reboot")) {   /* a guest reset ends the VMM (exit 0) */
+			c->no_reboot = true;
+			continue;
+		}
 		if (!strcmp(f, "-trace-io")) {
 			c->trace_io = true;
 			continue;

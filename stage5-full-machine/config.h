@@ -7,7 +7,7 @@
  *             [,readonly=on]] [-hda F] [-hdb F] [-cdrom F] [-boot [order=]c|d[,reboot-timeout=MS]]
  *             [-nographic] [-kvm PATH] [-trace-io] [-vga std|none] [-vgabios FILE]
  *             [-vnc [HOST]:N[,password-file=F]] [-screendump FILE] [-monitor SOCKET]
- *             [-input-script FILE]
+ *             [-input-script FILE] [-no-reboot]
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
  * of a described machine. A YAML file (see configs/pc.yaml) maps the same settings:
@@ -18,15 +18,17 @@
  *   devices:  [ serial ]
  *   drives:   - { file: FILE, interface: ide|ahci, media: disk|cdrom, format: raw|qcow2,
  *                 index: N, readonly: true|false }
- *   boot:     { order: c|d, reboot-timeout: MS }
+ *   boot:     { order: c|d, reboot-timeout: MS, no-reboot: true|false }
  *   display:  { vga: std|none, vgabios: FILE, vnc: "[HOST]:N[,password-file=F]",
  *               screendump: FILE, monitor: SOCKET }
  *
  * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
  * is the position on it (IDE: channel * 2 + unit, so -cdrom's default 2 is the secondary master,
  * as in QEMU; AHCI: the port), defaulting to the next free one. Boot order c: disks first, d: the
- * CD first. reboot-timeout: what SeaBIOS does when nothing boots: 0 (default) resets at once,
- * which ends this VMM; -1 waits forever; else it waits that many ms.
+ * CD first. reboot-timeout: what SeaBIOS does when nothing boots: 0 (default) resets at once
+ * (the machine starts again, or the VMM ends with -no-reboot); -1 waits forever; else it waits
+ * that many ms. A guest reset restarts the machine as a PC does (board/pc.h); -no-reboot (YAML
+ * boot.no-reboot) makes it end the VMM instead, as QEMU's -no-reboot.
  *
  * The display (display/display.h): the standard VGA with -vga std (or -vnc, -screendump,
  * unless -vga none; see config_vga()); -vnc serves
@@ -78,6 +80,7 @@ struct vmm_config {
 	unsigned ndrives;
 	char boot_order;              /* 'c', 'd', or 0: disks, then CDs */
 	int64_t reboot_timeout_ms;    /* -1: never */
+	bool no_reboot;               /* a guest reset ends the VMM instead of restarting it */
 	int vga;                      /* -vga std: 1, none: 0; -1: not said (config_vga()) */
 	const char *vgabios;          /* the VGA's BIOS image */
 	const char *vnc;              /* -vnc [HOST]:N[,password-file=F]; NULL: none */

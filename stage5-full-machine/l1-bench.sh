@@ -20,7 +20,7 @@ rounds=${1:-2}
 
 for m in pc q35; do
 	cat >/tmp/ours-$m <<END
-exec ./minivisor -M $m -m 256M -bios bios-256k.bin -drive file=boot-disk.qcow2,index=0 \
+exec ./minivisor -no-reboot -M $m -m 256M -bios bios-256k.bin -drive file=boot-disk.qcow2,index=0 \
 	-drive file=run.img,format=raw
 END
 	# -nographic makes QEMU set fw_cfg's "no graphics" item, so SeaBIOS prints on COM1 as

@@ -12,8 +12,12 @@
  * The console is always COM1 on the terminal (QEMU's -nographic). SeaBIOS's debug output
  * (port 0x402) goes where -debugcon says (stdio: stderr). See config.h for the YAML form.
  *
- * Exit status: 0 when the guest powers off or resets (the VMM stops, as QEMU's -no-reboot)
- * or the user quits with Ctrl-A x; 1 when a vCPU fails; 2 when the machine cannot be built
+ * A guest reset (ports 0xcf9 and 0x92, the 8042's pulse, a triple fault, the FADT's reset
+ * register) starts the machine again, as a PC does (board/pc.h: pc_reset); -no-reboot makes
+ * it end the VMM, as QEMU's -no-reboot.
+ *
+ * Exit status: 0 when the guest powers off, or resets with -no-reboot, or the user quits
+ * with Ctrl-A x; 1 when a vCPU fails; 2 when the machine cannot be built
  * (bad input, a missing file, no usable KVM), with one line that names the file, line, key or
  * device at fault.
  */
@@ -35,10 +39,12 @@ static const char usage[] =
 	"                 [-debugcon stdio|FILE] [-linuxboot FILE] [-kvm PATH] [-trace-io]\n"
 	"                 [-vga std|none] [-vgabios FILE] [-vnc [HOST]:N[,password-file=F]]\n"
 	"                 [-screendump FILE.png|FILE.txt] [-monitor SOCKET]\n"
-	"                 [-input-script FILE]\n"
+	"                 [-input-script FILE] [-no-reboot]\n"
 	"  -m SIZE: up to the host's RAM; above the PCI hole RAM continues from 4 GiB\n"
 	"  -kernel FILE: a Linux bzImage, or a Multiboot kernel (ELF) whose modules are\n"
-	"                -initrd \"file1 args,file2\" (as QEMU's)\n";
+	"                -initrd \"file1 args,file2\" (as QEMU's)\n"
+	"A guest reset starts the machine again (the firmware runs anew, disks stay open);\n"
+	"-no-reboot (YAML boot: { no-reboot: true }) ends the VMM instead, as QEMU's.\n";
 
 static FILE *open_debug_log(const char *where)
 {
@@ -54,7 +60,7 @@ static int report_end(enum machine_end end)
 {
 	static const char *const what[] = {
 		[END_POWEROFF] = "guest powered off",
-		[END_REBOOT] = "guest reset (the VMM stops, as QEMU's -no-reboot)",
+		[END_REBOOT] = "guest reset (the VMM stops: -no-reboot)",
 		[END_QUIT] = "quit (Ctrl-A x)",
 		[END_FAILED] = "a vCPU failed",
 	};
@@ -87,7 +93,8 @@ int main(int argc, char **argv)
 				  c.kvm_path, c.bios, c.mem_size, c.ncpus, c.kernel, c.initrd,
 				  c.cmdline, c.linuxboot, open_debug_log(c.debug_log), c.trace_io,
 				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms, config_vga(&c),
-				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script };
+				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script,
+				  c.no_reboot };
 	if (c.debug_log && !pcfg.debug_log) {
 		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
 			strerror(errno));

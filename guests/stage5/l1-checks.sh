@@ -21,7 +21,7 @@ boot() {
 	shift
 	echo "== $name"
 	cp data.img "$name.img"
-	./minivisor "$@" -drive "file=$name.img,format=raw" </dev/null 2>&1
+	./minivisor -no-reboot "$@" -drive "file=$name.img,format=raw" </dev/null 2>&1
 	echo "vmm-exit: $?"
 	echo "host-md5: $(dd if="$name.img" bs=512 skip=2048 count=128 2>/dev/null | md5sum | cut -d' ' -f1)"
 }

@@ -6,6 +6,7 @@
  * (the setup header a boot loader fills in: section "Details of header fields").
  */
 #include "firmware.h"
+#include "hpet.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -287,7 +288,9 @@ int firmware_dsdt(bool q35, uint64_t ram_size, uint8_t **dsdt, uint32_t *len)
  */
 static int add_acpi(struct fw_cfg *f, const struct firmware_config *cfg, bool q35)
 {
-	struct acpi_extra_table mcfg = { "MCFG", 1, NULL, 24 };
+	struct acpi_extra_table extra[2] = { { "HPET", 1, NULL, HPET_ACPI_BODY_LEN },
+					     { "MCFG", 1, NULL, 24 } };   /* MCFG: q35 only */
+	uint8_t hpet[HPET_ACPI_BODY_LEN];
 	struct acpi_loader l = { .count = 0 };
 	struct acpi_layout layout;
 	uint8_t body[24], rsdp[36], *dsdt = NULL;
@@ -296,10 +299,12 @@ static int add_acpi(struct fw_cfg *f, const struct firmware_config *cfg, bool q3
 	uint64_t ecam = cfg->ecam_base;
 
 	mcfg_body(body, ecam);
-	mcfg.body = body;
+	hpet_acpi_body(hpet);
+	extra[0].body = hpet;
+	extra[1].body = body;
 	if (!t || firmware_dsdt(q35, cfg->ram_size, &dsdt, &dsdt_len) ||
-	    acpi_build_with_dsdt(t, ACPI_BUF_SIZE, 0, cfg->ncpus, dsdt, dsdt_len, &mcfg,
-				 ecam ? 1 : 0, &layout)) {
+	    acpi_build_with_dsdt(t, ACPI_BUF_SIZE, 0, cfg->ncpus, dsdt, dsdt_len, extra,
+				 ecam ? 2 : 1, &layout)) {
 		free(dsdt);
 		free(t);
 		return -ENOMEM;
@@ -307,6 +312,8 @@ static int add_acpi(struct fw_cfg *f, const struct firmware_config *cfg, bool q3
 	free(dsdt);
 	/* This PC has a keyboard controller (input/i8042.h): stage 4's FADT says it has none. */
 	acpi_set_boot_arch(t, &layout, ACPI_BOOT_ARCH_8042, 0);
+	/* Its reset register: 0x06 to the PIIX3/ICH9 reset control register at 0xcf9. */
+	acpi_set_reset_reg(t, &layout, 0xcf9, 0x06);
 	memcpy(rsdp, t + layout.rsdp, sizeof(rsdp));
 	loader_allocate(&l, RSDP, 16, LOADER_ZONE_FSEG);
 	loader_allocate(&l, TABLES, 64, LOADER_ZONE_HIGH);

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
+#include <time.h>
 #include <unistd.h>
 
 #define QEMU_DEBUGCON_READBACK 0xe9   /* what SeaBIOS expects to read from port 0x402 */
@@ -225,7 +226,7 @@ static int attach_display(struct pc *pc, const struct pc_config *cfg, char *why,
 	int err = std_vga_attach(&pc->vga, &m->bus, &pc->chipset.pci, m->vm.vm_fd,
 				 PC_VRAM_KVM_SLOT, slot, why, why_len);
 	pc->has_vga = pc->vga.vga.vram != NULL;   /* pc_destroy frees what was allocated */
-	if (err)
+	if (err || pc->display.vga)   /* opened at power-on; a reset keeps it: VNC clients stay */
 		return err;
 	struct vnc_input input = { vnc_key, vnc_pointer, pc };
 	return display_open(&pc->display, &pc->vga, &m->bus.lock, &cfg->display, &input, why,
@@ -245,6 +246,7 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 	    chipset_attach(&pc->chipset, &m->bus, m->vm.vm_fd, ACPI_PM1_EVT_PORT) ||
 	    fw_cfg_attach(&pc->fw_cfg, &m->bus) ||
 	    pc_memory_attach(&pc->memory, &m->bus) ||
+	    hpet_attach(&pc->hpet, &m->bus, m->vm.vm_fd, &m->bus.lock) ||
 	    !bus_register(&m->bus, BUS_PIO, PC_DEBUGCON_PORT, 1, &debugcon_ops, pc, "debugcon"))
 		return machine_fail(-EBUSY, why, why_len, "devices overlap on the bus");
 	cmos_fill(&m->rtc, &pc->memory.split, m->ncpus);
@@ -295,36 +297,30 @@ static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
 	return 0;
 }
 
-int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
+/*
+ * The machine side: everything a power-on (and so a reset) makes anew - the KVM VM with its
+ * RAM, interrupt controllers and vCPUs in their reset state, the firmware's fw_cfg items, the
+ * ROM, and every device model in its power-on state. The host side (pc_open_host: disk
+ * images, the input script, the display with its VNC server and monitor socket) is not here.
+ */
+static int build_machine(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
 {
 	struct machine *m = &pc->m;
 	const char *step;
 
-	memset(pc, 0, sizeof(*pc));
 	m->vm.vm_fd = m->vm.kvm_fd = m->stop_fd = -1;
 	m->ncpus = cfg->ncpus;
-	pc->debug_log = cfg->debug_log;
 	bus_init(&m->bus);
 	m->bus.trace = cfg->trace_io;
 	chipset_init(&pc->chipset, cfg->chipset);
-
-	/* Host files first. */
-	int err = check_config(cfg, why, why_len);
 	struct firmware_config fw = { cfg->mem_size, cfg->ncpus, cfg->kernel, cfg->initrd,
 				      cfg->cmdline, cfg->linuxboot_rom, 0,
 				      cfg->chipset == CHIPSET_Q35 ? Q35_ECAM_BASE : 0,
 				      cfg->chipset == CHIPSET_Q35, NULL, NULL };
 	fw.boot_fail_wait_ms = cfg->reboot_timeout_ms < 0 ? 0xffffffffu : cfg->reboot_timeout_ms;
-	fw_cfg_init(&pc->fw_cfg, &m->vm.mem);
-	if (!err)
-		err = open_drives(pc, cfg, why, why_len);
-	if (!err && cfg->input_script &&
-	    !(pc->input_script = input_script_open(cfg->input_script, why, why_len)))
-		err = -EINVAL;
-	build_bootorder(pc, cfg);
 	fw.bootorder = pc->bootorder[0] ? pc->bootorder : NULL;
-	if (!err)
-		err = firmware_setup(&pc->fw_cfg, &fw, why, why_len);
+	fw_cfg_init(&pc->fw_cfg, &m->vm.mem);
+	int err = firmware_setup(&pc->fw_cfg, &fw, why, why_len);
 	/* SeaBIOS looks for a PCI device's option ROM in fw_cfg, by vendor and device. */
 	if (!err && cfg->vga && fw_cfg_add_host_file(&pc->fw_cfg, STD_VGA_ROM_NAME, cfg->vga_rom))
 		err = machine_fail(-EIO, why, why_len, "%s: cannot read the VGA BIOS",
@@ -348,39 +344,125 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 	pc->chipset.pam_changed = pc_memory_pam_changed;
 	pc->chipset.opaque = &pc->memory;
 	pc->chipset.reset_line = &m->reset_line;
+	m->shutdown_resets = true;   /* a triple fault resets a PC */
 	m->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (m->stop_fd < 0)
 		return machine_fail(-errno, why, why_len, "eventfd: %s", strerror(errno));
 	return 0;
 }
 
-enum machine_end pc_run(struct pc *pc)
+/* Undo build_machine (also a half-built one); the host side stays. */
+static void teardown_machine(struct pc *pc)
+{
+	if (pc->has_vga)
+		std_vga_detach(&pc->vga);
+	hpet_detach(&pc->hpet);
+	machine_destroy(&pc->m);
+	ide_detach(&pc->ide);
+	fw_cfg_free(&pc->fw_cfg);
+	if (pc->memory.rom)
+		munmap(pc->memory.rom, pc->memory.rom_size);
+	/* Power-on state is all zeros but for what the attach functions set. */
+	memset(&pc->m, 0, sizeof(pc->m));
+	memset(&pc->memory, 0, sizeof(pc->memory));
+	memset(&pc->chipset, 0, sizeof(pc->chipset));
+	memset(&pc->fw_cfg, 0, sizeof(pc->fw_cfg));
+	memset(&pc->ide, 0, sizeof(pc->ide));
+	memset(&pc->ahci, 0, sizeof(pc->ahci));
+	memset(&pc->vga, 0, sizeof(pc->vga));
+	memset(&pc->i8042, 0, sizeof(pc->i8042));
+	memset(&pc->hpet, 0, sizeof(pc->hpet));
+	pc->debug_len = 0;
+}
+
+/* The host side, opened once for the life of the process. Files are checked first. */
+static int open_host(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
+{
+	int err = check_config(cfg, why, why_len);
+	if (!err)
+		err = open_drives(pc, cfg, why, why_len);
+	if (!err && cfg->input_script &&
+	    !(pc->input_script = input_script_open(cfg->input_script, why, why_len)))
+		err = -EINVAL;
+	build_bootorder(pc, cfg);
+	return err;
+}
+
+int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->m.vm.vm_fd = pc->m.vm.kvm_fd = pc->m.stop_fd = -1;
+	pc->cfg = cfg;
+	pc->debug_log = cfg->debug_log;
+	int err = open_host(pc, cfg, why, why_len);
+	return err ? err : build_machine(pc, cfg, why, why_len);
+}
+
+int pc_reset(struct pc *pc, char *why, size_t why_len)
+{
+	/* The CMOS memory is battery-backed: a reset keeps it (the clock's registers do not). */
+	uint8_t nvram[sizeof(pc->m.rtc.cmos)];
+	memcpy(nvram, pc->m.rtc.cmos, sizeof(nvram));
+	teardown_machine(pc);
+	int err = build_machine(pc, pc->cfg, why, why_len);
+	if (err)
+		return err;
+	for (unsigned i = RTC_STATUS_D + 1; i < sizeof(nvram); i++)
+		rtc_cmos_set(&pc->m.rtc, i, nvram[i], 1);
+	return 0;
+}
+
+/* The clock a reset is measured with (the lesson's reset-to-banner time). */
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* One power-on: the machine runs until the guest or the user ends it. */
+static enum machine_end run_once(struct pc *pc)
 {
 	if (pc->has_vga && display_start(&pc->display))
 		fprintf(stderr, "minivisor: the display thread did not start: no picture\n");
 	if (pc->input_script && input_script_start(pc->input_script, &pc->i8042))
 		fprintf(stderr, "minivisor: the input script's thread did not start\n");
+	hpet_start(&pc->hpet);
 	enum machine_end end = machine_run(&pc->m);
-	input_script_close(pc->input_script);   /* stops its thread */
+	hpet_stop(&pc->hpet);
+	input_script_close(pc->input_script);   /* stops its thread; it plays once */
 	pc->input_script = NULL;
 	if (pc->has_vga)
 		display_stop(&pc->display);
 	return end;
 }
 
+enum machine_end pc_run(struct pc *pc)
+{
+	char why[512];
+	for (;;) {
+		enum machine_end end = run_once(pc);
+		if (end != END_REBOOT || pc->cfg->no_reboot)
+			return end;
+		double t0 = now_ms();
+		int err = pc_reset(pc, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "minivisor: guest reset: the machine cannot start again: %s\n",
+				why);
+			return END_FAILED;
+		}
+		pc->resets++;
+		fprintf(stderr, "minivisor: guest reset: the machine starts again (reset %u, "
+			"rebuilt in %.1f ms)\n", pc->resets, now_ms() - t0);
+	}
+}
+
 void pc_destroy(struct pc *pc)
 {
-	if (pc->has_vga) {
-		display_close(&pc->display);
-		std_vga_detach(&pc->vga);
-	}
+	display_close(&pc->display);   /* nothing when never opened */
 	input_script_close(pc->input_script);
-	machine_destroy(&pc->m);
-	ide_detach(&pc->ide);
-	fw_cfg_free(&pc->fw_cfg);
+	teardown_machine(pc);
 	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++)
 		if (pc->drives.at[i])
 			block_close(pc->drives.at[i]);
-	if (pc->memory.rom)
-		munmap(pc->memory.rom, pc->memory.rom_size);
 }

@@ -39,6 +39,7 @@
 #include "config.h"
 #include "firmware.h"
 #include "fw_cfg.h"
+#include "hpet.h"
 #include "machine.h"
 #include "pc_memory.h"
 #include "display/display.h"
@@ -68,6 +69,7 @@ struct pc_config {
 	const char *vga_rom;          /* its BIOS (SeaBIOS's vgabios-stdvga.bin) */
 	struct display_config display;   /* VNC, screendump, monitor (display/display.h) */
 	const char *input_script;     /* -input-script FILE: keys and mouse for tests (input.h) */
+	bool no_reboot;               /* -no-reboot: a guest reset ends pc_run() */
 };
 
 /* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
@@ -80,6 +82,9 @@ struct pc_drives {
 };
 
 struct pc {
+	const struct pc_config *cfg;  /* kept: a reset builds the machine from it again */
+	unsigned resets;              /* guest resets so far */
+	struct hpet hpet;             /* 0xfed00000 (hpet.h) */
 	struct machine m;             /* stage 4: vm, vcpus, bus, com1, rtc, power, threads */
 	struct pc_memory memory;
 	struct chipset chipset;
@@ -101,8 +106,19 @@ struct pc {
 
 /* Build the machine. 0, or a negative errno with one line in why naming what failed. */
 int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len);
-/* Run it (stage 4's machine_run, with the display thread beside the vCPUs). */
+/*
+ * Run it (stage 4's machine_run, with the display thread beside the vCPUs). A guest reset
+ * (END_REBOOT) starts the machine again with pc_reset() unless cfg->no_reboot: it returns
+ * only when the guest powers off, the user quits, a vCPU fails, or with -no-reboot a reset.
+ */
 enum machine_end pc_run(struct pc *pc);
+/*
+ * A reset, as the power-on: the machine side (the KVM VM, its RAM, vCPUs and in-kernel
+ * interrupt controllers, fw_cfg, every device model) is torn down and built again by the same
+ * code pc_create() uses; the host side (disk images, display, VNC, monitor) stays. Called
+ * between machine runs only (no vCPU thread alive). 0, or a negative errno with why.
+ */
+int pc_reset(struct pc *pc, char *why, size_t why_len);
 void pc_destroy(struct pc *pc);
 
 #endif

@@ -256,6 +256,7 @@ static void *display_thread(void *p)
 
 int display_start(struct display *d)
 {
+	d->stop = false;   /* started again after a machine reset */
 	int err = pthread_create(&d->thread, NULL, display_thread, d);
 	d->running = err == 0;
 	return -err;

@@ -10,7 +10,7 @@
 # The boot sectors are guests/stage5/ahci-boot.asm and ahci-hostile.asm (make -C guests stage5).
 
 S5=stage5-full-machine
-MV=$S5/minivisor
+MV="$S5/minivisor -no-reboot"   # these guests end with a reset
 check "build minivisor (for the AHCI checks)" 0 -- make -s -C $S5 minivisor minivisor.static
 check "AHCI unit tests: registers, IDENTIFY, DMA through PRDTs, resets, hostile tables" 0 \
 	'\[  PASSED  \] [0-9]+ test' '!FAILED' \
@@ -69,7 +69,7 @@ CHECK_TIMEOUT=300 check "Linux's ahci driver finds the q35 disk and reads it (ne
 	--file /usr/share/qemu/linuxboot_dma.bin:/work/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file build/linux/initrd.cpio.gz \
 	--file "$s5a_tmp/disk.qcow2:/work/disk.qcow2" -- \
-	'./minivisor -M q35 -bios bios-256k.bin -linuxboot linuxboot_dma.bin' \
+	'./minivisor -no-reboot -M q35 -bios bios-256k.bin -linuxboot linuxboot_dma.bin' \
 	'-kernel vmlinuz -initrd initrd.cpio.gz -drive file=disk.qcow2' \
 	'-append "console=ttyS0 panic=-1 mv.test=\"dmesg | grep -E ahci\|ata1\|sda;' \
 	'dd if=/dev/sda bs=512 skip=1 count=1 2>/dev/null | head -c 39; echo\""'

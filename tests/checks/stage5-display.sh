@@ -41,7 +41,7 @@ check "browser view (-vnc :N,novnc=PORT): noVNC via websockify in headless chrom
 	-- cat "$s5d_log"
 check "q35: the VGA at 00:01.0 runs its BIOS, the banner is on screen at the reset" 0 \
 	'PCI: Using 00:01.0 for primary VGA' 'Start SeaVGABIOS' '^SeaBIOS \(version' \
-	'^No bootable device' -- bash -c "$S5D_MV -M q35 -vga std -debugcon stdio \
+	'^No bootable device' -- bash -c "$S5D_MV -no-reboot -M q35 -vga std -debugcon stdio \
 		-screendump $s5d_tmp/q35.txt </dev/null >/dev/null && cat $s5d_tmp/q35.txt"
 
 check "hostile guest: bad VBE modes, banks, offsets, indexes, VRAM over RAM; the VMM runs on" 0 \
@@ -54,13 +54,13 @@ check "hostile guest: bad VBE modes, banks, offsets, indexes, VRAM over RAM; the
 	'std-vga: CRT controller index 0x7f refused' \
 	'std-vga: VRAM BAR at 0x01000000 refused by KVM .*: VRAM not mapped' \
 	'minivisor: guest powered off' \
-	-- $S5D_MV -M pc -vga std -drive file=guests/stage5/vga-hostile.img,format=raw
+	-- $S5D_MV -no-reboot -M pc -vga std -drive file=guests/stage5/vga-hostile.img,format=raw
 
 check "VNC with password-file=: a client without the password is refused" 0 \
 	'vnc-rate: the server wants a password' -- bash -c "
 	p=5980; while ss -ltnH \"sport = :\$p\" | grep -q .; do p=\$((p + 1)); done
 	echo secret >$s5d_tmp/vnc-password
-	$S5D_MV -M pc -vga std -vnc :\$((p - 5900)),password-file=$s5d_tmp/vnc-password \
+	$S5D_MV -no-reboot -M pc -vga std -vnc :\$((p - 5900)),password-file=$s5d_tmp/vnc-password \
 		</dev/null >/dev/null 2>&1 & vm=\$!
 	for i in \$(seq 50); do ss -ltnH \"sport = :\$p\" | grep -q . && break; sleep 0.1; done
 	/usr/bin/python3 tests/bench.d/vnc-rate.py 127.0.0.1 \$p 1; kill \$vm; exit 0"
@@ -96,7 +96,7 @@ check "bad input: a missing VGA BIOS" 2 '^minivisor: /nope/vgabios\.bin: cannot 
 	-- $S5D_MV -vga std -vgabios /nope/vgabios.bin
 check "bad input: a screendump to an unwritable path" 0 \
 	'minivisor: screendump: /nonexistent/x\.png: cannot write: No such file or directory' \
-	'minivisor: guest reset' -- $S5D_MV -screendump /nonexistent/x.png
+	'minivisor: guest reset' -- $S5D_MV -no-reboot -screendump /nonexistent/x.png
 
 # ---- the manager: minivisor-ctl screendump ---------------------------------------------------
 check "manager: minivisor-ctl screendump NAME FILE (text and PNG), and to a bad path" 0 \

@@ -11,7 +11,7 @@
 # the CD read whole).
 
 S5=stage5-full-machine
-MV=$S5/minivisor
+MV="$S5/minivisor -no-reboot"   # these guests end with a reset
 HOSTILE=guests/stage5/ide-hostile.img
 check "build minivisor and the IDE test disk (nasm)" 0 -- \
 	sh -c "make -s -C $S5 minivisor minivisor.static && make -s -C guests stage5/ide-hostile.img"
@@ -59,7 +59,7 @@ CHECK_TIMEOUT=300 check "Linux's ata_piix drives the disk and the CD by DMA, IRQ
 	--file /usr/share/qemu/linuxboot_dma.bin:/work/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file build/linux/initrd.cpio.gz \
 	--file build/linux/data-storage.img:/work/data.img --file build/linux/boot.iso -- \
-	'./minivisor -M pc -bios bios-256k.bin -linuxboot linuxboot_dma.bin' \
+	'./minivisor -no-reboot -M pc -bios bios-256k.bin -linuxboot linuxboot_dma.bin' \
 	'-kernel vmlinuz -initrd initrd.cpio.gz -drive file=data.img,format=raw -cdrom boot.iso' \
 	'-append "console=ttyS0 panic=-1 mv.test=\"storage; for d in 1.0 2.0; do' \
 	'echo dma\$d: \$(cat /sys/class/ata_device/dev\$d/dma_mode); done; grep ata_piix /proc/interrupts\""'

@@ -12,7 +12,7 @@
 # psmouse bind, IRQs 1 and 12 count, and keys typed by the host reach a Linux tty.
 
 S5I=stage5-full-machine
-S5I_MV=$S5I/minivisor
+S5I_MV="$S5I/minivisor -no-reboot"   # a reset ends these runs
 S5I_IMG=guests/stage5/input-test.img
 S5I_SCRIPT=guests/stage5/input-test.script
 check "build minivisor (input family) and the input test disk (nasm)" 0 -- \
@@ -87,6 +87,6 @@ CHECK_TIMEOUT=300 check "Linux: i8042 by ACPI PNP, atkbd and psmouse bind, IRQ 1
 	--file /usr/share/qemu/linuxboot_dma.bin:/work/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file "$s5i_tmp/initrd.cpio.gz:/work/initrd.cpio.gz" \
 	--file "$s5i_tmp/linux.script:/work/linux.script" -- \
-	'./minivisor -M pc -bios bios-256k.bin -linuxboot linuxboot_dma.bin -kernel vmlinuz' \
+	'./minivisor -no-reboot -M pc -bios bios-256k.bin -linuxboot linuxboot_dma.bin -kernel vmlinuz' \
 	'-initrd initrd.cpio.gz -input-script linux.script -append "console=ttyS0 panic=-1"'
 rm -rf "$s5i_tmp"

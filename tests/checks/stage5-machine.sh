@@ -5,7 +5,7 @@
 # hardware KVM, so that one check runs in the nested test host (tests/nested), once.
 
 S5=stage5-full-machine
-MV=$S5/minivisor
+MV="$S5/minivisor -no-reboot"   # these guests end with a reset
 BANNER='SeaBIOS \(version [^)]+\)'
 check "build minivisor (the pc machine)" 0 -- make -s -C $S5 minivisor minivisor.static
 
@@ -95,7 +95,7 @@ CHECK_TIMEOUT=300 check "SeaBIOS boots Linux by fw_cfg on pc and q35 (2 CPUs, AC
 	--file /usr/share/seabios/bios-256k.bin:/work/bios-256k.bin \
 	--file /usr/share/qemu/linuxboot_dma.bin:/work/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file build/linux/initrd.cpio.gz -- \
-	'for m in pc q35; do ./minivisor -M $m -smp 2 -bios bios-256k.bin' \
+	'for m in pc q35; do ./minivisor -no-reboot -M $m -smp 2 -bios bios-256k.bin' \
 	'-linuxboot linuxboot_dma.bin -kernel vmlinuz -initrd initrd.cpio.gz' \
 	'-append "console=ttyS0 panic=-1 quiet mv.test=\"grep processor /proc/cpuinfo;' \
 	'dmesg | grep MMCONFIG\"" 2>&1 | sed "s/^/$m: /"; done'

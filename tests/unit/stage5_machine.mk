@@ -9,6 +9,8 @@
 #   test_stage5_ahci      the ICH9 AHCI controller with the drive behind it
 #   test_stage5_memory    RAM above 4 GiB (the split, e820, DSDT values, guest addresses in two
 #                         ranges, fw_cfg DMA into the hole) and the Multiboot loader
+#   test_stage5_reset     the HPET's registers and timers, the reset's power-on states, the
+#                         FADT reset register, -no-reboot
 # Guest RAM is fake (fake_ram.h). Each binary links the whole machine - stage 1's and stage 4's
 # sources and those of every family stage5-full-machine/machine.mk lists (board/board.mk also
 # generates the DSDT's C file); only its main() differs. Tests include a stage 5 header by its
@@ -17,7 +19,8 @@ include ../../stage4-devices/stage4.mk
 include ../../stage5-full-machine/machine.mk
 
 STAGE5_MACHINE_TESTS := test_stage5_machine test_stage5_firmware test_stage5_ata \
-	test_stage5_atapi test_stage5_ahci test_stage5_memory
+	test_stage5_atapi test_stage5_ahci test_stage5_memory \
+	test_stage5_reset
 TESTS += $(STAGE5_MACHINE_TESTS)
 
 $(STAGE5_MACHINE_TESTS): %: %.c fake_ram.h $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) \

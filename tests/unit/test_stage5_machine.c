@@ -518,8 +518,8 @@ static void test_acpi_through_loader(void **state)
 	assert_int_equal(acpi_checksum(rsdp, 36), 0);
 	const uint8_t *xsdt = table_at(ram, bytes_to_u64(rsdp + 24, 8), "XSDT");
 	unsigned entries = (bytes_to_u64(xsdt + 4, 4) - 36) / 8;
-	assert_int_equal(entries, 3);   /* FADT, MADT (stage 4) and MCFG (q35) */
-	bool seen_fadt = false, seen_mcfg = false;
+	assert_int_equal(entries, 4);   /* FADT, MADT (stage 4), HPET and MCFG (q35) */
+	bool seen_fadt = false, seen_mcfg = false, seen_hpet = false;
 	for (unsigned i = 0; i < entries; i++) {
 		uint64_t at = bytes_to_u64(xsdt + 36 + 8 * i, 8);
 		const uint8_t *t = ram + at;
@@ -533,11 +533,15 @@ static void test_acpi_through_loader(void **state)
 			assert_int_equal(bytes_to_u64(t + 44, 8), 0xb0000000u);
 			assert_int_equal(t[55], 255);   /* end bus */
 			seen_mcfg = true;
+		} else if (!memcmp(t, "HPET", 4)) {
+			table_at(ram, at, "HPET");
+			assert_int_equal(bytes_to_u64(t + 44, 8), 0xfed00000u);   /* its base */
+			seen_hpet = true;
 		} else {
 			table_at(ram, at, "APIC");
 		}
 	}
-	assert_true(seen_fadt && seen_mcfg);
+	assert_true(seen_fadt && seen_mcfg && seen_hpet);
 	/* The memory map item: RAM from 0, KVM's helper pages reserved. */
 	const struct fw_cfg_item *e820 = fw_cfg_find_file(&x->f, "etc/e820");
 	assert_int_equal(e820->size, 2 * 20);
