@@ -34,7 +34,10 @@ static const char usage[] =
 	"                 [-debugcon stdio|FILE] [-linuxboot FILE] [-kvm PATH] [-trace-io]\n"
 	"                 [-vga std|none] [-vgabios FILE] [-vnc [HOST]:N[,password-file=F]]\n"
 	"                 [-screendump FILE.png|FILE.txt] [-monitor SOCKET]\n"
-	"                 [-input-script FILE]\n";
+	"                 [-input-script FILE]\n"
+	"       UEFI:     -drive if=pflash,format=raw,unit=0,file=OVMF_CODE_4M.fd,readonly=on\n"
+	"                 -drive if=pflash,format=raw,unit=1,file=MY_VARS.fd   (a copy of\n"
+	"                 OVMF_VARS_4M.fd: the variables are written back to it)\n";
 
 static FILE *open_debug_log(const char *where)
 {
@@ -83,7 +86,8 @@ int main(int argc, char **argv)
 				  c.kvm_path, c.bios, c.mem_size, c.ncpus, c.kernel, c.initrd,
 				  c.cmdline, c.linuxboot, open_debug_log(c.debug_log), c.trace_io,
 				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms, config_vga(&c),
-				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script };
+				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script,
+				  c.flash_code, c.flash_vars, c.flash_vars_readonly };
 	if (c.debug_log && !pcfg.debug_log) {
 		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
 			strerror(errno));

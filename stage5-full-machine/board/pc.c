@@ -227,6 +227,49 @@ static int attach_display(struct pc *pc, const struct pc_config *cfg, char *why,
 			    why_len);
 }
 
+/* ---- UEFI: the firmware's flash ------------------------------------------------------------ */
+
+/* KVM memory slots of the flash units: well past pc_memory's and VRAM's. */
+#define PC_PFLASH_KVM_SLOT 24
+
+/* Open the pflash images (host files, before a VM exists); their sizes must fit the window. */
+static int open_flash(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
+{
+	if (cfg->flash_vars && !cfg->flash_code)
+		return machine_fail(-EINVAL, why, why_len, "%s: a pflash variable store needs the "
+				    "firmware code as pflash unit 0", cfg->flash_vars);
+	const char *path[2] = { cfg->flash_code, cfg->flash_vars };
+	bool readonly[2] = { true, cfg->flash_vars_readonly };
+	uint64_t total = 0;
+	for (unsigned i = 0; i < 2 && path[i]; i++) {
+		int err = pflash_open(&pc->flash[i], path[i], readonly[i], why, why_len);
+		if (err)
+			return err;
+		pc->nflash = i + 1;
+		total += pc->flash[i].size;
+	}
+	if (total > PFLASH_WINDOW)
+		return machine_fail(-EFBIG, why, why_len, "%s: %llu KiB of flash with the "
+				    "variables: more than the 8 MiB window below 4 GiB", path[0],
+				    (unsigned long long)(total >> 10));
+	return 0;
+}
+
+/* The code flash ends at 4 GiB (the reset vector is its last 16 bytes), vars just below. */
+static int map_flash(struct pc *pc, char *why, size_t why_len)
+{
+	uint64_t gpa = 1ull << 32;
+	for (unsigned i = 0; i < pc->nflash; i++) {
+		gpa -= pc->flash[i].size;
+		int err = pflash_map(&pc->flash[i], &pc->m.bus, pc->m.vm.vm_fd,
+				     pc->memory.readonly_slots, PC_PFLASH_KVM_SLOT + i, gpa,
+				     why, why_len);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* ---- putting it together --------------------------------------------------------------- */
 
 static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
@@ -249,7 +292,7 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 
 static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
 {
-	if (access(cfg->bios, R_OK) < 0)
+	if (!cfg->flash_code && access(cfg->bios, R_OK) < 0)
 		return machine_fail(-errno, why, why_len, "%s: cannot open firmware: %s",
 				    cfg->bios, strerror(errno));
 	if (cfg->mem_size < PC_MIN_RAM || cfg->mem_size > PC_MAX_RAM)
@@ -292,11 +335,16 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 	fw.boot_fail_wait_ms = cfg->reboot_timeout_ms < 0 ? 0xffffffffu : cfg->reboot_timeout_ms;
 	fw_cfg_init(&pc->fw_cfg, &m->vm.mem);
 	if (!err)
+		err = open_flash(pc, cfg, why, why_len);
+	if (!err)
 		err = open_drives(pc, cfg, why, why_len);
 	if (!err && cfg->input_script &&
 	    !(pc->input_script = input_script_open(cfg->input_script, why, why_len)))
 		err = -EINVAL;
-	build_bootorder(pc, cfg);
+	/* OVMF drops the boot options a bootorder file does not name: give it none (as QEMU
+	 * without bootindex), and it boots removable media, then disks, by itself. */
+	if (!cfg->flash_code)
+		build_bootorder(pc, cfg);
 	fw.bootorder = pc->bootorder[0] ? pc->bootorder : NULL;
 	if (!err)
 		err = firmware_setup(&pc->fw_cfg, &fw, why, why_len);
@@ -312,11 +360,14 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 	if (err)
 		return machine_fail(err, why, why_len, "%s: %s: %s", cfg->kvm_path, step,
 				    strerror(-err));
-	err = pc_memory_init(&pc->memory, &m->vm, cfg->bios, why, why_len);
+	err = pc_memory_init(&pc->memory, &m->vm, cfg->flash_code ? NULL : cfg->bios, why,
+			     why_len);
 	if (!err)
 		err = create_vcpus(pc, why, why_len);
 	if (!err)
 		err = attach_devices(pc, cfg, why, why_len);
+	if (!err)
+		err = map_flash(pc, why, why_len);
 	if (err)
 		return err;
 	pc->chipset.pam_changed = pc_memory_pam_changed;
@@ -357,4 +408,6 @@ void pc_destroy(struct pc *pc)
 			block_close(pc->drives.at[i]);
 	if (pc->memory.rom)
 		munmap(pc->memory.rom, pc->memory.rom_size);
+	for (unsigned i = 0; i < pc->nflash; i++)
+		pflash_close(&pc->flash[i]);
 }

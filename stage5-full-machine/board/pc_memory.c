@@ -115,7 +115,7 @@ int pc_memory_init(struct pc_memory *pm, struct vm *vm, const char *bios_path, c
 	pm->ram = vm->mem.host;
 	pm->ram_size = vm->mem.size;
 	pm->readonly_slots = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
-	int err = load_bios(pm, bios_path, why, why_len);
+	int err = bios_path ? load_bios(pm, bios_path, why, why_len) : 0;
 	if (err)
 		return err;
 
@@ -126,7 +126,7 @@ int pc_memory_init(struct pc_memory *pm, struct vm *vm, const char *bios_path, c
 	if (!err)
 		err = set_slot(pm->vm_fd, SLOT_HIGH_RAM, PC_HIGH_RAM_BASE,
 			       pm->ram_size - PC_HIGH_RAM_BASE, pm->ram + PC_HIGH_RAM_BASE, false);
-	if (!err)
+	if (!err && pm->rom)
 		err = set_slot(pm->vm_fd, SLOT_BIOS, (1ull << 32) - pm->rom_size, pm->rom_size,
 			       pm->rom, pm->readonly_slots);
 	if (err) {

@@ -47,6 +47,7 @@ struct pc_memory {
 /*
  * Load the BIOS image from path (a multiple of 64 KiB, at most 16 MiB), re-slot RAM around
  * the legacy hole and map the BIOS at the top of 4 GiB. 0 or a negative errno (why says).
+ * bios_path NULL: no BIOS slot (UEFI: the flash devices map themselves, board/pflash.h).
  */
 int pc_memory_init(struct pc_memory *pm, struct vm *vm, const char *bios_path, char *why,
 		   size_t why_len);

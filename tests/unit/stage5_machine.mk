@@ -7,6 +7,8 @@
 #                         (48-bit HOB bytes, PIO, ATAPI packets), good and hostile PRD tables
 #   test_stage5_atapi     the ATAPI CD-ROM command set (atapi.c), without a controller
 #   test_stage5_ahci      the ICH9 AHCI controller with the drive behind it
+#   test_stage5_pflash    the CFI parallel flash (UEFI's code and variables): commands, query,
+#                         read-only chips, image files
 # Guest RAM is fake (fake_ram.h). Each binary links the whole machine - stage 1's and stage 4's
 # sources and those of every family stage5-full-machine/machine.mk lists (board/board.mk also
 # generates the DSDT's C file); only its main() differs. Tests include a stage 5 header by its
@@ -15,7 +17,7 @@ include ../../stage4-devices/stage4.mk
 include ../../stage5-full-machine/machine.mk
 
 STAGE5_MACHINE_TESTS := test_stage5_machine test_stage5_firmware test_stage5_ata \
-	test_stage5_atapi test_stage5_ahci
+	test_stage5_atapi test_stage5_ahci test_stage5_pflash
 TESTS += $(STAGE5_MACHINE_TESTS)
 
 $(STAGE5_MACHINE_TESTS): %: %.c fake_ram.h $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) \
