@@ -6,8 +6,9 @@
  *   0x000c0000-0x000fffff  13 PAM segments: shadow RAM or ROM, per the i440FX  slots 3-15
  *                          (the last 128 KiB of the BIOS image shows through at 0xe0000)
  *   0x00100000-RAM top     RAM                                            slot 1
- *   RAM top  -0xfffbbfff   PCI memory (SeaBIOS places BARs here)
- *   0xfffbc000-0xfffbffff  KVM's real-mode helpers (VMX_* in stage 4's irq.h), e820-reserved
+ *   RAM top  -0xfeffbfff   PCI memory (SeaBIOS places BARs here), IOAPIC, LAPIC
+ *   0xfeffc000-0xfeffffff  KVM's real-mode helpers (VMX_* in stage 4's irq.h), e820-reserved
+ *   0xffc00000-0xffffffff  UEFI instead of a BIOS: OVMF's flash (pflash.h), vars below code
  *   0xfffc0000-0xffffffff  the BIOS image (256 KiB), read-only: the CPU's reset vector
  *                          0xfffffff0 is its last 16 bytes                slot 2
  *

@@ -50,10 +50,11 @@ check "the VARS file is untouched by the refused runs" 0 -- cmp $OVMF_VARS "$s5u
 rm -rf "$s5u_tmp"
 
 # ---- OVMF -> Linux, in the nested host ----
-# The chain of guests/stage5/l1-uefi.sh: OVMF on pflash -> AHCI disk with an EFI System
-# Partition (guests/linux/uefi-disk.sh) -> UEFI shell -> startup.nsh -> Linux's EFI stub ->
-# init -> guests/linux/uefi/uefi-test.sh, twice on one VARS copy: the variable the first boot
-# writes through efivarfs is read back by the second, and the VARS file's bytes changed.
+# The chain of guests/stage5/l1-uefi.sh: OVMF on pflash -> its boot option Boot0000 (in the
+# VARS copy guests/linux/uefi-disk.sh prepares) -> AHCI disk with an EFI System Partition ->
+# Linux's EFI stub -> init -> guests/linux/uefi/uefi-test.sh, twice on one VARS copy: the
+# variable the first boot writes through efivarfs is read back by the second, and the VARS
+# file's bytes changed.
 #
 # Not run by default: the nested host's own QEMU 7.2 (TCG emulating SVM) aborts with
 # "tcg_handle_interrupt: assertion failed: (qemu_mutex_iothread_locked())" while OVMF runs in
@@ -69,12 +70,12 @@ check "build the Linux guest and its EFI system partition" 0 -- \
 s5u_out=$(mktemp -d)
 CHECK_TIMEOUT=600 check "nested session ran (two OVMF boots under L1's KVM)" 0 '== end' -- \
 	tests/nested/run-nested --timeout 540 --file $S5/minivisor.static:/work/minivisor \
-	--file $OVMF_CODE:/work/OVMF_CODE_4M.fd --file $OVMF_VARS:/work/OVMF_VARS_4M.fd \
+	--file $OVMF_CODE:/work/OVMF_CODE_4M.fd --file build/linux/uefi-vars.fd \
 	--file build/linux/uefi-disk.img:/work/uefi-disk.img --file guests/stage5/l1-uefi.sh \
 	--out vars.fd:"$s5u_out/vars.fd" -- sh l1-uefi.sh
 s5u_log=$CHECK_LOG
-check "q35: OVMF -> UEFI shell -> startup.nsh -> Linux (EFI stub) -> init, a UEFI boot" 0 \
-	'UEFI Interactive Shell' 'startup.nsh: booting Linux' 'efi: EFI v[0-9.]+ by EDK II' \
+check "q35: OVMF -> boot option -> AHCI disk -> Linux (EFI stub) -> init, a UEFI boot" 0 \
+	'BdsDxe: starting Boot0000 "minivisor Linux"' 'efi: EFI v[0-9.]+ by EDK II' \
 	'minivisor-init: up' 'uefi-test: /sys/firmware/efi present' 'uefi-test: variable absent' \
 	'uefi-test: variable written' 'minivisor-test-exit: 0' 'minivisor: guest powered off' \
 	'vmm-exit: 0' -- tests/nested/section "$s5u_log" first-boot
@@ -82,6 +83,6 @@ check "the variable persists: the second run on the same VARS file reads it back
 	'uefi-test: variable found: written-by-the-first-boot' 'minivisor-test-exit: 0' \
 	'vmm-exit: 0' -- tests/nested/section "$s5u_log" second-boot
 check "the VARS file's bytes changed, and hold the variable's name (UTF-16)" 0 \
-	'MinivisorTest' -- sh -c "! cmp -s $OVMF_VARS '$s5u_out/vars.fd' &&
+	'MinivisorTest' -- sh -c "! cmp -s build/linux/uefi-vars.fd '$s5u_out/vars.fd' &&
 		tr -d '\\000' <'$s5u_out/vars.fd' | grep -a -o MinivisorTest | head -n 1"
 rm -rf "$s5u_out"
