@@ -111,11 +111,12 @@ static void program(struct pflash *f, uint32_t offset, uint64_t value, unsigned 
 {
 	f->mode = PFLASH_READ_STATUS;
 	if (f->readonly) {
-		f->status |= PFLASH_STATUS_PROG_ERR | PFLASH_STATUS_LOCKED;
+		f->status |= PFLASH_STATUS_READY | PFLASH_STATUS_PROG_ERR | PFLASH_STATUS_LOCKED;
 		return;
 	}
 	for (unsigned i = 0; i < len && i < 8 && offset + i < f->size; i++)
 		f->data[offset + i] &= value >> (8 * i);
+	f->status |= PFLASH_STATUS_READY;
 	f->programmed += len;
 }
 
@@ -124,14 +125,15 @@ static void erase(struct pflash *f, uint32_t offset, uint8_t cmd)
 {
 	f->mode = PFLASH_READ_STATUS;
 	if (cmd != CMD_CONFIRM) {
-		f->status |= STATUS_SEQ_ERROR;
+		f->status |= PFLASH_STATUS_READY | STATUS_SEQ_ERROR;
 		return;
 	}
 	if (f->readonly) {
-		f->status |= PFLASH_STATUS_ERASE_ERR | PFLASH_STATUS_LOCKED;
+		f->status |= PFLASH_STATUS_READY | PFLASH_STATUS_ERASE_ERR | PFLASH_STATUS_LOCKED;
 		return;
 	}
 	memset(f->data + (offset & ~(PFLASH_SECTOR - 1)), 0xff, PFLASH_SECTOR);
+	f->status |= PFLASH_STATUS_READY;
 	f->erased++;
 }
 
@@ -151,7 +153,10 @@ static void command(struct pflash *f, uint8_t cmd)
 		f->mode = PFLASH_ERASE;
 		break;
 	case CMD_CLEAR_STATUS:
-		f->status = PFLASH_STATUS_READY;   /* the mode stays: reads still see the array */
+		/* All bits, "ready" too, as QEMU's chip does: OVMF's probe (QemuFlashDetected)
+		 * then reads status with 0x70 and takes only 0x00 for flash. The mode stays:
+		 * reads still see the array. */
+		f->status = 0;
 		break;
 	case CMD_LOCK_SETUP:
 		f->mode = PFLASH_LOCK;
@@ -166,7 +171,7 @@ static void command(struct pflash *f, uint8_t cmd)
 		f->mode = PFLASH_READ_QUERY;
 		break;
 	default:   /* write-to-buffer, suspend, ...: not this chip; say so in the status */
-		f->status |= STATUS_SEQ_ERROR;
+		f->status |= PFLASH_STATUS_READY | STATUS_SEQ_ERROR;
 		f->mode = PFLASH_READ_STATUS;
 		break;
 	}

@@ -12,7 +12,8 @@
  *   0x10 / 0x40   program: the next write's bytes are ANDed into the array (NOR flash can
  *                 only clear bits; only an erase sets them), then read status
  *   0x20, 0xd0    block erase, confirmed: the whole sector of that address becomes 0xff
- *   0x50          clear status: error bits off; reads stay in array mode
+ *   0x50          clear status: every bit to 0, "ready" too (as QEMU's chip: OVMF's probe
+ *                 wants 0x00 from the next read status); reads stay in array mode
  *   0x70          read status: 0x80 "ready", plus 0x10 program error, 0x20 erase error,
  *                 0x30 a bad command sequence, 0x02 the block is locked (read-only flash)
  *   0x90          read identifier: manufacturer at offset 0, device at offset 1
