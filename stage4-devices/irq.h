@@ -30,12 +30,13 @@ struct irq_line {
 
 /*
  * Intel VMX needs three pages of guest-physical space for its own use (a TSS and an identity
- * page table for real mode). They go just below the 4 GiB line, where this machine has
- * neither RAM nor devices; AMD SVM ignores them. A machine with firmware (stage 5) must also
- * mark them reserved in its e820 map.
+ * page table for real mode). They go where QEMU puts them, just below 0xff000000: no RAM, no
+ * device, and out of the way of firmware flash, which grows down from 4 GiB (OVMF's 4 MiB;
+ * KVM refuses a memory slot over these pages). AMD SVM ignores them. A machine with firmware
+ * (stage 5) must also mark them reserved in its e820 map.
  */
-#define VMX_IDENTITY_MAP_GPA 0xfffbc000ull   /* one page */
-#define VMX_TSS_GPA          0xfffbd000ull   /* three pages */
+#define VMX_IDENTITY_MAP_GPA 0xfeffc000ull   /* one page */
+#define VMX_TSS_GPA          0xfeffd000ull   /* three pages */
 #define VMX_HELPERS_SIZE     0x4000ull
 
 /*

@@ -95,6 +95,10 @@ static int drive_option(struct drive_config *d, const char *key, const char *v, 
 	if (!strcmp(key, "file")) {
 		d->file = v;
 	} else if (!strcmp(key, "if") || !strcmp(key, "interface")) {
+		if (!strcmp(v, "pflash")) {
+			d->interface = DRIVE_IF_PFLASH;
+			return 0;
+		}
 		if (strcmp(v, "ide") && strcmp(v, "ahci") && strcmp(v, "sata"))
 			goto bad;
 		d->interface = strcmp(v, "ide") ? DRIVE_IF_AHCI : DRIVE_IF_IDE;
@@ -112,12 +116,16 @@ static int drive_option(struct drive_config *d, const char *key, const char *v, 
 		if (*end || end == v || n < 0 || n >= MAX_DRIVES)
 			goto bad;
 		d->index = n;
+	} else if (!strcmp(key, "unit")) {
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			goto bad;   /* flash units only: 0 the code, 1 the variables */
+		d->unit = v[0] - '0';
 	} else if (!strcmp(key, "readonly")) {
 		if (!parse_bool(v, &d->readonly))
 			goto bad;
 	} else {
 		snprintf(why, why_len, "unknown drive option '%s' (known: file, if, media, format, "
-			 "index, readonly)", key);
+			 "index, readonly, unit)", key);
 		return -1;
 	}
 	return 0;
@@ -131,7 +139,7 @@ static struct drive_config *new_drive(struct vmm_config *c)
 	if (c->ndrives == MAX_DRIVES)
 		return NULL;
 	struct drive_config *d = &c->drives[c->ndrives++];
-	*d = (struct drive_config){ .index = -1 };
+	*d = (struct drive_config){ .index = -1, .unit = -1 };
 	return d;
 }
 
@@ -260,6 +268,8 @@ static const struct string_key string_keys[] = {
 	{ "firmware", "bios", offsetof(struct vmm_config, bios), true },
 	{ "firmware", "linuxboot", offsetof(struct vmm_config, linuxboot), true },
 	{ "firmware", "debug-log", offsetof(struct vmm_config, debug_log), true },
+	{ "firmware", "code", offsetof(struct vmm_config, flash_code), true },
+	{ "firmware", "vars", offsetof(struct vmm_config, flash_vars), true },
 	{ "kernel", "image", offsetof(struct vmm_config, kernel), true },
 	{ "kernel", "initrd", offsetof(struct vmm_config, initrd), true },
 	{ "kernel", "cmdline", offsetof(struct vmm_config, cmdline), false },
@@ -383,6 +393,10 @@ static int set_drives(struct yaml_ctx *y, yaml_node_t *v)
 			return -1;
 		if (!y->c->drives[y->c->ndrives - 1].file)
 			return yerr(y, d, "key 'drives': a drive needs a 'file'");
+		const struct drive_config *last = &y->c->drives[y->c->ndrives - 1];
+		if (last->interface == DRIVE_IF_PFLASH || last->unit >= 0)
+			return yerr(y, d, "key 'drives': the firmware's flash is firmware.code and "
+				    "firmware.vars, not a drive");
 		replace_same_index(y->c);
 	}
 	return 0;
@@ -582,6 +596,30 @@ static int boot_option_fn(void *c, const char *key, const char *v, char *why, si
 	return boot_option(c, key, v, why, why_len);
 }
 
+/*
+ * A -drive if=pflash: not a disk but the firmware's flash (board/pflash.h), taken out of the
+ * drive list. Unit 0 is the code, which this VMM maps as ROM: it must say readonly=on.
+ */
+static int add_pflash(struct vmm_config *c, struct drive_config *d, const char *v, char *why,
+		      size_t why_len)
+{
+	c->ndrives--;
+	if (d->cdrom || d->format == BLOCK_FORMAT_QCOW2 || d->index >= 0)
+		return flag_err(why, why_len, "-drive %s: a flash takes file, format=raw, unit, "
+				"readonly", v);
+	int unit = d->unit >= 0 ? d->unit : c->flash_code ? 1 : 0;
+	if (unit == 0 && !d->readonly)
+		return flag_err(why, why_len, "-drive %s: pflash unit 0 is the firmware code, "
+				"mapped as ROM: add readonly=on", v);
+	if (unit == 0)
+		c->flash_code = d->file;
+	else {
+		c->flash_vars = d->file;
+		c->flash_vars_readonly = d->readonly;
+	}
+	return 0;
+}
+
 /* -drive OPTIONS, -hda FILE (index 0) .. -hdd (3), -cdrom FILE (index 2, as QEMU). */
 static int add_drive(struct vmm_config *c, const char *f, const char *v, char *why,
 		     size_t why_len)
@@ -594,6 +632,11 @@ static int add_drive(struct vmm_config *c, const char *f, const char *v, char *w
 			return -1;
 		if (!d->file)
 			return flag_err(why, why_len, "-drive %s: no file=", v);
+		if (d->interface == DRIVE_IF_PFLASH)
+			return add_pflash(c, d, v, why, why_len);
+		if (d->unit >= 0)
+			return flag_err(why, why_len, "-drive %s: unit= is for if=pflash (disks: "
+					"index=)", v);
 	} else {
 		d->file = v;
 		d->cdrom = !strcmp(f, "-cdrom");

@@ -8,12 +8,14 @@
  *             [-nographic] [-kvm PATH] [-trace-io] [-vga std|none] [-vgabios FILE]
  *             [-vnc [HOST]:N[,password-file=F]] [-screendump FILE] [-monitor SOCKET]
  *             [-input-script FILE] [-no-reboot]
+ *             [-drive if=pflash,format=raw,unit=0|1,file=F[,readonly=on]]
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
  * of a described machine. A YAML file (see configs/pc.yaml) maps the same settings:
  *
  *   machine: pc                 memory: 512M            cpus: 2
- *   firmware: { bios: FILE, linuxboot: FILE, debug-log: stderr|FILE }
+ *   firmware: { bios: FILE, linuxboot: FILE, debug-log: stderr|FILE,
+ *               code: OVMF_CODE.fd, vars: OVMF_VARS copy }       (UEFI: board/pflash.h)
  *   kernel:   { image: FILE, initrd: FILE, cmdline: "..." }
  *   devices:  [ serial ]
  *   drives:   - { file: FILE, interface: ide|ahci, media: disk|cdrom, format: raw|qcow2,
@@ -34,6 +36,12 @@
  * unless -vga none; see config_vga()); -vnc serves
  * its screen on 127.0.0.1:5900+N (a HOST address otherwise); -screendump FILE (.png, or .txt
  * for a text screen) is written on SIGUSR2 and when the machine stops.
+ *
+ * UEFI (board/pflash.h): `-drive if=pflash,format=raw,unit=0,file=OVMF_CODE_4M.fd,readonly=on`
+ * is the firmware's code (it replaces -bios; unit 0 must be readonly=on: it is ROM here), and
+ * `-drive if=pflash,format=raw,unit=1,file=vars.fd` its variable store, written back to the file
+ * (readonly=on: the guest's writes fail). The YAML keys firmware.code and firmware.vars say the
+ * same. Without unit= the next free unit is taken, as QEMU does.
  *
  * -input-script FILE (a test hook, flag only): keys and mouse events played into the PS/2
  * devices as the guest gets ready for them (input/input.h has the format).
@@ -56,7 +64,7 @@
 
 #define MAX_DRIVES 8
 
-enum drive_interface { DRIVE_IF_DEFAULT, DRIVE_IF_IDE, DRIVE_IF_AHCI };
+enum drive_interface { DRIVE_IF_DEFAULT, DRIVE_IF_IDE, DRIVE_IF_AHCI, DRIVE_IF_PFLASH };
 
 struct drive_config {
 	const char *file;
@@ -65,6 +73,7 @@ struct drive_config {
 	unsigned format;              /* 0: probe; BLOCK_FORMAT_RAW or BLOCK_FORMAT_QCOW2 */
 	int index;                    /* -1: the next free position */
 	bool readonly;
+	int unit;                     /* if=pflash: the flash unit; -1: the next free one */
 };
 
 struct vmm_config {
@@ -87,6 +96,9 @@ struct vmm_config {
 	const char *screendump;       /* -screendump FILE: on SIGUSR2 and at the end */
 	const char *monitor;          /* -monitor SOCKET: "screendump FILE" requests */
 	const char *input_script;     /* -input-script FILE: keys and mouse for tests (input.h) */
+	const char *flash_code;       /* pflash unit 0: UEFI code (replaces bios); NULL: none */
+	const char *flash_vars;       /* pflash unit 1: its variables, written back; NULL: none */
+	bool flash_vars_readonly;
 };
 
 void config_defaults(struct vmm_config *c);

@@ -44,7 +44,10 @@ static const char usage[] =
 	"  -kernel FILE: a Linux bzImage, or a Multiboot kernel (ELF) whose modules are\n"
 	"                -initrd \"file1 args,file2\" (as QEMU's)\n"
 	"A guest reset starts the machine again (the firmware runs anew, disks stay open);\n"
-	"-no-reboot (YAML boot: { no-reboot: true }) ends the VMM instead, as QEMU's.\n";
+	"-no-reboot (YAML boot: { no-reboot: true }) ends the VMM instead, as QEMU's.\n"
+	"UEFI: -drive if=pflash,format=raw,unit=0,file=OVMF_CODE_4M.fd,readonly=on\n"
+	"      -drive if=pflash,format=raw,unit=1,file=MY_VARS.fd   (a copy of\n"
+	"      OVMF_VARS_4M.fd: the variables are written back to it)\n";
 
 static FILE *open_debug_log(const char *where)
 {
@@ -94,7 +97,7 @@ int main(int argc, char **argv)
 				  c.cmdline, c.linuxboot, open_debug_log(c.debug_log), c.trace_io,
 				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms, config_vga(&c),
 				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script,
-				  c.no_reboot };
+				  c.no_reboot, c.flash_code, c.flash_vars, c.flash_vars_readonly };
 	if (c.debug_log && !pcfg.debug_log) {
 		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
 			strerror(errno));

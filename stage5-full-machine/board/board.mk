@@ -2,9 +2,9 @@
 # put together (README.md here). Included by ../machine.mk, which lists the families.
 BOARD_DIR := $(MACHINE_DIR)/board
 MACHINE_SRCS += $(addprefix $(BOARD_DIR)/,chipset.c smbus.c pc_memory.c fw_cfg.c firmware.c \
-	smbios.c pc.c dsdt_aml.c multiboot.c multiboot_rom.c hpet.c)
+	smbios.c pc.c dsdt_aml.c multiboot.c multiboot_rom.c hpet.c pflash.c)
 MACHINE_HDRS += $(addprefix $(BOARD_DIR)/,chipset.h smbus.h pc_memory.h fw_cfg.h firmware.h \
-	smbios.h pc.h multiboot.h hpet.h)
+	smbios.h pc.h multiboot.h hpet.h pflash.h)
 MACHINE_GENERATED += $(addprefix $(BOARD_DIR)/,dsdt_aml.c dsdt_pc.aml dsdt_pc.hex dsdt_pc.log \
 	dsdt_q35.aml dsdt_q35.hex dsdt_q35.log multiboot_rom.bin multiboot_rom.c)
 

@@ -314,7 +314,13 @@ static int add_acpi(struct fw_cfg *f, const struct firmware_config *cfg, bool q3
 	acpi_set_boot_arch(t, &layout, ACPI_BOOT_ARCH_8042, 0);
 	/* Its reset register: 0x06 to the PIIX3/ICH9 reset control register at 0xcf9. */
 	acpi_set_reset_reg(t, &layout, 0xcf9, 0x06);
+	/* The loader computes each checksum, and OVMF takes the field as 0 on input (it stores the
+	 * range's checksum; SeaBIOS subtracts the range's sum, which works either way): zero them,
+	 * as QEMU does, or OVMF sees bad checksums and installs none of the tables. */
+	for (unsigned i = 0; i < layout.ntables; i++)
+		t[layout.tables[i].at + 9] = 0;
 	memcpy(rsdp, t + layout.rsdp, sizeof(rsdp));
+	rsdp[8] = rsdp[32] = 0;
 	loader_allocate(&l, RSDP, 16, LOADER_ZONE_FSEG);
 	loader_allocate(&l, TABLES, 64, LOADER_ZONE_HIGH);
 	for (unsigned i = 0; i < layout.npointers; i++)

@@ -233,6 +233,53 @@ static int attach_display(struct pc *pc, const struct pc_config *cfg, char *why,
 			    why_len);
 }
 
+/* ---- UEFI: the firmware's flash ------------------------------------------------------------ */
+
+/* KVM memory slots of the flash units: past pc_memory's (RAM above 4 GiB is 24) and VRAM's. */
+#define PC_PFLASH_KVM_SLOT 26
+
+/* Open the pflash images (host files, before a VM exists); their sizes must fit the window. */
+static int open_flash(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
+{
+	if (cfg->flash_vars && !cfg->flash_code)
+		return machine_fail(-EINVAL, why, why_len, "%s: a pflash variable store needs the "
+				    "firmware code as pflash unit 0", cfg->flash_vars);
+	const char *path[2] = { cfg->flash_code, cfg->flash_vars };
+	bool readonly[2] = { true, cfg->flash_vars_readonly };
+	uint64_t total = 0;
+	for (unsigned i = 0; i < 2 && path[i]; i++) {
+		int err = pflash_open(&pc->flash[i], path[i], readonly[i], why, why_len);
+		if (err)
+			return err;
+		pc->nflash = i + 1;
+		total += pc->flash[i].size;
+	}
+	if (total > PFLASH_WINDOW)
+		return machine_fail(-EFBIG, why, why_len, "%s: %llu KiB of flash with the "
+				    "variables: more than the 8 MiB window below 4 GiB", path[0],
+				    (unsigned long long)(total >> 10));
+	return 0;
+}
+
+/* The code flash ends at 4 GiB (the reset vector is its last 16 bytes), vars just below. */
+static int map_flash(struct pc *pc, char *why, size_t why_len)
+{
+	uint64_t gpa = 1ull << 32;
+	for (unsigned i = 0; i < pc->nflash; i++) {
+		struct pflash *f = &pc->flash[i];
+		/* A power-on (or reset) finds the chip showing its array, as after pflash_open. */
+		pflash_init(f, f->data, f->size, f->readonly);
+		f->mapped = false;   /* a new VM: no slot of the last one counts */
+		gpa -= f->size;
+		int err = pflash_map(&pc->flash[i], &pc->m.bus, pc->m.vm.vm_fd,
+				     pc->memory.readonly_slots, PC_PFLASH_KVM_SLOT + i, gpa,
+				     why, why_len);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* ---- putting it together --------------------------------------------------------------- */
 
 static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_len)
@@ -277,7 +324,7 @@ static int check_memory(uint64_t size, char *why, size_t why_len)
 
 static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
 {
-	if (access(cfg->bios, R_OK) < 0)
+	if (!cfg->flash_code && access(cfg->bios, R_OK) < 0)
 		return machine_fail(-errno, why, why_len, "%s: cannot open firmware: %s",
 				    cfg->bios, strerror(errno));
 	int err = check_memory(cfg->mem_size, why, why_len);
@@ -333,12 +380,14 @@ static int build_machine(struct pc *pc, const struct pc_config *cfg, char *why, 
 	if (err)
 		return machine_fail(err, why, why_len, "%s: %s: %s", cfg->kvm_path, step,
 				    strerror(-err));
-	err = pc_memory_init(&pc->memory, &m->vm, cfg->chipset == CHIPSET_Q35, cfg->bios, why,
-			     why_len);
+	err = pc_memory_init(&pc->memory, &m->vm, cfg->chipset == CHIPSET_Q35,
+			     cfg->flash_code ? NULL : cfg->bios, why, why_len);
 	if (!err)
 		err = create_vcpus(pc, why, why_len);
 	if (!err)
 		err = attach_devices(pc, cfg, why, why_len);
+	if (!err)
+		err = map_flash(pc, why, why_len);
 	if (err)
 		return err;
 	pc->chipset.pam_changed = pc_memory_pam_changed;
@@ -380,11 +429,16 @@ static int open_host(struct pc *pc, const struct pc_config *cfg, char *why, size
 {
 	int err = check_config(cfg, why, why_len);
 	if (!err)
+		err = open_flash(pc, cfg, why, why_len);
+	if (!err)
 		err = open_drives(pc, cfg, why, why_len);
 	if (!err && cfg->input_script &&
 	    !(pc->input_script = input_script_open(cfg->input_script, why, why_len)))
 		err = -EINVAL;
-	build_bootorder(pc, cfg);
+	/* OVMF drops the boot options a bootorder file does not name: give it none (as QEMU
+	 * without bootindex), and it boots removable media, then disks, by itself. */
+	if (!cfg->flash_code)
+		build_bootorder(pc, cfg);
 	return err;
 }
 
@@ -465,4 +519,6 @@ void pc_destroy(struct pc *pc)
 	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++)
 		if (pc->drives.at[i])
 			block_close(pc->drives.at[i]);
+	for (unsigned i = 0; i < pc->nflash; i++)
+		pflash_close(&pc->flash[i]);
 }

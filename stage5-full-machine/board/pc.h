@@ -42,6 +42,7 @@
 #include "hpet.h"
 #include "machine.h"
 #include "pc_memory.h"
+#include "pflash.h"
 #include "display/display.h"
 #include "display/std_vga.h"
 #include "input/input.h"
@@ -70,6 +71,9 @@ struct pc_config {
 	struct display_config display;   /* VNC, screendump, monitor (display/display.h) */
 	const char *input_script;     /* -input-script FILE: keys and mouse for tests (input.h) */
 	bool no_reboot;               /* -no-reboot: a guest reset ends pc_run() */
+	const char *flash_code;       /* UEFI: pflash unit 0 (replaces bios); NULL: SeaBIOS */
+	const char *flash_vars;       /* pflash unit 1, written back to the file; NULL: none */
+	bool flash_vars_readonly;
 };
 
 /* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
@@ -98,6 +102,8 @@ struct pc {
 	struct i8042 i8042;           /* keyboard controller, PS/2 keyboard and mouse (input/) */
 	struct ps2_pointer pointer;   /* VNC's absolute pointer, turned relative for the mouse */
 	struct input_script *input_script;   /* -input-script: played while the machine runs */
+	struct pflash flash[2];       /* UEFI: code at the top of 4 GiB, vars below (pflash.h) */
+	unsigned nflash;
 	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */

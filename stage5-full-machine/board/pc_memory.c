@@ -127,7 +127,7 @@ int pc_memory_init(struct pc_memory *pm, struct vm *vm, bool q35, const char *bi
 	pm->ram_size = vm->mem.size;
 	pc_ram_split(pm->q35, pm->ram_size, &pm->split);
 	pm->readonly_slots = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
-	int err = load_bios(pm, bios_path, why, why_len);
+	int err = bios_path ? load_bios(pm, bios_path, why, why_len) : 0;
 	if (err)
 		return err;
 
@@ -145,7 +145,7 @@ int pc_memory_init(struct pc_memory *pm, struct vm *vm, bool q35, const char *bi
 			       pm->ram + pm->split.below_4g, false);
 	if (!err)
 		guest_memory_split(&vm->mem, pm->split.above_4g);
-	if (!err)
+	if (!err && pm->rom)
 		err = set_slot(pm->vm_fd, SLOT_BIOS, (1ull << 32) - pm->rom_size, pm->rom_size,
 			       pm->rom, pm->readonly_slots);
 	if (err) {

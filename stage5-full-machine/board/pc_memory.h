@@ -6,8 +6,9 @@
  *   0x000c0000-0x000fffff  13 PAM segments: shadow RAM or ROM, per the i440FX  slots 3-15
  *                          (the last 128 KiB of the BIOS image shows through at 0xe0000)
  *   0x00100000-low top     RAM                                            slot 1
- *   low top  -0xfffbbfff   PCI memory (SeaBIOS places BARs here)
- *   0xfffbc000-0xfffbffff  KVM's real-mode helpers (VMX_* in stage 4's irq.h), e820-reserved
+ *   low top  -0xfeffbfff   PCI memory (SeaBIOS places BARs here), IOAPIC, LAPIC
+ *   0xfeffc000-0xfeffffff  KVM's real-mode helpers (VMX_* in stage 4's irq.h), e820-reserved
+ *   0xffc00000-0xffffffff  UEFI instead of a BIOS: OVMF's flash (pflash.h), vars below code
  *   0xfffc0000-0xffffffff  the BIOS image (256 KiB), read-only: the CPU's reset vector
  *                          0xfffffff0 is its last 16 bytes                slot 2
  *   4 GiB-4 GiB + rest     the RAM that did not fit below the hole        slot PC_ABOVE_4G_SLOT
@@ -69,6 +70,7 @@ struct pc_memory {
  * Load the BIOS image from path (a multiple of 64 KiB, at most 16 MiB), re-slot RAM around
  * the legacy hole and the PCI hole (vm->mem learns the split, for every device's DMA) and
  * map the BIOS at the top of 4 GiB. 0 or a negative errno (why says).
+ * bios_path NULL: no BIOS slot (UEFI: the flash devices map themselves, board/pflash.h).
  */
 int pc_memory_init(struct pc_memory *pm, struct vm *vm, bool q35, const char *bios_path,
 		   char *why, size_t why_len);

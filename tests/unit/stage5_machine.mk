@@ -11,6 +11,8 @@
 #                         ranges, fw_cfg DMA into the hole) and the Multiboot loader
 #   test_stage5_reset     the HPET's registers and timers, the reset's power-on states, the
 #                         FADT reset register, -no-reboot
+#   test_stage5_pflash    the CFI parallel flash (UEFI's code and variables): commands, query,
+#                         read-only chips, image files
 # Guest RAM is fake (fake_ram.h). Each binary links the whole machine - stage 1's and stage 4's
 # sources and those of every family stage5-full-machine/machine.mk lists (board/board.mk also
 # generates the DSDT's C file); only its main() differs. Tests include a stage 5 header by its
@@ -20,7 +22,7 @@ include ../../stage5-full-machine/machine.mk
 
 STAGE5_MACHINE_TESTS := test_stage5_machine test_stage5_firmware test_stage5_ata \
 	test_stage5_atapi test_stage5_ahci test_stage5_memory \
-	test_stage5_reset
+	test_stage5_reset test_stage5_pflash
 TESTS += $(STAGE5_MACHINE_TESTS)
 
 $(STAGE5_MACHINE_TESTS): %: %.c fake_ram.h $(STAGE1_SRCS) $(STAGE4_SRCS) $(MACHINE_SRCS) \

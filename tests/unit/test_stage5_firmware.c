@@ -176,6 +176,7 @@ static void test_acpi_tables_carry_compiled_dsdt(void **state)
 	uint32_t len;
 	assert_int_equal(firmware_dsdt(true, 512 * MIB, &d, &len), 0);
 	assert_true(at + len <= t->size);
+	d[9] = 0;   /* the checksum: 0 in the blob, the table loader computes it (firmware.c) */
 	assert_memory_equal(t->data + at, d, len);
 	free(d);
 }
