@@ -7,7 +7,8 @@
  *             [,readonly=on]] [-hda F] [-hdb F] [-cdrom F] [-boot [order=]c|d[,reboot-timeout=MS]]
  *             [-nographic] [-kvm PATH] [-trace-io] [-vga std|none] [-vgabios FILE]
  *             [-vnc [HOST]:N[,password-file=F]] [-screendump FILE] [-monitor SOCKET]
- *             [-input-script FILE]
+ *             [-input-script FILE] [-netdev user|tap,id=ID,...] [-nic user|tap,...]
+ *             [-device e1000|virtio-net-pci,netdev=ID[,mac=M]]   (net/net_config.h)
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
  * of a described machine. A YAML file (see configs/pc.yaml) maps the same settings:
@@ -21,6 +22,8 @@
  *   boot:     { order: c|d, reboot-timeout: MS }
  *   display:  { vga: std|none, vgabios: FILE, vnc: "[HOST]:N[,password-file=F]",
  *               screendump: FILE, monitor: SOCKET }
+ *   network:  - { backend: user|tap, model: e1000|virtio-net-pci, mac: M, hostfwd: F,
+ *                 net: ADDR/BITS, ifname: TAP }      (one entry per -nic)
  *
  * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
  * is the position on it (IDE: channel * 2 + unit, so -cdrom's default 2 is the secondary master,
@@ -45,6 +48,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "net/net_config.h"
 
 #define DEFAULT_BIOS      "/usr/share/seabios/bios-256k.bin"
 #define DEFAULT_LINUXBOOT "/usr/share/qemu/linuxboot_dma.bin"
@@ -84,6 +89,7 @@ struct vmm_config {
 	const char *screendump;       /* -screendump FILE: on SIGUSR2 and at the end */
 	const char *monitor;          /* -monitor SOCKET: "screendump FILE" requests */
 	const char *input_script;     /* -input-script FILE: keys and mouse for tests (input.h) */
+	struct net_config net;        /* -netdev, -device e1000|virtio-net-pci, -nic; network: */
 };
 
 void config_defaults(struct vmm_config *c);

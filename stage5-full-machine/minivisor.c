@@ -34,7 +34,11 @@ static const char usage[] =
 	"                 [-debugcon stdio|FILE] [-linuxboot FILE] [-kvm PATH] [-trace-io]\n"
 	"                 [-vga std|none] [-vgabios FILE] [-vnc [HOST]:N[,password-file=F]]\n"
 	"                 [-screendump FILE.png|FILE.txt] [-monitor SOCKET]\n"
-	"                 [-input-script FILE]\n";
+	"                 [-input-script FILE]\n"
+	"                 [-netdev user,id=ID[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]\n"
+	"                  [,net=ADDR/BITS][,host=ADDR][,dns=ADDR]] [-netdev tap,id=ID,ifname=TAP]\n"
+	"                 [-device e1000|virtio-net-pci[,netdev=ID][,mac=52:54:00:12:34:56]]\n"
+	"                 [-nic user|tap[,model=e1000|virtio-net-pci][,mac=M][,hostfwd=..]]\n";
 
 static FILE *open_debug_log(const char *where)
 {
@@ -83,7 +87,8 @@ int main(int argc, char **argv)
 				  c.kvm_path, c.bios, c.mem_size, c.ncpus, c.kernel, c.initrd,
 				  c.cmdline, c.linuxboot, open_debug_log(c.debug_log), c.trace_io,
 				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms, config_vga(&c),
-				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script };
+				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script,
+				  &c.net };
 	if (c.debug_log && !pcfg.debug_log) {
 		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
 			strerror(errno));

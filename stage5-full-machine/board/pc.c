@@ -244,7 +244,14 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 		return machine_fail(-EBUSY, why, why_len, "devices overlap on the bus");
 	cmos_fill(&m->rtc, m->vm.mem.size, m->ncpus);
 	int err = attach_disk_controller(pc, why, why_len);
-	return err ? err : attach_display(pc, cfg, why, why_len);
+	if (!err)
+		err = attach_display(pc, cfg, why, why_len);
+	/* Network cards after the fixed devices, in the next free slots (as QEMU's -nic). */
+	unsigned first_nic_slot = pc->chipset.state.kind == CHIPSET_Q35 ? 2 : 3;
+	if (!err && cfg->net)
+		err = net_attach(&pc->net, &m->bus, &pc->chipset.pci, &m->vm.mem, m->vm.vm_fd,
+				 first_nic_slot, why, why_len);
+	return err;
 }
 
 static int check_config(const struct pc_config *cfg, char *why, size_t why_len)
@@ -293,6 +300,8 @@ int pc_create(struct pc *pc, const struct pc_config *cfg, char *why, size_t why_
 	fw_cfg_init(&pc->fw_cfg, &m->vm.mem);
 	if (!err)
 		err = open_drives(pc, cfg, why, why_len);
+	if (!err && cfg->net)   /* host sockets and taps: a port in use is a host problem too */
+		err = net_open(&pc->net, cfg->net, why, why_len);
 	if (!err && cfg->input_script &&
 	    !(pc->input_script = input_script_open(cfg->input_script, why, why_len)))
 		err = -EINVAL;
@@ -334,7 +343,10 @@ enum machine_end pc_run(struct pc *pc)
 		fprintf(stderr, "minivisor: the display thread did not start: no picture\n");
 	if (pc->input_script && input_script_start(pc->input_script, &pc->i8042))
 		fprintf(stderr, "minivisor: the input script's thread did not start\n");
+	if (net_start(&pc->net, &pc->m.bus.lock))
+		fprintf(stderr, "minivisor: the net thread did not start: no network\n");
 	enum machine_end end = machine_run(&pc->m);
+	net_stop(&pc->net);
 	input_script_close(pc->input_script);   /* stops its thread */
 	pc->input_script = NULL;
 	if (pc->has_vga)
@@ -349,6 +361,7 @@ void pc_destroy(struct pc *pc)
 		std_vga_detach(&pc->vga);
 	}
 	input_script_close(pc->input_script);
+	net_close(&pc->net);
 	machine_destroy(&pc->m);
 	ide_detach(&pc->ide);
 	fw_cfg_free(&pc->fw_cfg);

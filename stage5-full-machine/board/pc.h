@@ -26,6 +26,9 @@
  * Display: QEMU's standard VGA (-vga std, 1234:1111) at 00:02.0 on pc and 00:01.0 on q35, its
  * BIOS through fw_cfg, and a display thread beside the vCPUs (display/: VNC, screendumps).
  *
+ * Network: e1000 (8086:100e) and stage 4's virtio-net in the next free slots (from 00:03.0 on
+ * pc, 00:02.0 on q35), on user-mode (libslirp) or tap back ends, with a net thread (net/).
+ *
  * The whole stage 4 `struct machine` is reused: its bus, its vCPU threads and terminal loop
  * (machine_run), its UART, RTC and power devices. Only the building differs (pc_create).
  */
@@ -44,6 +47,7 @@
 #include "display/display.h"
 #include "display/std_vga.h"
 #include "input/input.h"
+#include "net/net.h"
 #include "storage/ahci.h"
 #include "storage/ide.h"
 
@@ -69,6 +73,7 @@ struct pc_config {
 	const char *vga_rom;          /* its BIOS (SeaBIOS's vgabios-stdvga.bin) */
 	struct display_config display;   /* VNC, screendump, monitor (display/display.h) */
 	const char *input_script;     /* -input-script FILE: keys and mouse for tests (input.h) */
+	const struct net_config *net; /* network cards and back ends (net/net.h); NULL: none */
 };
 
 /* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
@@ -94,6 +99,7 @@ struct pc {
 	struct i8042 i8042;           /* keyboard controller, PS/2 keyboard and mouse (input/) */
 	struct ps2_pointer pointer;   /* VNC's absolute pointer, turned relative for the mouse */
 	struct input_script *input_script;   /* -input-script: played while the machine runs */
+	struct pc_net net;            /* e1000, virtio-net, their back ends, the net thread */
 	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */
