@@ -126,6 +126,9 @@ struct e1000 {
 	unsigned errors_reported; /* one stderr line per guest mistake, up to a limit */
 	char name[16];            /* "e1000.0" in messages */
 	uint64_t rx_dropped;      /* frames that found no buffer (RXO) */
+	/* For the lesson's numbers: frames each way, and register accesses (each one an exit). */
+	uint64_t tx_frames, rx_frames, accesses;
+	uint64_t accesses_setup;  /* accesses before the first frame: probe, EEPROM, PHY */
 };
 
 /*

@@ -99,33 +99,74 @@ static struct netdev *netdev_by_id(struct pc_net *net, const char *id)
 	return NULL;
 }
 
+/* Frames and register accesses of a virtio-net card, for the lesson's exits per frame. */
+static void virtio_first_frame(struct net_virtio *v)
+{
+	if (v->tx_frames + v->rx_frames == 0)
+		v->accesses_setup = v->accesses;
+}
+
 static void virtio_receive(void *opaque, const uint8_t *frame, size_t len)
 {
-	virtio_net_deliver(opaque, frame, len);   /* no buffer: dropped, as on a wire */
+	struct net_virtio *v = opaque;
+	if (virtio_net_deliver(&v->net, frame, len)) {   /* no buffer: dropped, as on a wire */
+		virtio_first_frame(v);
+		v->rx_frames++;
+	}
 }
+
+static void virtio_send(void *opaque, const uint8_t *frame, size_t len)
+{
+	struct net_virtio *v = opaque;
+	virtio_first_frame(v);
+	v->tx_frames++;
+	netdev_send(v->netdev, frame, len);
+}
+
+static int virtio_bar_read(void *opaque, uint64_t offset, uint8_t *data, unsigned len)
+{
+	struct net_virtio *v = opaque;
+	v->accesses++;
+	return v->ops->read(&v->net.vp, offset, data, len);
+}
+
+static int virtio_bar_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned len)
+{
+	struct net_virtio *v = opaque;
+	v->accesses++;
+	return v->ops->write(&v->net.vp, offset, data, len);
+}
+
+static const struct bus_ops virtio_counting_ops = { virtio_bar_read, virtio_bar_write };
 
 /* Stage 4's virtio-net, in the next free slot, its INTx routed as the chipset routes it. */
 static int attach_virtio(struct pc_net *net, struct netdev *d, const uint8_t mac[6],
 			 struct pci_host *pci, const struct guest_memory *mem, char *why,
 			 size_t why_len)
 {
-	struct virtio_net *v = calloc(1, sizeof(*v));
+	struct net_virtio *v = calloc(1, sizeof(*v));
 	if (!v)
 		return fail(-ENOMEM, why, why_len, "virtio-net: out of memory");
 	net->virtio[net->nnics] = v;
-	v->tap_fd = v->wake_fd = -1;
-	v->send = netdev_send;
-	v->send_opaque = d;
-	if (virtio_net_attach(v, pci, mem))
+	v->net.tap_fd = v->net.wake_fd = -1;
+	v->net.send = virtio_send;
+	v->net.send_opaque = v;
+	v->netdev = d;
+	if (virtio_net_attach(&v->net, pci, mem))
 		return fail(-ENOSPC, why, why_len, "virtio-net: no free PCI slot");
-	memcpy(v->vp.state.config, mac, 6);
+	memcpy(v->net.vp.state.config, mac, 6);
 	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++) {
-		if (pci->functions[s][0] == &v->vp.pci) {
+		if (pci->functions[s][0] == &v->net.vp.pci) {
 			unsigned gsi = chipset_intx_gsi(s, 0);
-			irq_line_init(&v->vp.pci.irq, pci->vm_fd, gsi);
-			v->vp.pci.config.bytes[PCI_INTERRUPT_LINE] = gsi;
+			irq_line_init(&v->net.vp.pci.irq, pci->vm_fd, gsi);
+			v->net.vp.pci.config.bytes[PCI_INTERRUPT_LINE] = gsi;
 		}
 	}
+	/* Count the BAR's accesses: each is an exit (the lesson's figures). */
+	struct bus_range *bar = v->net.vp.pci.bar_range[0];
+	v->ops = bar->ops;
+	bar->ops = &virtio_counting_ops;
+	bar->dev = v;
 	d->nic = (struct net_nic){ virtio_receive, v };
 	return 0;
 }
@@ -267,8 +308,28 @@ void net_close(struct pc_net *net)
 			close(d->tap_fd);
 	}
 	for (unsigned i = 0; i < net->nnics; i++) {
+		struct e1000 *e = net->e1000[i];
+		if (e && e->tx_frames + e->rx_frames)   /* the lesson's "exits per frame" */
+			fprintf(stderr, "minivisor: %s: %llu frames sent, %llu received; register "
+				"accesses (exits): %llu before the first frame, %llu after: %.2f "
+				"per frame\n", e->name, (unsigned long long)e->tx_frames,
+				(unsigned long long)e->rx_frames,
+				(unsigned long long)e->accesses_setup,
+				(unsigned long long)(e->accesses - e->accesses_setup),
+				(double)(e->accesses - e->accesses_setup) /
+				(e->tx_frames + e->rx_frames));
+		struct net_virtio *v = net->virtio[i];
+		if (v && v->tx_frames + v->rx_frames)
+			fprintf(stderr, "minivisor: virtio-net.%u: %llu frames sent, %llu received; "
+				"register accesses (exits): %llu before the first frame, %llu after: "
+				"%.2f per frame\n", i, (unsigned long long)v->tx_frames,
+				(unsigned long long)v->rx_frames,
+				(unsigned long long)v->accesses_setup,
+				(unsigned long long)(v->accesses - v->accesses_setup),
+				(double)(v->accesses - v->accesses_setup) /
+				(v->tx_frames + v->rx_frames));
 		free(net->e1000[i]);
-		free(net->virtio[i]);
+		free(v);
 	}
 	if (net->wake_fd > 0)
 		close(net->wake_fd);

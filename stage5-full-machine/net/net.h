@@ -48,11 +48,19 @@ struct netdev {
 	uint64_t tx_frames, rx_frames;
 };
 
+/* A virtio-net card and what the lesson counts of it (its BAR's accesses pass through here). */
+struct net_virtio {
+	struct virtio_net net;
+	struct netdev *netdev;
+	const struct bus_ops *ops;   /* the transport's own handlers */
+	uint64_t tx_frames, rx_frames, accesses, accesses_setup;
+};
+
 struct pc_net {
 	struct netdev devs[NET_MAX_NETDEVS];
 	unsigned ndevs;
 	struct e1000 *e1000[NET_MAX_NICS];
-	struct virtio_net *virtio[NET_MAX_NICS];
+	struct net_virtio *virtio[NET_MAX_NICS];
 	unsigned nnics;
 	const struct net_config *cfg;
 	pthread_mutex_t *lock;       /* the bus lock */

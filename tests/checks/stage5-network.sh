@@ -22,12 +22,12 @@ check "network unit tests: e1000 EEPROM, PHY, TX/RX ring walkers, hostile rings,
 check "bad input: a card naming an unknown netdev id" 2 \
 	'^minivisor: e1000: netdev=n9: no -netdev with that id$' \
 	-- $MV -netdev user,id=n0 -device e1000,netdev=n9
-check "bad input: a bad MAC address (and a multicast one)" 2 \
+check "bad input: a bad MAC address" 2 \
 	"^minivisor: -device e1000,mac=52:54:00:12:34: bad MAC address" \
 	-- $MV -device e1000,mac=52:54:00:12:34
 check "bad input: a multicast MAC address" 2 "bad MAC address '01:00:5e:00:00:01'" \
 	-- $MV -nic user,mac=01:00:5e:00:00:01
-check "bad input: an unknown back end, an unknown card model" 2 \
+check "bad input: an unknown back end" 2 \
 	"^minivisor: -netdev slirp,id=x: unknown back end 'slirp' \(known: user, tap\)$" \
 	-- $MV -netdev slirp,id=x
 check "bad input: an unknown card model in -nic" 2 "unknown model 'rtl8139'" \
