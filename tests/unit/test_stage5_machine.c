@@ -628,9 +628,14 @@ static void test_flags(void **state)
 	char *bad_machine[] = { "minivisor", "-machine", "type=isapc,accel=kvm" };
 	assert_int_equal(config_parse_args(&c, 3, bad_machine, why, sizeof(why)), -1);
 	assert_string_equal(why, "unknown machine type 'isapc' (known: pc, q35)");
-	char *bad_device[] = { "minivisor", "-device", "e1000,netdev=n0" };
+	char *bad_device[] = { "minivisor", "-device", "rtl8139,netdev=n0" };
 	assert_int_equal(config_parse_args(&c, 3, bad_device, why, sizeof(why)), -1);
-	assert_string_equal(why, "unknown device 'e1000' (known: serial)");
+	assert_string_equal(why, "unknown device 'rtl8139' (known: serial, e1000, virtio-net-pci)");
+	/* A network card is known (net/net_config.h); its back end must be named. */
+	char *no_netdev[] = { "minivisor", "-device", "e1000,netdev=n0" };
+	config_defaults(&c);
+	assert_int_equal(config_parse_args(&c, 3, no_netdev, why, sizeof(why)), -1);
+	assert_string_equal(why, "e1000: netdev=n0: no -netdev with that id");
 	char *no_value[] = { "minivisor", "-kernel" };
 	assert_int_equal(config_parse_args(&c, 2, no_value, why, sizeof(why)), -1);
 }
