@@ -38,7 +38,7 @@ static const char usage[] =
 	"                 [-netdev user,id=ID[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]\n"
 	"                  [,net=ADDR/BITS][,host=ADDR][,dns=ADDR]] [-netdev tap,id=ID,ifname=TAP]\n"
 	"                 [-device e1000|virtio-net-pci[,netdev=ID][,mac=52:54:00:12:34:56]]\n"
-	"                 [-nic user|tap[,model=e1000|virtio-net-pci][,mac=M][,hostfwd=..]]\n";
+	"                 [-nic user|tap|none[,model=e1000|virtio-net-pci][,mac=M][,hostfwd=..]]\n";
 
 static FILE *open_debug_log(const char *where)
 {

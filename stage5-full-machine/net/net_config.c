@@ -334,6 +334,8 @@ static int nic_split_item(void *target, const char *key, const char *v, char *wh
 
 int net_config_nic(struct net_config *c, const char *text, char *why, size_t why_len)
 {
+	if (!strcmp(text, "none"))
+		return 0;   /* QEMU's "-nic none": no card (this VMM adds none by default anyway) */
 	char *copy = strdup(text);
 	if (!copy)
 		return fail(why, why_len, "out of memory");

@@ -10,6 +10,7 @@
  *   -device e1000,netdev=n0[,mac=52:54:00:12:34:56]    Intel 82540EM
  *   -device virtio-net-pci,netdev=n0[,mac=...]         stage 4's virtio-net
  *   -nic user[,model=e1000|virtio-net-pci][,mac=..][,hostfwd=..]   both at once
+ *   -nic none                                          no card (as without any of these)
  *
  * A card without netdev= gets a user-mode back end of its own (what `-nic user` gives). YAML:
  *   network: - { backend: user|tap, model: e1000|virtio-net-pci, mac: .., hostfwd: .., ... }

@@ -586,6 +586,16 @@ static void test_yaml_good(void **state)
 	assert_string_equal(c.debug_log, "stderr");
 	assert_int_equal(yaml(&c, "", why), 0);                 /* empty: the defaults */
 	assert_int_equal(c.mem_size, (uint64_t)DEFAULT_MEM_MIB << 20);
+	/* network: one entry per -nic (net/net_config.h) */
+	assert_int_equal(yaml(&c, "network:\n  - { backend: user, model: virtio-net-pci,\n"
+			      "      hostfwd: \"tcp:127.0.0.1:2222-:22\", mac: \"52:54:00:00:00:09\" }\n"
+			      "  - { model: e1000 }\n", why), 0);
+	assert_int_equal(c.net.nnics, 2);
+	assert_int_equal(c.net.nics[0].model, NIC_VIRTIO_NET);
+	assert_int_equal(c.net.nics[0].mac[5], 9);
+	assert_int_equal(c.net.netdevs[0].hostfwd[0].host_port, 2222);
+	assert_int_equal(c.net.nics[1].model, NIC_E1000);
+	assert_int_equal(c.net.netdevs[1].kind, NETDEV_USER);
 }
 
 static void test_yaml_errors(void **state)
@@ -605,6 +615,11 @@ static void test_yaml_errors(void **state)
 		{ "memory: [1, 2]\n", "dir/m.yaml:1: key 'memory': expected a single value" },
 		{ "machine: pc\n  memory: 1G\n", "dir/m.yaml:2: YAML syntax error" },
 		{ "- a\n- b\n", "dir/m.yaml:1: key '(top level)': expected a mapping" },
+		{ "network:\n  - { backend: user, speed: 10 }\n",
+		  "dir/m.yaml:2: key 'network': unknown key 'speed' for a user back end" },
+		{ "network: e1000\n", "dir/m.yaml:1: key 'network': expected a list" },
+		{ "network:\n  - { model: e1000, mac: \"01:00:00:00:00:01\" }\n",
+		  "dir/m.yaml:2: key 'network': bad MAC address" },
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(yaml(&c, cases[i].text, why), -1);

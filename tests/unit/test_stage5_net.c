@@ -2,7 +2,8 @@
  * test_stage5_net.c - unit tests of the stage 5 network family: the e1000's EEPROM (its
  * checksum, the microwire protocol Linux bit-bangs, EERD), its PHY, its transmit and receive
  * ring walkers (including what a hostile guest gets: rings outside RAM, frames that never end,
- * empty frames), its checksum offload and TCP segmentation, and the option parser.
+ * empty frames), its checksum offload and TCP segmentation, stage 4's virtio-net behind a
+ * stage 5 back end (its send hook and virtio_net_deliver), and the option parser.
  * No KVM: the card runs on fake RAM and its frames go to a capture function.
  */
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "fake_ram.h"
 #include "net/e1000.h"
 #include "net/net_config.h"
+#include "virtio_net.h"
 
 #define RAM_SIZE (1u << 20)
 #define TX_RING 0x1000
@@ -319,6 +321,24 @@ static void test_tx_checksum_offload(void **state)
 	assert_int_equal(e1000_csum_fold(e1000_csum_add(0, sent[0] + 14, 20)), 0);   /* IP */
 }
 
+/* A TSO context that does not fit its frame (a hostile or confused driver): dropped. */
+static void test_tx_tso_bad_context(void **state)
+{
+	(void)state;
+	tx_ring(TX_RING, 8);
+	udp_frame(ram->host + BUF, 100);
+	context(0, 0x04 | 0x02 | 0x01, 100, 200, 1000, 50);   /* headers longer than the frame */
+	data(1, BUF, 142, 0x04 | 0x01 | 0x08, 0x03);
+	context(2, 0x04 | 0x02 | 0x01, 100, 54, 0, 50);       /* MSS 0: no progress */
+	data(3, BUF, 142, 0x04 | 0x01 | 0x08, 0x03);
+	context(4, 0x04 | 0x02 | 0x01, 100, 54, 60000, 50);   /* segments larger than a frame */
+	data(5, BUF, 142, 0x04 | 0x01 | 0x08, 0x03);
+	wr(E1000_TDT, 6);
+	assert_int_equal(nsent, 0);
+	assert_int_equal(rd(E1000_TDH), 6);
+	assert_true(desc(TX_RING, 5)[12] & 1);
+}
+
 static void test_tx_tso(void **state)
 {
 	(void)state;
@@ -422,6 +442,80 @@ static void test_rx_ring_outside_ram(void **state)
 	assert_int_equal(card.rx_dropped, 2);
 }
 
+/* ---- virtio-net with a stage 5 back end ------------------------------------------------- */
+
+#define VQ_DESC  0x3000
+#define VQ_AVAIL 0x3100
+#define VQ_USED  0x3200
+#define VQ_SIZE  8
+
+static void vq_ring(struct virtq *vq, uint64_t base)
+{
+	vq->size = VQ_SIZE;
+	vq->desc_gpa = base + VQ_DESC - 0x3000;
+	vq->avail_gpa = base + VQ_AVAIL - 0x3000;
+	vq->used_gpa = base + VQ_USED - 0x3000;
+	vq->ready = true;
+}
+
+/* Put a one-buffer chain (descriptor head) in ring at base and offer it. */
+static void vq_offer(uint64_t base, uint16_t head, uint64_t addr, uint32_t len, bool writable)
+{
+	uint8_t *d = ram->host + base + head * 16;
+	u64_to_bytes(addr, d, 8);
+	u64_to_bytes(len, d + 8, 4);
+	u64_to_bytes(writable ? 2 : 0, d + 12, 2);   /* VIRTQ_DESC_F_WRITE */
+	u64_to_bytes(0, d + 14, 2);
+	uint16_t *avail = (uint16_t *)(ram->host + base + 0x100);
+	avail[2 + avail[1] % VQ_SIZE] = head;
+	avail[1]++;
+}
+
+static void test_virtio_net_stage5_hooks(void **state)
+{
+	(void)state;
+	static struct virtio_net vn;
+	static struct io_bus bus;
+	static struct pci_host host;
+	bus_init(&bus);
+	pci_host_init(&host, &bus, -1);
+	memset(&vn, 0, sizeof(vn));
+	vn.tap_fd = vn.wake_fd = -1;
+	vn.send = capture;
+	assert_int_equal(virtio_net_attach(&vn, &host, ram), 0);
+	vn.vp.state.status = 0x0f;                   /* ... DRIVER_OK, FEATURES_OK */
+	vq_ring(&vn.vp.state.vq[0], 0x3000);         /* receive */
+	vq_ring(&vn.vp.state.vq[1], 0x5000);         /* transmit */
+
+	/* Receive: a zero header (num_buffers 1), then the frame. */
+	uint8_t frame[60] = { 1, 2, 3 };
+	assert_false(virtio_net_deliver(&vn, frame, sizeof(frame)));   /* no buffer yet */
+	vq_offer(0x3000, 0, BUF, 2048, true);
+	assert_true(virtio_net_deliver(&vn, frame, sizeof(frame)));
+	assert_int_equal(ram->host[BUF + 10], 1);
+	assert_int_equal(ram->host[BUF + 12], 1);
+	assert_int_equal(ram->host[BUF + 14], 3);
+	uint32_t used_len = bytes_to_u64(ram->host + VQ_USED + 8, 4);
+	assert_int_equal(used_len, 12 + 60);
+
+	/* Transmit: the header is taken off; the bare frame goes to the back end. */
+	memset(ram->host + BUF + 0x1000, 0, 12);
+	memset(ram->host + BUF + 0x100c, 0x77, 60);
+	vq_offer(0x5000, 0, BUF + 0x1000, 72, false);
+	uint8_t notify[2] = { 1, 0 };
+	struct bus_range *bar = vn.vp.pci.bar_range[0];
+	bar->ops->write(bar->dev, VIRTIO_NOTIFY_OFFSET + VIRTIO_NOTIFY_MULTIPLIER, notify, 2);
+	assert_int_equal(nsent, 1);
+	assert_int_equal(sent_len[0], 60);
+	assert_int_equal(sent[0][0], 0x77);
+
+	/* A receive buffer outside RAM: the queue is broken, NEEDS_RESET, nothing delivered. */
+	vq_offer(0x3000, 1, RAM_SIZE - 8, 2048, true);
+	assert_false(virtio_net_deliver(&vn, frame, sizeof(frame)));
+	assert_true(vn.vp.state.status & VIRTIO_STATUS_NEEDS_RESET);
+	assert_false(virtio_net_deliver(&vn, frame, sizeof(frame)));
+}
+
 /* ---- options -------------------------------------------------------------------------- */
 
 static void test_options(void **state)
@@ -462,6 +556,9 @@ static void test_options(void **state)
 	assert_false(net_parse_mac("02:00:00:00:00", mac));
 	assert_false(net_parse_mac("02:00:00:00:00:0g", mac));
 	memset(&c, 0, sizeof(c));
+	assert_int_equal(net_config_nic(&c, "none", why, sizeof(why)), 0);   /* QEMU's -nic none */
+	assert_int_equal(c.nnics, 0);
+	memset(&c, 0, sizeof(c));
 	assert_int_equal(net_config_netdev(&c, "user,id=n0", why, sizeof(why)), 0);
 	assert_int_equal(net_config_netdev(&c, "user,id=n0", why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "used twice"));
@@ -479,8 +576,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tx_bad_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_checksum_offload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_tso, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_tso_bad_context, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_ring_outside_ram, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_virtio_net_stage5_hooks, setup, teardown),
 		cmocka_unit_test(test_options),
 	};
 	return cmocka_run_group_tests_name("stage5 net", tests, NULL, NULL);
