@@ -26,8 +26,9 @@
  * Display: QEMU's standard VGA (-vga std, 1234:1111) at 00:02.0 on pc and 00:01.0 on q35, its
  * BIOS through fw_cfg, and a display thread beside the vCPUs (display/: VNC, screendumps).
  *
- * Network: e1000 (8086:100e) and stage 4's virtio-net in the next free slots (from 00:03.0 on
- * pc, 00:02.0 on q35), on user-mode (libslirp) or tap back ends, with a net thread (net/).
+ * Network: e1000 (8086:100e, the first free slot from 00:03.0 on pc, 00:02.0 on q35) and stage
+ * 4's virtio-net (its first free slot), on user-mode (libslirp) or tap back ends, with a net
+ * thread (net/).
  *
  * The whole stage 4 `struct machine` is reused: its bus, its vCPU threads and terminal loop
  * (machine_run), its UART, RTC and power devices. Only the building differs (pc_create).
