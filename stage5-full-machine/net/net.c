@@ -264,8 +264,8 @@ static void *net_thread(void *opaque)
 		if (set.fds[0].revents)
 			return NULL;   /* net_stop */
 		uint64_t v;
-		if (set.fds[1].revents && read(net->wake_fd, &v, sizeof(v)) < 0)
-			continue;
+		if (set.fds[1].revents && read(net->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			perror("minivisor: net: eventfd");
 		pthread_mutex_lock(net->lock);
 		for (unsigned i = 0; i < net->ndevs; i++) {
 			struct netdev *d = &net->devs[i];

@@ -46,7 +46,9 @@ struct netdev {
 	int tap_fd;                  /* tap; -1 otherwise */
 	int wake_fd;                 /* the net thread's eventfd */
 	uint64_t tx_frames, rx_frames;
+	unsigned errors_reported;    /* slirp's complaints about the guest, up to a limit */
 };
+#define NET_MAX_ERROR_LINES 20
 
 /* A virtio-net card and what the lesson counts of it (its BAR's accesses pass through here). */
 struct net_virtio {

@@ -62,10 +62,17 @@ static ssize_t slirp_send_packet(const void *buf, size_t len, void *opaque)
 	return len;
 }
 
+/* What slirp finds wrong in the guest's frames: one line each, up to a limit (a guest must
+ * not be able to flood the log). */
 static void slirp_guest_error(const char *msg, void *opaque)
 {
 	struct netdev *d = opaque;
-	fprintf(stderr, "minivisor: netdev %s: slirp: %s\n", d->cfg->id, msg);
+	if (d->errors_reported > NET_MAX_ERROR_LINES)
+		return;
+	if (d->errors_reported++ == NET_MAX_ERROR_LINES)
+		fprintf(stderr, "minivisor: netdev %s: more guest errors, not reported\n", d->cfg->id);
+	else
+		fprintf(stderr, "minivisor: netdev %s: slirp: %s\n", d->cfg->id, msg);
 }
 
 static int64_t slirp_clock_ns(void *opaque)
