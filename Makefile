@@ -14,7 +14,7 @@ DEB_PACKAGES = gcc make binutils nasm libcmocka-dev graphviz seabios \
 	qemu-system-x86 qemu-utils busybox-static e2fsprogs cpio xz-utils kmod zlib1g-dev \
 	libyaml-dev qemu-system-data xorriso isolinux syslinux syslinux-common mtools \
 	dosfstools fdisk acpica-tools libvncserver-dev libpng-dev novnc websockify chromium \
-	vncsnapshot tesseract-ocr xvfb ovmf
+	vncsnapshot tesseract-ocr xvfb ovmf libslirp-dev
 
 STAGE_DIRS := $(sort $(patsubst %/Makefile,%,$(wildcard stage[1-5]-*/Makefile)))
 STAGES := $(foreach d,$(STAGE_DIRS),$(firstword $(subst -, ,$(d))))

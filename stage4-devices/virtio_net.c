@@ -19,7 +19,7 @@
 #define TX_QUEUE 1
 #define VNET_HDR_LEN 12   /* struct virtio_net_hdr_v1: flags, gso_type, ..., num_buffers */
 
-static int tap_open(const char *ifname, short extra_flags)
+int tap_open(const char *ifname, short extra_flags)
 {
 	struct ifreq ifr = { 0 };
 	if (strlen(ifname) >= IFNAMSIZ)
@@ -65,6 +65,30 @@ int virtio_net_open(struct virtio_net *net, const char *ifname)
 	return net->wake_fd < 0 ? -errno : 0;
 }
 
+/*
+ * Stage 5: the frame without its header, in one piece. No offload feature is offered, so the
+ * header carries nothing the back end needs. A frame longer than the buffer is dropped.
+ */
+static void send_bare(struct virtio_net *net, const struct iovec *iov, unsigned n)
+{
+	static uint8_t frame[65536 + VNET_HDR_LEN];   /* under the bus lock only */
+	size_t len = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (len + iov[i].iov_len > sizeof(frame)) {
+			fprintf(stderr, "virtio-net: frame longer than %zu bytes: dropped\n",
+				sizeof(frame));
+			return;
+		}
+		memcpy(frame + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	if (len <= VNET_HDR_LEN) {
+		fprintf(stderr, "virtio-net: empty frame: dropped\n");
+		return;
+	}
+	net->send(net->send_opaque, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
+}
+
 /* Transmit: each chain is one frame (header + data), all device-readable. */
 static uint32_t transmit_frame(struct virtio_pci *vp, struct virtq_chain *chain)
 {
@@ -74,6 +98,10 @@ static uint32_t transmit_frame(struct virtio_pci *vp, struct virtq_chain *chain)
 	for (unsigned i = 0; i < chain->count; i++)
 		if (!chain->seg[i].writable)
 			iov[n++] = (struct iovec){ chain->seg[i].hva, chain->seg[i].len };
+	if (net->send) {
+		send_bare(net, iov, n);
+		return 0;
+	}
 	/* A full host queue drops the frame, as a real wire would. */
 	if (writev(net->tap_fd, iov, n) < 0 && errno != EAGAIN)
 		fprintf(stderr, "virtio-net: write to tap %s: %s\n", net->ifname, strerror(errno));
@@ -118,12 +146,42 @@ bool virtio_net_receive(struct virtio_net *net)
 	return more;
 }
 
+bool virtio_net_deliver(struct virtio_net *net, const uint8_t *frame, size_t len)
+{
+	static struct virtq_chain chain;   /* used under the bus lock only */
+	if (virtio_pci_pop(&net->vp, RX_QUEUE, &chain) <= 0)
+		return false;
+	uint8_t hdr[VNET_HDR_LEN] = { 0 };
+	hdr[10] = 1;   /* num_buffers: one */
+	size_t done = 0, total = VNET_HDR_LEN + len;
+	for (unsigned i = 0; i < chain.count && done < total; i++) {
+		if (!chain.seg[i].writable)
+			continue;
+		for (size_t at = 0; at < chain.seg[i].len && done < total;) {
+			const uint8_t *from = done < VNET_HDR_LEN ? hdr + done
+							  : frame + done - VNET_HDR_LEN;
+			size_t piece = done < VNET_HDR_LEN ? VNET_HDR_LEN - done : total - done;
+			if (piece > chain.seg[i].len - at)
+				piece = chain.seg[i].len - at;
+			memcpy((uint8_t *)chain.seg[i].hva + at, from, piece);
+			at += piece;
+			done += piece;
+		}
+	}
+	if (done < total)   /* the guest's buffer is too small: the frame is cut, as a NIC would */
+		fprintf(stderr, "virtio-net: receive buffer of %zu bytes for a %zu-byte frame\n",
+			done, total);
+	virtq_push(net->vp.mem, &net->vp.state.vq[RX_QUEUE], chain.head, done);
+	virtio_pci_notify_used(&net->vp);
+	return true;
+}
+
 static void net_queue_notify(struct virtio_pci *vp, unsigned q)
 {
 	struct virtio_net *net = vp->device;
 	if (q == TX_QUEUE) {
 		virtio_pci_serve_queue(vp, q, transmit_frame);
-	} else {
+	} else if (net->wake_fd >= 0) {
 		uint64_t one = 1;   /* new receive buffers: the I/O thread may read the tap again */
 		if (write(net->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			fprintf(stderr, "virtio-net: eventfd: %s\n", strerror(errno));

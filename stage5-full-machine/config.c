@@ -413,6 +413,40 @@ static int set_boot_key(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 	return 0;
 }
 
+/* One network: entry, a map of -nic's keys ("backend" first): turned into -nic's text. */
+static int set_network_entry(struct yaml_ctx *y, yaml_node_t *map)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return yerr(y, map, "key 'network': each entry must be a map (backend, model, ...)");
+	char text[512] = "user", rest[480] = "", problem[256];
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		const char *k = scalar(yaml_document_get_node(y->doc, p->key));
+		const char *v = scalar(yaml_document_get_node(y->doc, p->value));
+		if (!k || !v)
+			return yerr(y, map, "key 'network': values must be scalars");
+		if (!strcmp(k, "backend"))
+			snprintf(text, sizeof(text), "%s", v);
+		else
+			snprintf(rest + strlen(rest), sizeof(rest) - strlen(rest), ",%s=%s", k, v);
+	}
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s", rest);
+	if (net_config_nic(&y->c->net, text, problem, sizeof(problem)))
+		return yerr(y, map, "key 'network': %s", problem);
+	return 0;
+}
+
+static int set_network(struct yaml_ctx *y, yaml_node_t *v)
+{
+	if (v->type != YAML_SEQUENCE_NODE)
+		return yerr(y, v, "key 'network': expected a list of network cards");
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++)
+		if (set_network_entry(y, yaml_document_get_node(y->doc, *i)))
+			return -1;
+	return 0;
+}
+
 static int set_top(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 {
 	const char *s = scalar(v);
@@ -429,9 +463,11 @@ static int set_top(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 		return each_pair(y, key, v, set_boot_key);
 	if (strcmp(key, "display") == 0)
 		return each_pair(y, key, v, set_display);
+	if (strcmp(key, "network") == 0)
+		return set_network(y, v);
 	if (strcmp(key, "machine") && strcmp(key, "memory") && strcmp(key, "cpus"))
 		return yerr(y, y->key, "unknown key '%s' (known: machine, memory, cpus, firmware, "
-			    "kernel, devices, drives, boot, display)", key);
+			    "kernel, devices, drives, boot, display, network)", key);
 	if (want_scalar(y, key, v, &s))
 		return -1;
 	if (strcmp(key, "machine") == 0) {
@@ -548,13 +584,29 @@ static int set_machine(struct vmm_config *c, const char *v, char *why, size_t wh
 	return 0;
 }
 
-static int set_device(const char *v, char *why, size_t why_len)
+static int set_device(struct vmm_config *c, const char *v, char *why, size_t why_len)
 {
 	size_t n = strcspn(v, ",");
-	char name[64];
+	char name[64], problem[256];
 	snprintf(name, sizeof(name), "%.*s", (int)n, v);
+	if (net_model_known(name, NULL)) {   /* a network card: net/net_config.h */
+		if (net_config_device(&c->net, v, problem, sizeof(problem)))
+			return flag_err(why, why_len, "-device %s: %s", v, problem);
+		return 0;
+	}
 	return config_device_known(name) ? 0 : flag_err(why, why_len, "unknown device '%s' "
-							"(known: serial)", name);
+							"(known: serial, e1000, virtio-net-pci)",
+							name);
+}
+
+/* -netdev, -nic (net/net_config.h). */
+static int set_net(struct vmm_config *c, const char *f, const char *v, char *why,
+		   size_t why_len)
+{
+	char problem[256];
+	int rc = !strcmp(f, "-nic") ? net_config_nic(&c->net, v, problem, sizeof(problem))
+				    : net_config_netdev(&c->net, v, problem, sizeof(problem));
+	return rc ? flag_err(why, why_len, "%s %s: %s", f, v, problem) : 0;
 }
 
 typedef int (*option_fn)(void *target, const char *key, const char *value, char *why,
@@ -661,7 +713,9 @@ static int one_flag(struct vmm_config *c, const char *f, const char *v, char *wh
 	if (!strcmp(f, "-M") || !strcmp(f, "-machine"))
 		return set_machine(c, v, why, why_len);
 	if (!strcmp(f, "-device"))
-		return set_device(v, why, why_len);
+		return set_device(c, v, why, why_len);
+	if (!strcmp(f, "-netdev") || !strcmp(f, "-nic"))
+		return set_net(c, f, v, why, why_len);
 	if (!strcmp(f, "-config"))
 		return config_load_yaml(c, v, why, why_len);
 	if (!strcmp(f, "-vga")) {
@@ -716,5 +770,5 @@ int config_parse_args(struct vmm_config *c, int argc, char **argv, char *why, si
 		if (one_flag(c, f, argv[++i], why, why_len))
 			return -1;
 	}
-	return 0;
+	return net_config_finish(&c->net, why, why_len);
 }

@@ -9,6 +9,8 @@
  *             [-vnc [HOST]:N[,password-file=F]] [-screendump FILE] [-monitor SOCKET]
  *             [-input-script FILE] [-no-reboot]
  *             [-drive if=pflash,format=raw,unit=0|1,file=F[,readonly=on]]
+ *             [-netdev user|tap,id=ID,...] [-nic user|tap,...]
+ *             [-device e1000|virtio-net-pci,netdev=ID[,mac=M]]   (net/net_config.h)
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
  * of a described machine. A YAML file (see configs/pc.yaml) maps the same settings:
@@ -23,6 +25,8 @@
  *   boot:     { order: c|d, reboot-timeout: MS, no-reboot: true|false }
  *   display:  { vga: std|none, vgabios: FILE, vnc: "[HOST]:N[,password-file=F]",
  *               screendump: FILE, monitor: SOCKET }
+ *   network:  - { backend: user|tap, model: e1000|virtio-net-pci, mac: M, hostfwd: F,
+ *                 net: ADDR/BITS, ifname: TAP }      (one entry per -nic)
  *
  * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
  * is the position on it (IDE: channel * 2 + unit, so -cdrom's default 2 is the secondary master,
@@ -55,6 +59,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "net/net_config.h"
 
 #define DEFAULT_BIOS      "/usr/share/seabios/bios-256k.bin"
 #define DEFAULT_LINUXBOOT "/usr/share/qemu/linuxboot_dma.bin"
@@ -99,6 +105,7 @@ struct vmm_config {
 	const char *flash_code;       /* pflash unit 0: UEFI code (replaces bios); NULL: none */
 	const char *flash_vars;       /* pflash unit 1: its variables, written back; NULL: none */
 	bool flash_vars_readonly;
+	struct net_config net;        /* -netdev, -device e1000|virtio-net-pci, -nic; network: */
 };
 
 void config_defaults(struct vmm_config *c);

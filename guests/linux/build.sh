@@ -78,6 +78,8 @@ INPUT_MODULES="psmouse"
 # buffer console at 1024x768 through fbcon, built in) and evdev (/dev/input/event*, where the
 # display check watches the mouse).
 DISPLAY_MODULES="bochs evdev"
+# PC network (stage 5's cards): the e1000 driver (virtio_net is among GUEST_MODULES).
+NET_MODULES="e1000"
 DISK_SIZE=16M
 BOOT_DISK_MIB=32
 
@@ -92,7 +94,7 @@ kernel_fetch "$CACHE" linux-image-amd64 || exit 1
 stamp=$(
 	{
 		echo "$KERNEL_PKG $KERNEL_VERSION $GUEST_MODULES $STORAGE_MODULES $INPUT_MODULES" \
-			"$DISPLAY_MODULES $DISK_SIZE"
+			"$DISPLAY_MODULES $NET_MODULES $DISK_SIZE"
 		busybox 2>&1 | head -n 1
 		dpkg-query -W xorriso isolinux syslinux syslinux-common mtools dosfstools 2>/dev/null
 		cat "$HERE/build.sh" "$HERE/kernel.sh" "$HERE/media.sh" "$HERE/init" "$HERE/boot.cfg" \
@@ -122,12 +124,12 @@ for tool in "$HERE"/bin/*; do
 	rm -f "$stage/bin/${tool##*/}"
 	cp "$tool" "$stage/bin/" && chmod 755 "$stage/bin/${tool##*/}" || die "cannot copy $tool"
 done
-# Sort the storage and input drivers: built in (nothing to load), a module (load it), or missing.
+# Sort the storage, input, display and network drivers: built in (nothing to load), a module (load it), or missing.
 storage_modules=
 {
 	echo "# storage, input and display drivers of $KERNEL_PKG $KERNEL_VERSION (build.sh"
-	echo "# STORAGE_MODULES, INPUT_MODULES, DISPLAY_MODULES)"
-	for name in $STORAGE_MODULES $INPUT_MODULES $DISPLAY_MODULES; do
+	echo "# STORAGE_MODULES, INPUT_MODULES, DISPLAY_MODULES, NET_MODULES)"
+	for name in $STORAGE_MODULES $INPUT_MODULES $DISPLAY_MODULES $NET_MODULES; do
 		if grep -q "/$name\.ko\$" "$KERNEL_ROOT/lib/modules/$KERNEL_RELEASE/modules.builtin"; then
 			echo "$name built-in"
 		elif kernel_module_file "$name" >/dev/null 2>&1; then

@@ -7,6 +7,8 @@
 #   stage5/vga-hostile.img  a disk whose boot sector hands the standard VGA bad modes and indexes
 #   stage5/vga-bench.img    a boot sector that repaints a 640x480x32 screen without end
 #   stage5/vga-idle.img     the same, one frame, then it halts (the display benchmark's idle case)
+#   stage5/e1000-hostile.img a disk whose boot sector hands the e1000 bad rings and frames, and
+#                           gets an ARP reply from the user-mode back end
 #   stage5/input-test.img   a disk whose boot sector drives the i8042, its keyboard and mouse, and
 #                           reads what stage5/input-test.script injects (minivisor -input-script)
 #   stage5/multiboot-test.elf  a Multiboot kernel (ELF, at 1 MiB) that prints its command line,
@@ -26,7 +28,7 @@ STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ah
 	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img \
 	stage5/multiboot-test.elf stage5/multiboot-badsum.elf stage5/multiboot-aout.bin \
 	stage5/multiboot-hole.elf stage5/memtouch stage5/ide-hole.img stage5/ahci-hole.img \
-	stage5/reset-test.img
+	stage5/reset-test.img stage5/e1000-hostile.img
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)

@@ -298,7 +298,14 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 		return machine_fail(-EBUSY, why, why_len, "devices overlap on the bus");
 	cmos_fill(&m->rtc, &pc->memory.split, m->ncpus);
 	int err = attach_disk_controller(pc, why, why_len);
-	return err ? err : attach_display(pc, cfg, why, why_len);
+	if (!err)
+		err = attach_display(pc, cfg, why, why_len);
+	/* Network cards after the fixed devices, in the next free slots (as QEMU's -nic). */
+	unsigned first_nic_slot = pc->chipset.state.kind == CHIPSET_Q35 ? 2 : 3;
+	if (!err && cfg->net)
+		err = net_attach(&pc->net, &m->bus, &pc->chipset.pci, &m->vm.mem, m->vm.vm_fd,
+				 first_nic_slot, why, why_len);
+	return err;
 }
 
 /*
@@ -406,6 +413,7 @@ static void teardown_machine(struct pc *pc)
 	if (pc->has_vga)
 		std_vga_detach(&pc->vga);
 	hpet_detach(&pc->hpet);
+	net_detach(&pc->net);   /* the cards; the back ends are host side */
 	machine_destroy(&pc->m);
 	ide_detach(&pc->ide);
 	fw_cfg_free(&pc->fw_cfg);
@@ -432,6 +440,8 @@ static int open_host(struct pc *pc, const struct pc_config *cfg, char *why, size
 		err = open_flash(pc, cfg, why, why_len);
 	if (!err)
 		err = open_drives(pc, cfg, why, why_len);
+	if (!err && cfg->net)   /* host sockets and taps: a port in use is a host problem too */
+		err = net_open(&pc->net, cfg->net, why, why_len);
 	if (!err && cfg->input_script &&
 	    !(pc->input_script = input_script_open(cfg->input_script, why, why_len)))
 		err = -EINVAL;
@@ -482,7 +492,10 @@ static enum machine_end run_once(struct pc *pc)
 	if (pc->input_script && input_script_start(pc->input_script, &pc->i8042))
 		fprintf(stderr, "minivisor: the input script's thread did not start\n");
 	hpet_start(&pc->hpet);
+	if (net_start(&pc->net, &pc->m.bus.lock))
+		fprintf(stderr, "minivisor: the net thread did not start: no network\n");
 	enum machine_end end = machine_run(&pc->m);
+	net_stop(&pc->net);
 	hpet_stop(&pc->hpet);
 	input_script_close(pc->input_script);   /* stops its thread; it plays once */
 	pc->input_script = NULL;
@@ -515,6 +528,7 @@ void pc_destroy(struct pc *pc)
 {
 	display_close(&pc->display);   /* nothing when never opened */
 	input_script_close(pc->input_script);
+	net_close(&pc->net);
 	teardown_machine(pc);
 	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++)
 		if (pc->drives.at[i])

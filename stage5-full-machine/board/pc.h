@@ -26,6 +26,10 @@
  * Display: QEMU's standard VGA (-vga std, 1234:1111) at 00:02.0 on pc and 00:01.0 on q35, its
  * BIOS through fw_cfg, and a display thread beside the vCPUs (display/: VNC, screendumps).
  *
+ * Network: e1000 (8086:100e, the first free slot from 00:03.0 on pc, 00:02.0 on q35) and stage
+ * 4's virtio-net (its first free slot), on user-mode (libslirp) or tap back ends, with a net
+ * thread (net/).
+ *
  * The whole stage 4 `struct machine` is reused: its bus, its vCPU threads and terminal loop
  * (machine_run), its UART, RTC and power devices. Only the building differs (pc_create).
  */
@@ -46,6 +50,7 @@
 #include "display/display.h"
 #include "display/std_vga.h"
 #include "input/input.h"
+#include "net/net.h"
 #include "storage/ahci.h"
 #include "storage/ide.h"
 
@@ -74,6 +79,7 @@ struct pc_config {
 	const char *flash_code;       /* UEFI: pflash unit 0 (replaces bios); NULL: SeaBIOS */
 	const char *flash_vars;       /* pflash unit 1, written back to the file; NULL: none */
 	bool flash_vars_readonly;
+	const struct net_config *net; /* network cards and back ends (net/net.h); NULL: none */
 };
 
 /* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
@@ -104,6 +110,7 @@ struct pc {
 	struct input_script *input_script;   /* -input-script: played while the machine runs */
 	struct pflash flash[2];       /* UEFI: code at the top of 4 GiB, vars below (pflash.h) */
 	unsigned nflash;
+	struct pc_net net;            /* e1000, virtio-net, their back ends, the net thread */
 	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */

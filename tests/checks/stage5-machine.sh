@@ -54,7 +54,7 @@ check "bad input: YAML syntax error names file and line" 2 'syntax\.yaml:2: YAML
 check "bad input: unknown device in YAML" 2 \
 	"device\.yaml:3: key 'devices': unknown device 'sound-blaster'" \
 	-- $MV -config "$s5m_tmp/device.yaml"
-check "bad input: unknown device flag" 2 "unknown device 'e1000'" -- $MV -device e1000
+check "bad input: unknown device flag" 2 "unknown device 'rtl8139'" -- $MV -device rtl8139
 check "bad input: unknown machine type" 2 "unknown machine type 'q35x' \(known: pc, q35\)" \
 	-- $MV -machine q35x
 check "bad input: missing machine config" 2 'nope\.yaml: cannot open machine config' \

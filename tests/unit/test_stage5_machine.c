@@ -590,6 +590,16 @@ static void test_yaml_good(void **state)
 	assert_string_equal(c.debug_log, "stderr");
 	assert_int_equal(yaml(&c, "", why), 0);                 /* empty: the defaults */
 	assert_int_equal(c.mem_size, (uint64_t)DEFAULT_MEM_MIB << 20);
+	/* network: one entry per -nic (net/net_config.h) */
+	assert_int_equal(yaml(&c, "network:\n  - { backend: user, model: virtio-net-pci,\n"
+			      "      hostfwd: \"tcp:127.0.0.1:2222-:22\", mac: \"52:54:00:00:00:09\" }\n"
+			      "  - { model: e1000 }\n", why), 0);
+	assert_int_equal(c.net.nnics, 2);
+	assert_int_equal(c.net.nics[0].model, NIC_VIRTIO_NET);
+	assert_int_equal(c.net.nics[0].mac[5], 9);
+	assert_int_equal(c.net.netdevs[0].hostfwd[0].host_port, 2222);
+	assert_int_equal(c.net.nics[1].model, NIC_E1000);
+	assert_int_equal(c.net.netdevs[1].kind, NETDEV_USER);
 }
 
 static void test_yaml_errors(void **state)
@@ -609,6 +619,11 @@ static void test_yaml_errors(void **state)
 		{ "memory: [1, 2]\n", "dir/m.yaml:1: key 'memory': expected a single value" },
 		{ "machine: pc\n  memory: 1G\n", "dir/m.yaml:2: YAML syntax error" },
 		{ "- a\n- b\n", "dir/m.yaml:1: key '(top level)': expected a mapping" },
+		{ "network:\n  - { backend: user, speed: 10 }\n",
+		  "dir/m.yaml:2: key 'network': unknown key 'speed' for a user back end" },
+		{ "network: e1000\n", "dir/m.yaml:1: key 'network': expected a list" },
+		{ "network:\n  - { model: e1000, mac: \"01:00:00:00:00:01\" }\n",
+		  "dir/m.yaml:2: key 'network': bad MAC address" },
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(yaml(&c, cases[i].text, why), -1);
@@ -632,9 +647,14 @@ static void test_flags(void **state)
 	char *bad_machine[] = { "minivisor", "-machine", "type=isapc,accel=kvm" };
 	assert_int_equal(config_parse_args(&c, 3, bad_machine, why, sizeof(why)), -1);
 	assert_string_equal(why, "unknown machine type 'isapc' (known: pc, q35)");
-	char *bad_device[] = { "minivisor", "-device", "e1000,netdev=n0" };
+	char *bad_device[] = { "minivisor", "-device", "rtl8139,netdev=n0" };
 	assert_int_equal(config_parse_args(&c, 3, bad_device, why, sizeof(why)), -1);
-	assert_string_equal(why, "unknown device 'e1000' (known: serial)");
+	assert_string_equal(why, "unknown device 'rtl8139' (known: serial, e1000, virtio-net-pci)");
+	/* A network card is known (net/net_config.h); its back end must be named. */
+	char *no_netdev[] = { "minivisor", "-device", "e1000,netdev=n0" };
+	config_defaults(&c);
+	assert_int_equal(config_parse_args(&c, 3, no_netdev, why, sizeof(why)), -1);
+	assert_string_equal(why, "e1000: netdev=n0: no -netdev with that id");
 	char *no_value[] = { "minivisor", "-kernel" };
 	assert_int_equal(config_parse_args(&c, 2, no_value, why, sizeof(why)), -1);
 }
