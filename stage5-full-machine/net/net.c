@@ -8,11 +8,11 @@
  */
 #define _GNU_SOURCE
 #include "net.h"
+#include "machine.h"   /* machine_fail: the one line in why */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +24,6 @@
 #define FRAME_MAX 65536
 
 /* ---- opening the back ends ------------------------------------------------------------- */
-
-__attribute__((format(printf, 4, 5)))
-static int fail(int err, char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return err;
-}
 
 void net_wake(int fd)
 {
@@ -48,10 +38,10 @@ static int open_tap(struct netdev *d, char *why, size_t why_len)
 {
 	d->tap_fd = tap_open(d->cfg->ifname, 0);
 	if (d->tap_fd < 0)
-		return fail(d->tap_fd, why, why_len, "-netdev %s: tap %s: cannot open: %s%s",
-			    d->cfg->id, d->cfg->ifname, strerror(-d->tap_fd),
-			    d->tap_fd == -EPERM || d->tap_fd == -EACCES ?
-			    " (needs CAP_NET_ADMIN or a tap owned by this user)" : "");
+		return machine_fail(d->tap_fd, why, why_len, "-netdev %s: tap %s: cannot open: %s%s",
+				    d->cfg->id, d->cfg->ifname, strerror(-d->tap_fd),
+				    d->tap_fd == -EPERM || d->tap_fd == -EACCES ?
+				    " (needs CAP_NET_ADMIN or a tap owned by this user)" : "");
 	return 0;
 }
 
@@ -63,7 +53,7 @@ int net_open(struct pc_net *net, const struct net_config *cfg, char *why, size_t
 	for (unsigned i = 0; i < NET_MAX_NETDEVS; i++)
 		net->devs[i].tap_fd = -1;
 	if (net->wake_fd < 0 || net->stop_fd < 0)
-		return fail(-errno, why, why_len, "eventfd: %s", strerror(errno));
+		return machine_fail(-errno, why, why_len, "eventfd: %s", strerror(errno));
 	for (unsigned i = 0; i < cfg->nnetdevs; i++) {
 		struct netdev *d = &net->devs[net->ndevs++];
 		d->cfg = &cfg->netdevs[i];
@@ -146,14 +136,14 @@ static int attach_virtio(struct pc_net *net, struct netdev *d, const uint8_t mac
 {
 	struct net_virtio *v = calloc(1, sizeof(*v));
 	if (!v)
-		return fail(-ENOMEM, why, why_len, "virtio-net: out of memory");
+		return machine_fail(-ENOMEM, why, why_len, "virtio-net: out of memory");
 	net->virtio[net->nnics] = v;
 	v->net.tap_fd = v->net.wake_fd = -1;
 	v->net.send = virtio_send;
 	v->net.send_opaque = v;
 	v->netdev = d;
 	if (virtio_net_attach(&v->net, pci, mem))
-		return fail(-ENOSPC, why, why_len, "virtio-net: no free PCI slot");
+		return machine_fail(-ENOSPC, why, why_len, "virtio-net: no free PCI slot");
 	memcpy(v->net.vp.state.config, mac, 6);
 	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++) {
 		if (pci->functions[s][0] == &v->net.vp.pci) {
@@ -177,7 +167,7 @@ static int attach_e1000(struct pc_net *net, struct netdev *d, const uint8_t mac[
 {
 	struct e1000 *e = malloc(sizeof(*e));
 	if (!e)
-		return fail(-ENOMEM, why, why_len, "e1000: out of memory");
+		return machine_fail(-ENOMEM, why, why_len, "e1000: out of memory");
 	net->e1000[net->nnics] = e;
 	char name[16];
 	snprintf(name, sizeof(name), "e1000.%u", net->nnics);

@@ -11,12 +11,12 @@
  * Debian ships libslirp as a shared library only: minivisor.static has user_none.c instead.
  */
 #include "net.h"
+#include "machine.h"   /* machine_fail: the one line in why */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <slirp/libslirp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,16 +32,6 @@ static int64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-__attribute__((format(printf, 4, 5)))
-static int fail(int err, char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return err;
 }
 
 struct net_timer {
@@ -151,10 +141,10 @@ int user_open(struct netdev *d, char *why, size_t why_len)
 	cfg.if_mtu = cfg.if_mru = 1500;
 	d->user = calloc(1, sizeof(*d->user));
 	if (!d->user)
-		return fail(-ENOMEM, why, why_len, "-netdev %s: out of memory", c->id);
+		return machine_fail(-ENOMEM, why, why_len, "-netdev %s: out of memory", c->id);
 	d->user->slirp = slirp_new(&cfg, &slirp_callbacks, d);
 	if (!d->user->slirp)
-		return fail(-ENOMEM, why, why_len, "-netdev %s: libslirp did not start", c->id);
+		return machine_fail(-ENOMEM, why, why_len, "-netdev %s: libslirp did not start", c->id);
 	for (unsigned i = 0; i < c->nhostfwd; i++) {
 		const struct net_hostfwd *f = &c->hostfwd[i];
 		struct in_addr host = { f->host_addr }, guest = { f->guest_addr };
@@ -162,9 +152,9 @@ int user_open(struct netdev *d, char *why, size_t why_len)
 			guest = cfg.vdhcp_start;
 		if (slirp_add_hostfwd(d->user->slirp, f->udp, host, f->host_port, guest,
 				      f->guest_port) < 0)
-			return fail(-EADDRINUSE, why, why_len, "-netdev %s: hostfwd %s: cannot "
-				    "listen on host port %u (in use?)", c->id, f->text,
-				    f->host_port);
+			return machine_fail(-EADDRINUSE, why, why_len, "-netdev %s: hostfwd %s: cannot "
+					    "listen on host port %u (in use?)", c->id, f->text,
+					    f->host_port);
 	}
 	return 0;
 }
