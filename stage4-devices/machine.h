@@ -41,6 +41,7 @@ struct machine_config {
 	const char *tap_name;    /* NULL: no network */
 	bool rng;
 	bool trace_io;
+	bool simple_virtio;      /* serve virtio-blk on the vCPU thread (the lesson's first path) */
 };
 
 enum machine_end { END_RUNNING, END_POWEROFF, END_REBOOT, END_QUIT, END_FAILED };
@@ -60,6 +61,7 @@ struct machine {
 	struct virtio_net net;
 	struct virtio_rng rng;
 	bool has_blk, has_net, has_rng;
+	bool blk_fast;           /* virtio-blk's fast path: ioeventfd and its I/O thread */
 	/*
 	 * The CPU's reset pin. Stage 4's only reset is the 8042's, inside the power device; a
 	 * chipset with reset registers of its own (stage 5: ports 0xcf9 and 0x92), and stage 5's

@@ -100,8 +100,24 @@ int virtq_pop(const struct guest_memory *mem, struct virtq *vq, struct virtq_cha
 		return chain_error(vq, why, why_len, "rings outside guest RAM");
 
 	uint16_t avail_idx = __atomic_load_n(&avail[1], __ATOMIC_ACQUIRE);
-	if (avail_idx == vq->last_avail)
+	if (avail_idx == vq->last_avail && !vq->event_idx)
 		return 0;
+	if (avail_idx == vq->last_avail) {
+		/*
+		 * Idle: ask for a kick at the next request (avail_event = last_avail). The driver
+		 * may have added one just before it could see that: look again after a full fence
+		 * (its side: write avail->idx, fence, read avail_event).
+		 */
+		uint8_t *used = gpa_to_hva(mem, vq->used_gpa, used_ring_bytes(vq));
+		if (!used)
+			return chain_error(vq, why, why_len, "rings outside guest RAM");
+		__atomic_store_n((uint16_t *)(used + 4 + 8 * vq->size), vq->last_avail,
+				 __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		avail_idx = __atomic_load_n(&avail[1], __ATOMIC_ACQUIRE);
+		if (avail_idx == vq->last_avail)
+			return 0;
+	}
 	/* The driver can be at most one ring ahead of us. */
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size)
 		return chain_error(vq, why, why_len,
@@ -147,6 +163,21 @@ int virtq_pop(const struct guest_memory *mem, struct virtq *vq, struct virtq_cha
 	}
 	vq->last_avail++;
 	return 1;
+}
+
+bool virtq_needs_interrupt(const struct guest_memory *mem, struct virtq *vq)
+{
+	uint16_t old = vq->signalled_used, now = vq->used_idx;
+	uint16_t *avail = avail_ring(mem, vq);
+
+	vq->signalled_used = now;
+	if (!vq->event_idx || !avail)
+		return true;
+	/* Our used->idx store before the read of used_event (the driver fences the other way). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint16_t event = __atomic_load_n(&avail[2 + vq->size], __ATOMIC_RELAXED);
+	/* Did used->idx step over event on its way from old to now? (mod 2^16) */
+	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 
 void virtq_unpop(struct virtq *vq)
