@@ -41,7 +41,11 @@ struct machine_config {
 	const char *tap_name;    /* NULL: no network */
 	bool rng;
 	bool trace_io;
-	bool simple_virtio;      /* serve virtio-blk on the vCPU thread (the lesson's first path) */
+	/*
+	 * How virtio-blk is served: AUTO takes the fast path (ioeventfd, an I/O thread) when the
+	 * host has a CPU to spare for that thread beside the vCPUs, else the simple path.
+	 */
+	enum virtio_path { VIRTIO_AUTO, VIRTIO_SIMPLE, VIRTIO_FAST } virtio_path;
 };
 
 enum machine_end { END_RUNNING, END_POWEROFF, END_REBOOT, END_QUIT, END_FAILED };
