@@ -215,7 +215,8 @@ void virtio_blk_join(struct virtio_blk *blk)
 	blk->iothread = false;
 }
 
-/* The simple path offers what the lesson's first version did; the fast one adds EVENT_IDX. */
+/* The simple path offers what the lesson's first version did; the fast one adds the event
+ * index and indirect descriptors (virtqueue.c). */
 static const struct virtio_device_ops blk_ops = {
 	.name = "virtio-blk",
 	.virtio_id = VIRTIO_ID_BLOCK,
@@ -229,7 +230,8 @@ static const struct virtio_device_ops blk_fast_ops = {
 	.name = "virtio-blk",
 	.virtio_id = VIRTIO_ID_BLOCK,
 	.pci_class = 0x018000,
-	.features = VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_SEG_MAX | VIRTIO_RING_F_EVENT_IDX,
+	.features = VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_SEG_MAX | VIRTIO_RING_F_EVENT_IDX |
+		    VIRTIO_RING_F_INDIRECT_DESC,
 	.num_queues = 1,
 	.queue_notify = blk_queue_notify,   /* unused once the fast path is on */
 };

@@ -139,6 +139,7 @@ static void enable_queue(struct virtio_pci *vp, struct virtq *vq)
 	vq->ready = true;
 	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
 	vq->event_idx = vp->state.driver_features & VIRTIO_RING_F_EVENT_IDX;
+	vq->indirect = vp->state.driver_features & VIRTIO_RING_F_INDIRECT_DESC;
 }
 
 static uint64_t set_half(uint64_t old, bool high, uint32_t v)

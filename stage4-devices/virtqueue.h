@@ -35,6 +35,7 @@
 #define VIRTQ_DESC_F_WRITE    2
 #define VIRTQ_DESC_F_INDIRECT 4
 #define VIRTQ_MAX_SIZE        256
+#define VIRTIO_RING_F_INDIRECT_DESC (1ull << 28)
 #define VIRTIO_RING_F_EVENT_IDX (1ull << 29)
 
 /* Guest-RAM layouts (little-endian; x86 is too). */
@@ -59,6 +60,7 @@ struct virtq {
 	uint16_t last_avail;      /* the next available-ring entry to take */
 	uint16_t used_idx;        /* our copy of used->idx */
 	bool event_idx;           /* VIRTIO_RING_F_EVENT_IDX negotiated (see virtq_pop) */
+	bool indirect;            /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 	uint16_t signalled_used;  /* used_idx when virtq_needs_interrupt last decided */
 };
 
@@ -72,6 +74,7 @@ struct virtq_seg {
 struct virtq_chain {
 	uint16_t head;
 	unsigned count;
+	struct virtq_desc *indirect;   /* the indirect table the chain came from, or NULL */
 	struct virtq_seg seg[VIRTQ_MAX_SIZE];
 	uint64_t readable_bytes, writable_bytes;
 };

@@ -266,6 +266,51 @@ static void virtqueue_event_index(void **state)
 	vq_teardown(f);
 }
 
+/* Indirect descriptors: one ring entry, a table of buffers; hostile tables refused. */
+static void virtqueue_indirect_tables(void **state)
+{
+	(void)state;
+	struct vq_fixture *f = vq_setup(8);
+	struct virtq_desc *table = (struct virtq_desc *)(f->mem->host + BUF + 0x2000);
+	f->vq.ready = true;
+	f->vq.indirect = true;
+	table[0] = (struct virtq_desc){ BUF, 16, VIRTQ_DESC_F_NEXT, 2 };
+	table[2] = (struct virtq_desc){ BUF + 16, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1 };
+	table[1] = (struct virtq_desc){ BUF + 1024, 1, VIRTQ_DESC_F_WRITE, 0 };
+	f->desc[4] = (struct virtq_desc){ BUF + 0x2000, 3 * 16, VIRTQ_DESC_F_INDIRECT, 0 };
+	vq_offer(f, 4);
+	assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), 1);
+	assert_int_equal(f->chain.head, 4);
+	assert_int_equal(f->chain.count, 3);
+	assert_int_equal(f->chain.readable_bytes, 16);
+	assert_int_equal(f->chain.writable_bytes, 513);
+
+	const struct { struct virtq_desc head; const char *words; } bad[] = {
+		{ { BUF + 0x2000, 20, VIRTQ_DESC_F_INDIRECT, 0 }, "multiple of 16" },
+		{ { BUF + 0x2000, 48, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 5 }, "whole chain" },
+		{ { (1 << 20) - 16, 48, VIRTQ_DESC_F_INDIRECT, 0 }, "outside guest RAM" },
+		{ { BUF + 0x2000, 2 * 16, VIRTQ_DESC_F_INDIRECT, 0 }, "out of range (indirect table size 2)" },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f->vq.broken = false;
+		f->vq.last_avail = f->avail[1];
+		f->desc[4] = bad[i].head;
+		vq_offer(f, 4);
+		assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), -EINVAL);
+		if (!strstr(f->why, bad[i].words))
+			fail_msg("case %u: '%s' lacks '%s'", i, f->why, bad[i].words);
+	}
+	/* nested: an indirect entry inside the table */
+	f->vq.broken = false;
+	f->vq.last_avail = f->avail[1];
+	table[0] = (struct virtq_desc){ BUF + 0x2000, 48, VIRTQ_DESC_F_INDIRECT, 0 };
+	f->desc[4] = (struct virtq_desc){ BUF + 0x2000, 3 * 16, VIRTQ_DESC_F_INDIRECT, 0 };
+	vq_offer(f, 4);
+	assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), -EINVAL);
+	assert_non_null(strstr(f->why, "whole chain"));
+	vq_teardown(f);
+}
+
 static void virtqueue_detects_a_descriptor_loop(void **state)
 {
 	(void)state;
@@ -633,6 +678,7 @@ int main(void)
 		cmocka_unit_test(virtqueue_pops_a_good_chain_and_pushes_it_back),
 		cmocka_unit_test(virtqueue_detects_a_descriptor_loop),
 		cmocka_unit_test(virtqueue_event_index),
+		cmocka_unit_test(virtqueue_indirect_tables),
 		cmocka_unit_test(virtqueue_rejects_bad_indexes_and_buffers),
 		cmocka_unit_test(pci_bar_sizing_and_readonly_registers),
 		cmocka_unit_test(pci_capabilities_form_a_list),
