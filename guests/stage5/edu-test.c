@@ -47,9 +47,21 @@ __asm__(".text\n.align 4\n"
 	".bss\n.align 16\n.space 8192\nstack_top:\n.text\n");
 void isr_msi(void), isr_other(void), isr_fault(void);
 
-static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p)); }
-static inline void outw(uint16_t p, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(p)); }
-static inline void outl(uint16_t p, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(p)); }
+static inline void outb(uint16_t p, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p));
+}
+
+static inline void outw(uint16_t p, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(p));
+}
+
+static inline void outl(uint16_t p, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(p));
+}
+
 static inline uint32_t inl(uint16_t p)
 {
 	uint32_t v;
@@ -127,7 +139,11 @@ static void pci_write(uint32_t slot, uint32_t reg, uint32_t v)
 	outl(0xcfc, v);
 }
 
-static struct { uint16_t lo, sel; uint8_t zero, type; uint16_t hi; } __attribute__((packed)) idt[256];
+static struct {
+	uint16_t lo, sel;
+	uint8_t zero, type;
+	uint16_t hi;
+} __attribute__((packed)) idt[256];
 
 static void set_gate(int v, void (*fn)(void), uint16_t cs)
 {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # guests/stage5/l1-vfio-bench.sh - the NVMe passthrough bench, inside the nested host's L1
 # (tests/bench.d/stage5-vfio.sh starts it: L1 = q35 + Intel IOMMU + QEMU's nvme at 00:07.0,
-# QEMU in L1's PATH). Three L2 Linux guests read the same 64 MiB image sequentially
+# QEMU in L1's PATH). Three L2 Linux guests read the same 64 MiB image sequentially, 4 times,
 # (guests/stage5/nvme-test.sh in bench mode, O_DIRECT, 1 MiB requests):
 #   minivisor  the NVMe controller passed through (-device vfio-pci)
 #   qemu       the same controller passed through by QEMU (-device vfio-pci), the peer
@@ -11,7 +11,7 @@
 # by the loop below (every 50 ms: a few timer exits of that slack count too).
 # Output: "bench: NAME MIB MiB SECONDS s EXITS exits" lines, or "bench: NAME no figure".
 cd /work || exit 1
-MIB=${1:-64}
+MIB=${1:-64}   # the image's size; read REPEAT times (argument 2)
 EXITS=/sys/kernel/debug/kvm/exits
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 for ko in ko/*.ko; do insmod "$ko" 2>/dev/null; done
@@ -20,7 +20,8 @@ dev=0000:00:07.0
 echo vfio-pci >/sys/bus/pci/devices/$dev/driver_override
 echo $dev >/sys/bus/pci/drivers_probe
 cat initrd.cpio.gz nvme-test.cpio >initrd-nvme.cpio
-APPEND="console=ttyS0 panic=-1 quiet SEQ_MIB=$MIB"
+REPEAT=${2:-4}
+APPEND="console=ttyS0 panic=-1 quiet SEQ_MIB=$MIB SEQ_REPEAT=$REPEAT"
 
 bench() {   # bench NAME COMMAND...: run it, sample the exits around the guest's read
 	name=$1
@@ -42,7 +43,7 @@ bench() {   # bench NAME COMMAND...: run it, sample the exits around the guest's
 	wait $pid
 	secs=$(sed -n 's/.*nvmetest: seqread [0-9]* MiB in \([0-9.]*\) s.*/\1/p' "$name.log")
 	if [ -n "$secs" ] && [ -n "$e1" ]; then
-		echo "bench: $name $MIB MiB $secs s $((e1 - e0)) exits"
+		echo "bench: $name $((MIB * REPEAT)) MiB $secs s $((e1 - e0)) exits"
 	else
 		echo "bench: $name no figure"
 		tail -n 5 "$name.log"

@@ -125,11 +125,11 @@ static int open_group(struct vfio_set *s, const char *bdf, int group, char *why,
 	struct vfio_group_status st = { .argsz = sizeof(st) };
 	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st) < 0 || !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		group_culprits(group, culprits, sizeof(culprits));
-		return machine_fail(-EBUSY, why, why_len, "vfio-pci host=%s: IOMMU group %d is not "
-				    "viable: %s%s (every device of /sys/kernel/iommu_groups/%d must be "
-				    "bound to vfio-pci or to no driver)", bdf, group,
-				    culprits[0] ? "bound to host drivers: " : "another device is in "
-				    "use", culprits, group);
+		return machine_fail(-EBUSY, why, why_len, "vfio-pci host=%s: IOMMU group %d is "
+				    "not viable: %s%s (every device of /sys/kernel/iommu_groups/"
+				    "%d must be bound to vfio-pci or to no driver)", bdf, group,
+				    culprits[0] ? "bound to host drivers: " :
+				    "another device is in use", culprits, group);
 	}
 	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &s->container_fd) < 0)
 		return machine_fail(-errno, why, why_len, "vfio-pci host=%s: group %d: cannot join "
@@ -138,8 +138,9 @@ static int open_group(struct vfio_set *s, const char *bdf, int group, char *why,
 		int type = ioctl(s->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) ?
 			   VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
 		if (ioctl(s->container_fd, VFIO_SET_IOMMU, type) < 0)
-			return machine_fail(-errno, why, why_len, "vfio-pci host=%s: VFIO_SET_IOMMU: "
-					    "%s%s", bdf, strerror(errno), errno == EPERM ?
+			return machine_fail(-errno, why, why_len, "vfio-pci host=%s: "
+					    "VFIO_SET_IOMMU: %s%s", bdf, strerror(errno),
+					    errno == EPERM ?
 					    " (no interrupt remapping: intremap=on?)" : "");
 	}
 	return fd;
@@ -269,19 +270,21 @@ static int commit_routes(struct vfio_set *s)
 		return -ENOMEM;
 	unsigned k = 0;
 	for (unsigned gsi = 0; gsi < 24; gsi++) {
+		unsigned pic = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
 		if (gsi < 16)
 			r->entries[k++] = (struct kvm_irq_routing_entry){ .gsi = gsi,
-				.type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = { gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-					       gsi % 8 } };
+				.type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = { pic, gsi % 8 } };
 		r->entries[k++] = (struct kvm_irq_routing_entry){ .gsi = gsi,
 			.type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = { KVM_IRQCHIP_IOAPIC, gsi } };
 	}
-	for (unsigned i = 0; i < s->nroutes; i++)
-		if (s->routes[i].on)
-			r->entries[k++] = (struct kvm_irq_routing_entry){ .gsi = s->routes[i].gsi,
-				.type = KVM_IRQ_ROUTING_MSI, .u.msi = { .address_lo = s->routes[i].lo,
-				.address_hi = s->routes[i].hi, .data = s->routes[i].data } };
+	for (unsigned i = 0; i < s->nroutes; i++) {
+		const struct msi_route *m = &s->routes[i];
+		if (m->on)
+			r->entries[k++] = (struct kvm_irq_routing_entry){ .gsi = m->gsi,
+				.type = KVM_IRQ_ROUTING_MSI,
+				.u.msi = { .address_lo = m->lo, .address_hi = m->hi,
+					   .data = m->data } };
+	}
 	r->nr = k;
 	int err = ioctl(s->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
 	free(r);
@@ -293,6 +296,7 @@ static int commit_routes(struct vfio_set *s)
 /* A GSI of our own for one vector (kept for the machine's life). */
 static unsigned new_gsi(struct vfio_set *s)
 {
+	/* (cannot overflow: at most 1 + VFIO_MAX_MSIX vectors a device, find_caps caps them) */
 	struct msi_route *r = &s->routes[s->nroutes++];
 	*r = (struct msi_route){ .gsi = s->next_gsi++ };
 	return r->gsi;
@@ -405,7 +409,8 @@ static void msi_update(struct vfio_pci *d)
 		if (d->msi_fd < 0 || set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX,
 					      VFIO_IRQ_SET_ACTION_TRIGGER, &d->msi_fd, 1) ||
 		    irqfd(d, d->msi_fd, d->msi_gsi, -1, true)) {
-			fprintf(stderr, "%s: MSI not wired: the guest gets no interrupt\n", d->name);
+			fprintf(stderr, "%s: MSI not wired: the guest gets no interrupt\n",
+				d->name);
 			close_fd(&d->msi_fd);
 			return;
 		}
@@ -503,7 +508,8 @@ static void update_slots(struct vfio_pci *d, bool remove_only)
 		uint64_t addr = pci_bar_address(&d->pci.config, b);
 		bool sizing = addr == (uint32_t)~(d->pci.config.bar_size[b] - 1);
 		if (bar->mem64 && b + 1 < PCI_NUM_BARS) {
-			uint32_t high = bytes_to_u64(d->pci.config.bytes + PCI_BAR0 + 4 * (b + 1), 4);
+			const uint8_t *hi = d->pci.config.bytes + PCI_BAR0 + 4 * (b + 1);
+			uint32_t high = bytes_to_u64(hi, 4);
 			sizing |= high == 0xffffffffu;
 			addr |= (uint64_t)high << 32;
 		}
@@ -516,7 +522,8 @@ static void update_slots(struct vfio_pci *d, bool remove_only)
 			if (bar->slot_size[p] == sz && bar->slot_gpa[p] == gpa)
 				continue;
 			if (bar->slot_size[p])   /* a slot cannot move: delete, then add */
-				set_slot(d, 2 * b + p, bar->slot_gpa[p], 0, bar->map + bar->slot_off[p]);
+				set_slot(d, 2 * b + p, bar->slot_gpa[p], 0,
+					 bar->map + bar->slot_off[p]);
 			bar->slot_size[p] = 0;
 			if (sz && !set_slot(d, 2 * b + p, gpa, sz, bar->map + off[p])) {
 				bar->slot_gpa[p] = gpa;
@@ -676,9 +683,8 @@ static void find_caps(struct vfio_pci *d)
 			d->msix_bar = table & 7;
 			d->msix_table_off = table & ~7u;
 			d->msix_pba_off = pba & ~7u;
-			if (d->msix_n > VFIO_MAX_MSIX) {   /* say fewer: the driver uses what it sees */
+			if (d->msix_n > VFIO_MAX_MSIX)   /* say fewer: drivers use what they see */
 				d->msix_n = VFIO_MAX_MSIX;
-			}
 			u64_to_bytes(d->msix_n - 1, c + p + 2, 2);   /* off, unmasked */
 		}
 	}
@@ -733,9 +739,9 @@ static int add_traps(struct vfio_pci *d, struct io_bus *bus, char *why, size_t w
 		bar_refs[d->index][b] = (struct bar_ref){ d, b };
 		uint64_t park = bar->io ? BAR_PARK_PIO + (d->index * 8 + b) * 0x10000ull
 					: BAR_PARK_MMIO + ((uint64_t)(d->index * 8 + b) << 32);
+		struct bar_ref *ref = &bar_refs[d->index][b];
 		bar->range = bus_register(bus, bar->io ? BUS_PIO : BUS_MMIO, park,
-					  d->pci.config.bar_size[b], &bar_ops, &bar_refs[d->index][b],
-					  d->name);
+					  d->pci.config.bar_size[b], &bar_ops, ref, d->name);
 		if (!bar->range)
 			return machine_fail(-ENOSPC, why, why_len, "%s: BAR %u: no room on the bus",
 					    d->name, b);
@@ -841,7 +847,8 @@ static int attach_one(struct vfio_set *s, struct vfio_pci *d, struct io_bus *bus
 		return err;
 	add_rom(d, fw_cfg);
 	if (pci_host_place(pci, &d->pci, slot, 0))
-		return machine_fail(-EBUSY, why, why_len, "%s: PCI slot %u is taken", d->name, slot);
+		return machine_fail(-EBUSY, why, why_len, "%s: PCI slot %u is taken", d->name,
+				    slot);
 	intx_on(d);
 	describe(d);
 	return 0;

@@ -114,7 +114,11 @@ struct vfio_set {
 	struct io_bus *bus;
 	uint64_t dma_iova[2], dma_size[2];   /* what is mapped for DMA */
 	unsigned next_gsi;
-	struct msi_route { unsigned gsi; uint32_t lo, hi, data; bool on; } routes[1 + VFIO_MAX_MSIX * VFIO_MAX_DEVICES];
+	struct msi_route {
+		unsigned gsi;
+		uint32_t lo, hi, data;   /* what the guest programmed */
+		bool on;                 /* enabled, unmasked: in KVM's table */
+	} routes[VFIO_MAX_DEVICES * (1 + VFIO_MAX_MSIX)];   /* GSI 24 + index */
 	unsigned nroutes;
 };
 

@@ -67,7 +67,8 @@ static void test_device_refused(void **state)
 	assert_non_null(strstr(why, "host=0:1:2: not a PCI address"));
 	assert_int_equal(vfio_config_device(&c, "host=00:05.0,rombar=0", why, sizeof(why)), -1);
 	assert_string_equal(why, "unknown option 'rombar=0' (known: host, x-no-mmap)");
-	assert_int_equal(vfio_config_device(&c, "host=00:05.0,x-no-mmap=yes", why, sizeof(why)), -1);
+	assert_int_equal(vfio_config_device(&c, "host=00:05.0,x-no-mmap=yes", why, sizeof(why)),
+			 -1);
 	assert_int_equal(c.n, 0);   /* nothing half-added */
 	assert_int_equal(vfio_config_device(&c, "host=00:05.0", why, sizeof(why)), 0);
 	assert_int_equal(vfio_config_device(&c, "host=0000:00:05.0", why, sizeof(why)), -1);
