@@ -59,8 +59,9 @@ bind_vfio $EDU_GROUPED
 run wrong-bdf -M q35 $KERNEL -device vfio-pci,host=0000:00:1d.7
 run not-viable -M q35 $KERNEL -device vfio-pci,host=$EDU_GROUPED
 
-# edu passed through: q35, BAR0 mapped into the guest (a KVM slot).
-run edu-q35 -M q35 $KERNEL -device vfio-pci,host=$EDU
+# edu passed through: q35, BAR0 mapped into the guest (a KVM slot); the guest resets the
+# machine once and runs its checks again (the device passed through to the rebuilt VM).
+run edu-q35 -M q35 -m 64 -kernel edu-test.elf -append reset -device vfio-pci,host=$EDU
 # pc, every BAR access trapped and forwarded (x-no-mmap), described in YAML.
 printf 'machine: pc\nmemory: 64M\nkernel: { image: edu-test.elf }\nboot: { no-reboot: true }\nvfio:\n  - { host: %s, mmap: false }\n' \
 	$EDU >edu-pc.yaml

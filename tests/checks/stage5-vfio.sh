@@ -86,19 +86,23 @@ s5v_section wrong-bdf "bad input in L1: a wrong PCI address" 2 \
 	'^minivisor: vfio-pci host=0000:00:1d\.7: no such PCI device'
 s5v_section not-viable "bad input in L1: an IOMMU group that is not viable (its virtio-rng is held by virtio-pci)" 2 \
 	'^minivisor: vfio-pci host=0000:00:06\.0: IOMMU group [0-9]+ is not viable: bound to host drivers: 0000:00:06\.1 \(driver virtio-pci\)'
-s5v_edu() {   # s5v_edu SECTION DESCRIPTION mapped|trapped
-	s5v_section "$1" "$2" 0 'edu-test: found at 00:0x[0-9a-f]+\.0, BAR0 0x[0-9a-f]+' \
-		"^minivisor: vfio-0000:00:05\\.0: 1234:11e8 at 00:0[0-9a-f]\\.0, BAR0 1024 KiB $3, INTx, MSI\$" \
+s5v_edu() {   # s5v_edu SECTION DESCRIPTION mapped|trapped [MORE PATTERNS...]
+	local section=$1 name=$2 how=$3
+	shift 3
+	s5v_section "$section" "$name" 0 'edu-test: found at 00:0x[0-9a-f]+\.0, BAR0 0x[0-9a-f]+' "$@" \
+		"^minivisor: vfio-0000:00:05\\.0: 1234:11e8 at 00:0[0-9a-f]\\.0, BAR0 1024 KiB $how, INTx, MSI\$" \
 		'edu-test: ident: ok 0x10000ed' 'edu-test: inversion: ok 0xedcba987' \
 		'edu-test: msi: ok \(vector 0x41, status 0x1\)' \
 		'edu-test: dma: ok \(256 bytes RAM -> edu -> RAM, MSI at each end\)' \
 		'edu-test: hostile: DMA to 0xff00000 \(outside RAM\) finished; the guest runs on' \
 		'edu-test: dma-after: ok' 'edu-test: done' '!FAILED' 'minivisor: guest powered off'
 }
-s5v_edu edu-q35 "q35: edu passed through (BAR0 a KVM slot): ident, inversion, MSI, DMA, hostile DMA, DMA again" mapped
+s5v_edu edu-q35 "q35: edu passed through (BAR0 a KVM slot): ident, inversion, MSI, DMA, hostile DMA, DMA again; all again after a guest reset" \
+	mapped 'edu-test: resetting the machine \(0xcf9\)' \
+	'^minivisor: guest reset: the machine starts again \(reset 1' 'edu-test: start \(after a reset\)'
 s5v_edu edu-pc-trapped "pc (YAML, x-no-mmap: every access trapped): ident, inversion, MSI, DMA, hostile DMA, DMA again" trapped
-check "hostile DMA: L1's IOMMU blocked both writes outside guest RAM (DMAR faults at 0xff00000)" 0 \
-	'2 .*DMAR: \[DMA Write.*\] Request device \[00:05\.0\] fault addr 0xff00000' \
+check "hostile DMA: L1's IOMMU blocked the three writes outside guest RAM (DMAR faults at 0xff00000)" 0 \
+	'3 .*DMAR: \[DMA Write.*\] Request device \[00:05\.0\] fault addr 0xff00000' \
 	-- tests/nested/section "$s5v_log" dmar
 s5v_section nvme-q35 "NVMe passed through to L2 Linux: nvme driver, MSI-X, read, write read back" 0 \
 	'^minivisor: vfio-0000:00:07\.0: 1b36:0010 at 00:0[0-9a-f]\.0, BAR0 [0-9]+ KiB 64-bit mapped, INTx, MSI-X' \
