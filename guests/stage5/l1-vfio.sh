@@ -3,7 +3,8 @@
 # (busybox sh), as root. tests/checks/stage5-vfio.sh starts it through tests/nested/run-nested
 # with L1 = q35 + an emulated Intel IOMMU (intremap=on; intel_iommu=on iommu=pt) and these
 # devices of L0's QEMU in L1:
-#   00:05.0          edu (1234:11e8): the device passed through to L2
+#   00:05.0          edu (1234:11e8): the device passed through to L2, with an option ROM
+#                    (guests/stage5/edu-rom.asm: it prints a line when SeaBIOS runs it)
 #   00:06.0, 00:06.1 edu + virtio-rng, one multifunction slot without ACS: one IOMMU group,
 #                    whose virtio-rng L1's virtio-pci driver holds (a group that is not viable)
 #   00:07.0          nvme (its image a file of the grader's host): L1's built-in nvme driver

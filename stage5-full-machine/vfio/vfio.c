@@ -754,6 +754,7 @@ static int add_traps(struct vfio_pci *d, struct io_bus *bus, char *why, size_t w
 /* The expansion ROM, as QEMU gives one to SeaBIOS: a fw_cfg file named by vendor and device. */
 static void add_rom(struct vfio_pci *d, struct fw_cfg *fw_cfg)
 {
+	d->rom_given = false;
 	if (!d->rom_size || d->rom_size > (16u << 20) || !fw_cfg)
 		return;
 	uint8_t *rom = malloc(d->rom_size);
@@ -765,6 +766,8 @@ static void add_rom(struct vfio_pci *d, struct fw_cfg *fw_cfg)
 			 (unsigned)bytes_to_u64(d->pci.config.bytes + PCI_DEVICE_ID, 2));
 		if (fw_cfg_add_file(fw_cfg, name, rom, d->rom_size))
 			fprintf(stderr, "%s: its ROM was not given to the firmware\n", d->name);
+		else
+			d->rom_given = true;
 	}
 	free(rom);
 }
@@ -803,8 +806,11 @@ static void describe(struct vfio_pci *d)
 				      d->bar[b].io ? "I/O " : d->bar[b].mem64 ? "64-bit " : "",
 				      d->bar[b].map ? "mapped" : "trapped");
 	if (n < (int)sizeof(line))
-		snprintf(line + n, sizeof(line) - n, "%s%s%s", d->intx_on ? ", INTx" : "",
-			 d->msi_cap ? ", MSI" : "", d->msix_cap ? ", MSI-X" : "");
+		n += snprintf(line + n, sizeof(line) - n, "%s%s%s", d->intx_on ? ", INTx" : "",
+			      d->msi_cap ? ", MSI" : "", d->msix_cap ? ", MSI-X" : "");
+	if (d->rom_given && n < (int)sizeof(line))
+		snprintf(line + n, sizeof(line) - n, ", ROM %llu KiB",
+			 (unsigned long long)(d->rom_size >> 10));
 	fprintf(stderr, "minivisor: %s\n", line);
 }
 

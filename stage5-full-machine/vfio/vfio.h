@@ -79,6 +79,7 @@ struct vfio_pci {
 	bool can_reset;
 	uint64_t config_offset;       /* config space region in the device fd */
 	uint64_t rom_offset, rom_size;
+	bool rom_given;               /* its ROM is in fw_cfg for SeaBIOS */
 	struct vfio_bar bar[PCI_NUM_BARS];
 	struct pci_device pci;
 	unsigned slot, index;

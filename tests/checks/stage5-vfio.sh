@@ -6,8 +6,11 @@
 # lines that need no VFIO. Then ONE nested-host session (guests/stage5/l1-vfio.sh): L1 is QEMU's
 # q35 with an Intel IOMMU (interrupt remapping on) and QEMU's edu device; the edu test kernel
 # (guests/stage5/edu-test.c) drives it from an L2 guest on minivisor, on q35 with BAR0 mapped
-# into the guest and on pc (YAML) with every access trapped: ident, inversion, an MSI, a DMA
-# round trip, a DMA outside guest RAM that L1's IOMMU blocks (its DMAR fault is in L1's log).
+# into the guest (and a guest reset in between: all again on the rebuilt VM) and on pc (YAML)
+# with every access trapped: ident, inversion, an MSI, a DMA
+# round trip, a DMA outside guest RAM that L1's IOMMU blocks (its DMAR fault is in L1's log);
+# edu carries an option ROM (guests/stage5/edu-rom.asm) that SeaBIOS runs through minivisor.
+# Then NVMe (QEMU's nvme on a host file) to an L2 Linux: nvme driver, MSI-X, read and write.
 # The bad-input cases that need L1: no /dev/vfio, a device on no driver, a wrong address, a
 # group that is not viable.
 
@@ -39,7 +42,8 @@ check "bad input: a YAML vfio entry with an unknown key" 2 \
 		$MV -config build/vfio-bad.yaml"
 
 # ---- the nested session: L1 = q35 + intel-iommu + edu ----------------------------------------
-check "edu test kernel (Multiboot, C)" 0 -- make -s -C guests stage5/edu-test.elf
+check "edu test kernel (Multiboot, C) and edu's option ROM" 0 -- \
+	make -s -C guests stage5/edu-test.elf stage5/edu-rom.bin
 s5v_files=()
 s5v_n=10
 for s5v_ko in $(bash -c '. guests/linux/kernel.sh && kernel_fetch build/cache/kernel >/dev/null &&
@@ -62,7 +66,8 @@ check "NVMe image and the guest's test archive" 0 -- bash -c "rm -f $s5v_img bui
 	guests/linux/build.sh >/dev/null"
 CHECK_TIMEOUT=420 check "nested session ran (L1 q35 + intel-iommu; edu passed through to L2)" 0 \
 	'== end' -- tests/nested/run-nested --timeout 360 --machine q35 --iommu \
-	--device edu,addr=0x5 --device edu,addr=0x6.0,multifunction=on \
+	--device edu,addr=0x5,romfile=$PWD/guests/stage5/edu-rom.bin \
+	--device edu,addr=0x6.0,multifunction=on \
 	--device virtio-rng-pci,addr=0x6.1 \
 	--drive if=none,id=nv0,format=raw,file=$s5v_img --device nvme,serial=mvnvme,drive=nv0,addr=0x7 \
 	--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
@@ -90,7 +95,8 @@ s5v_edu() {   # s5v_edu SECTION DESCRIPTION mapped|trapped [MORE PATTERNS...]
 	local section=$1 name=$2 how=$3
 	shift 3
 	s5v_section "$section" "$name" 0 'edu-test: found at 00:0x[0-9a-f]+\.0, BAR0 0x[0-9a-f]+' "$@" \
-		"^minivisor: vfio-0000:00:05\\.0: 1234:11e8 at 00:0[0-9a-f]\\.0, BAR0 1024 KiB $how, INTx, MSI\$" \
+		"^minivisor: vfio-0000:00:05\\.0: 1234:11e8 at 00:0[0-9a-f]\\.0, BAR0 1024 KiB $how, INTx, MSI, ROM 2 KiB\$" \
+		'^edu-rom: the expansion ROM ran \(fw_cfg pci1234,11e8\.rom\)' \
 		'edu-test: ident: ok 0x10000ed' 'edu-test: inversion: ok 0xedcba987' \
 		'edu-test: msi: ok \(vector 0x41, status 0x1\)' \
 		'edu-test: dma: ok \(256 bytes RAM -> edu -> RAM, MSI at each end\)' \
