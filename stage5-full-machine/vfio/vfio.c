@@ -472,8 +472,12 @@ static int set_slot(struct vfio_pci *d, unsigned n, uint64_t gpa, uint64_t size,
 		.slot = VFIO_KVM_SLOT_BASE + 8 * d->index + n, .guest_phys_addr = gpa,
 		.memory_size = size, .userspace_addr = (uint64_t)(uintptr_t)host };
 	if (ioctl(d->set->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-		fprintf(stderr, "%s: KVM slot %u at %#llx: %s (accesses are trapped instead)\n",
-			d->name, r.slot, (unsigned long long)gpa, strerror(errno));
+		/* A guest that puts a BAR over RAM gets here on every config write: say it once. */
+		if (!d->slot_warned)
+			fprintf(stderr, "%s: KVM slot %u at %#llx: %s (accesses are trapped instead; "
+				"said once)\n", d->name, r.slot, (unsigned long long)gpa,
+				strerror(errno));
+		d->slot_warned = true;
 		return -1;
 	}
 	return 0;

@@ -80,6 +80,7 @@ struct vfio_pci {
 	uint64_t config_offset;       /* config space region in the device fd */
 	uint64_t rom_offset, rom_size;
 	bool rom_given;               /* its ROM is in fw_cfg for SeaBIOS */
+	bool slot_warned;             /* a BAR's KVM slot was refused (said once) */
 	struct vfio_bar bar[PCI_NUM_BARS];
 	struct pci_device pci;
 	unsigned slot, index;
