@@ -474,7 +474,7 @@ static int set_slot(struct vfio_pci *d, unsigned n, uint64_t gpa, uint64_t size,
 	if (ioctl(d->set->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
 		/* A guest that puts a BAR over RAM gets here on every config write: say it once. */
 		if (!d->slot_warned)
-			fprintf(stderr, "%s: KVM slot %u at %#llx: %s (accesses are trapped instead; "
+			fprintf(stderr, "%s: KVM slot %u at %#llx: %s (trapped instead; "
 				"said once)\n", d->name, r.slot, (unsigned long long)gpa,
 				strerror(errno));
 		d->slot_warned = true;
