@@ -68,11 +68,13 @@ printf 'machine: pc\nmemory: 64M\nkernel: { image: edu-test.elf }\nboot: { no-re
 	$EDU >edu-pc.yaml
 run edu-pc-trapped -config edu-pc.yaml
 
-# NVMe to an L2 Linux (q35): the guest's nvme driver, a read, a write read back, a timed read.
+# NVMe to an L2 Linux (q35, 3 GiB: 2 GiB below the PCI hole, 1 GiB above 4 GiB, both mapped
+# for DMA; Linux takes most of its pages from the high zone): the guest's nvme driver, a read,
+# a write read back, a timed read.
 echo "== nvme-bind"
 bind_vfio 0000:00:07.0
 cat initrd.cpio.gz nvme-test.cpio >initrd-nvme.cpio
-run nvme-q35 -M q35 -m 256 -kernel vmlinuz -initrd initrd-nvme.cpio -no-reboot \
+run nvme-q35 -M q35 -m 3G -kernel vmlinuz -initrd initrd-nvme.cpio -no-reboot \
 	-append "console=ttyS0 panic=-1 quiet" -device vfio-pci,host=0000:00:07.0
 
 # The hostile DMA's trace in L1's kernel: the IOMMU refused it.

@@ -878,6 +878,14 @@ int vfio_attach(struct vfio_set *s, struct io_bus *bus, struct pci_host *pci, in
 	int err = map_dma(s, 0, ram, 0, below_4g, why, why_len);
 	if (!err)
 		err = map_dma(s, 1, ram + below_4g, 1ull << 32, above_4g, why, why_len);
+	if (!err && above_4g)
+		fprintf(stderr, "minivisor: vfio: guest RAM mapped for DMA: 0x%llx-0x%llx and "
+			"0x%llx-0x%llx (IOVA = guest-physical)\n", 0ull,
+			(unsigned long long)below_4g - 1, 1ull << 32,
+			(unsigned long long)((1ull << 32) + above_4g - 1));
+	else if (!err)
+		fprintf(stderr, "minivisor: vfio: guest RAM mapped for DMA: 0x%llx-0x%llx "
+			"(IOVA = guest-physical)\n", 0ull, (unsigned long long)below_4g - 1);
 	unsigned slot = first_slot;
 	for (unsigned i = 0; i < s->n && !err; i++) {
 		while (slot < PCI_MAX_SLOTS && pci->functions[slot][0])

@@ -65,7 +65,7 @@ check "NVMe image and the guest's test archive" 0 -- bash -c "rm -f $s5v_img bui
 	(cd build/vfio/cpio && printf 'test.sh\nexpect.md5\n' | cpio -o -H newc --quiet) >build/vfio/nvme-test.cpio &&
 	guests/linux/build.sh >/dev/null"
 CHECK_TIMEOUT=420 check "nested session ran (L1 q35 + intel-iommu; edu passed through to L2)" 0 \
-	'== end' -- tests/nested/run-nested --timeout 360 --machine q35 --iommu \
+	'== end' -- tests/nested/run-nested --timeout 360 --mem 4096 --machine q35 --iommu \
 	--device edu,addr=0x5,romfile=$PWD/guests/stage5/edu-rom.bin \
 	--device edu,addr=0x6.0,multifunction=on \
 	--device virtio-rng-pci,addr=0x6.1 \
@@ -110,7 +110,8 @@ s5v_edu edu-pc-trapped "pc (YAML, x-no-mmap: every access trapped): ident, inver
 check "hostile DMA: L1's IOMMU blocked the three writes outside guest RAM (DMAR faults at 0xff00000)" 0 \
 	'3 .*DMAR: \[DMA Write.*\] Request device \[00:05\.0\] fault addr 0xff00000' \
 	-- tests/nested/section "$s5v_log" dmar
-s5v_section nvme-q35 "NVMe passed through to L2 Linux: nvme driver, MSI-X, read, write read back" 0 \
+s5v_section nvme-q35 "NVMe passed through to a 3 GiB L2 Linux (RAM below and above 4 GiB mapped): nvme driver, MSI-X, read, write read back" 0 \
+	'^minivisor: vfio: guest RAM mapped for DMA: 0x0-0x7fffffff and 0x100000000-0x13fffffff \(IOVA = guest-physical\)$' \
 	'^minivisor: vfio-0000:00:07\.0: 1b36:0010 at 00:0[0-9a-f]\.0, BAR0 [0-9]+ KiB 64-bit mapped, INTx, MSI-X' \
 	'nvmetest: driver nvme, 131072 sectors' "nvmetest: read md5 $(cat build/vfio/expect.md5 2>/dev/null)" \
 	'nvmetest: all ok' 'minivisor-test-exit: 0' '!FAILED'
