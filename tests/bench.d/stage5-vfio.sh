@@ -1,8 +1,9 @@
 # tests/bench.d/stage5-vfio.sh - stage 5's PCI passthrough (issue 15): an L2 Linux reads a
-# 64 MiB NVMe namespace 4 times sequentially (O_DIRECT, 1 MiB requests), in one nested-host session
-# (L1 = q35 + Intel IOMMU + QEMU's nvme): minivisor passing the controller through, QEMU
-# passing the same controller through (the peer, same L1, same run), and minivisor's emulated
-# AHCI on a copy of the image. Figures: MiB/s (the guest's clock) and KVM exits per MiB read
+# 64 MiB NVMe namespace 16 times sequentially (1 GiB; O_DIRECT, 1 MiB requests), in one
+# nested-host session (L1 = q35 + Intel IOMMU + QEMU's nvme): minivisor passing the controller
+# through and QEMU passing the same controller through (the peer, same L1, same run), twice
+# each, alternately, the best of each kept; and minivisor's emulated AHCI on a copy of the
+# image (256 MiB, once). Figures: MiB/s (the guest's clock) and KVM exits per MiB read
 # (L1's count of all its VMs' exits between the guest's start and end lines;
 # guests/stage5/l1-vfio-bench.sh). Sourced by tests/bench.
 echo "== stage 5: NVMe passthrough, sequential read in L2 (minivisor vs QEMU vfio-pci vs minivisor AHCI)"
@@ -31,12 +32,12 @@ else
 		--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
 		--file build/linux/vmlinuz --file build/linux/initrd.cpio.gz \
 		--file $bench5v_dir/nvme-test.cpio --file $bench5v_dir/nvme.img "${bench5v_files[@]}" \
-		--file guests/stage5/l1-vfio-bench.sh -- sh l1-vfio-bench.sh 64 4 2>&1)
+		--file guests/stage5/l1-vfio-bench.sh -- sh l1-vfio-bench.sh 64 16 2>&1)
 	echo "$bench5v_out" >$bench5v_dir/last.txt   # the raw lines, for a look afterwards
 	echo "$bench5v_out" | awk '
 		/^bench: .* no figure/ { print "  " $0 }
 		/^bench: [a-z]+ [0-9]+ MiB [0-9.]+ s [0-9]+ exits/ {
-			mib[$2] = $3; s[$2] = $5; ex[$2] = $7
+			if (!($2 in s) || $5 < s[$2]) { mib[$2] = $3; s[$2] = $5; ex[$2] = $7 }
 		}
 		END {
 			if (!("minivisor" in s) || !("qemu" in s)) { print "  vfio: no figures"; exit }
