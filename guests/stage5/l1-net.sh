@@ -15,6 +15,10 @@
 #   hostfwd        127.0.0.1:PORT -> guest port 80: this side fetches guest.txt, compares its
 #                  sha256 with seq 1 30000's, and answers through www/done ("ok SHA" or not)
 #
+#   DNS            the e1000 run's back end has dns=on: L1's /etc/resolv.conf names
+#                  127.0.0.1, where dns-answer (tests/nested/dns-answer.c) answers one name;
+#                  the guest looks it up at 10.0.2.3 and slirp forwards the query there
+#
 # The tap run: the VMM (root in L1) creates tap0, this script gives it 192.168.77.1/24, the
 # guest takes 192.168.77.2/24, pings this side, and the same two files cross the tap.
 # Each run is one section of the output, "== NAME": the VMM's output, then "vmm-exit: N".
@@ -28,6 +32,12 @@ dd if=/dev/urandom of=www/host.bin bs=1024 count=512 2>/dev/null
 sha256sum www/host.bin | cut -d' ' -f1 >www/host.sha
 httpd -f -p 8080 -h www &
 httpd_pid=$!
+# L1 has no resolver; this one knows one name, on loopback only (libslirp asks the first
+# nameserver of /etc/resolv.conf).
+mkdir -p /etc
+echo "nameserver 127.0.0.1" >/etc/resolv.conf
+./dns-answer files.minivisor.test 192.0.2.7 >dns.log 2>&1 &
+dns_pid=$!
 expected=$(seq 1 30000 | sha256sum | cut -d' ' -f1)
 
 # Wait (bounded) until the guest says it serves guest.txt, or the VMM has ended.
@@ -92,11 +102,13 @@ run() {   # run NAME URL TEST MINIVISOR-ARGS...: URL is where this side fetches 
 	echo "vmm-exit: $rc"
 }
 
-run e1000-pc http://127.0.0.1:10080/guest.txt /bin/nettest \
-	-M pc -nic user,model=e1000,hostfwd=tcp:127.0.0.1:10080-:80
+run e1000-pc http://127.0.0.1:10080/guest.txt "/bin/nettest dns files.minivisor.test 192.0.2.7" \
+	-M pc -nic user,model=e1000,dns=on,hostfwd=tcp:127.0.0.1:10080-:80
 run virtio-q35 http://127.0.0.1:10081/guest.txt /bin/nettest \
 	-M q35 -netdev user,id=n0,hostfwd=tcp:127.0.0.1:10081-:80 -device virtio-net-pci,netdev=n0
 run tap-e1000-q35 http://192.168.77.2/guest.txt "/bin/nettest tap 192.168.77.2/24 192.168.77.1" \
 	-M q35 -netdev tap,id=t0,ifname=tap0 -device e1000,netdev=t0,mac=52:54:00:00:77:02
-kill $httpd_pid
+kill $httpd_pid $dns_pid
+echo "== dns"
+cat dns.log
 echo "== end"

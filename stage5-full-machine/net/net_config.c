@@ -199,6 +199,10 @@ static int netdev_item(void *target, const char *key, const char *v, char *why, 
 	if (!strcmp(key, "net") && user)
 		return parse_net(v, &d->net, &d->mask) ? 0 :
 		       fail(why, why_len, "bad net '%s' (expected ADDR/BITS)", v);
+	if (!strcmp(key, "dns") && user && (!strcmp(v, "on") || !strcmp(v, "off"))) {
+		d->dns_forward = !strcmp(v, "on");   /* an explicit yes: see user.c */
+		return 0;
+	}
 	if ((!strcmp(key, "host") || !strcmp(key, "dns")) && user)
 		return parse_addr(v, strlen(v), !strcmp(key, "host") ? &d->host : &d->dns) &&
 		       v[0] ? 0 : fail(why, why_len, "bad %s address '%s'", key, v);

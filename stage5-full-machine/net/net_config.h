@@ -4,8 +4,10 @@
  * QEMU separates the card the guest sees (the front end: -device e1000) from where its frames
  * go on the host (the back end: -netdev user or tap), joined by an id:
  *
- *   -netdev user,id=n0[,net=10.0.2.0/24][,host=10.0.2.2][,dns=10.0.2.3]
+ *   -netdev user,id=n0[,net=10.0.2.0/24][,host=10.0.2.2][,dns=10.0.2.3][,dns=on]
  *           [,hostfwd=tcp:127.0.0.1:2222-:22]...      user-mode networking (libslirp)
+ *           dns=on: forward the guest's DNS queries (to the dns address) to the resolver in
+ *           the host's /etc/resolv.conf; off by default (no query leaves unless asked)
  *   -netdev tap,id=n0,ifname=tap0                      a host tap device (needs permission)
  *   -device e1000,netdev=n0[,mac=52:54:00:12:34:56]    Intel 82540EM
  *   -device virtio-net-pci,netdev=n0[,mac=...]         stage 4's virtio-net
@@ -49,6 +51,7 @@ struct netdev_config {
 	/* user */
 	uint32_t net, mask;           /* network order: 10.0.2.0/24 by default */
 	uint32_t host, dns;           /* 0: net + 2, net + 3 */
+	bool dns_forward;             /* dns=on: slirp forwards DNS to the host's resolver */
 	struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];
 	unsigned nhostfwd;
 	/* tap */

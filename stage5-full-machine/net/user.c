@@ -137,7 +137,9 @@ int user_open(struct netdev *d, char *why, size_t why_len)
 	cfg.vdhcp_start.s_addr = htonl(net + 15);      /* 10.0.2.15, as QEMU */
 	cfg.vnameserver.s_addr = c->dns ? c->dns : htonl(net + 3);
 	cfg.vhostname = "minivisor";
-	cfg.disable_dns = true;   /* never forward a guest's query to the host's resolver */
+	/* Never forward a guest's query to the host's resolver unless asked (dns=on): a guest
+	 * must not make this host ask its resolver about names it chose. */
+	cfg.disable_dns = !c->dns_forward;
 	cfg.if_mtu = cfg.if_mru = 1500;
 	d->user = calloc(1, sizeof(*d->user));
 	if (!d->user)

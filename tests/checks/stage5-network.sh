@@ -9,7 +9,8 @@
 # virtio-net (q35), the guest gets its address by DHCP, fetches a file from an HTTP server on
 # L1's loopback through 10.0.2.2 and checks its sha256, and L1 fetches the guest's file through a
 # hostfwd port and checks its sha256; then the same two files and a ping over a tap device that
-# L1 makes. No traffic leaves L1 (its loopback and its own tap), and no DNS query is made.
+# L1 makes. No traffic leaves L1 (its loopback and its own tap). DNS: the e1000 run asks for
+# it (-nic user,dns=on), and L1's resolver is tests/nested/dns-answer on its own loopback.
 
 S5=stage5-full-machine
 MV=$S5/minivisor
@@ -79,13 +80,16 @@ check "e1000: hostile rings and frames: one line each, the guest sees drops, the
 # ---- Linux in the nested host: one session ---------------------------------------------------
 check "the guest kernel has Linux's e1000 driver (build/linux/modules.txt)" 0 \
 	'^e1000 (module|built-in)' -- sh -c 'guests/linux/build.sh >/dev/null && cat build/linux/modules.txt'
+check "build the test DNS responder (tests/nested/dns-answer.c)" 0 \
+	-- cc -std=gnu11 -Wall -Wextra -Werror -O2 -o build/dns-answer tests/nested/dns-answer.c
 s5n_tun=$(ls build/cache/kernel/*cloud*/lib/modules/*/kernel/drivers/net/tun.ko 2>/dev/null | head -1)
 CHECK_TIMEOUT=300 check "nested session ran (e1000, virtio-net over slirp; e1000 over tap)" 0 \
 	'== end' -- tests/nested/run-nested --timeout 240 --file $MV:/work/minivisor \
 	--file /usr/share/seabios/bios-256k.bin:/usr/share/seabios/bios-256k.bin \
 	--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file build/linux/initrd.cpio.gz \
-	${s5n_tun:+--file "$s5n_tun:/work/tun.ko"} --file guests/stage5/l1-net.sh -- sh l1-net.sh
+	${s5n_tun:+--file "$s5n_tun:/work/tun.ko"} --file build/dns-answer \
+	--file guests/stage5/l1-net.sh -- sh l1-net.sh
 s5n_log=$CHECK_LOG
 
 s5n_user() {   # s5n_user SECTION DESCRIPTION DRIVER PORT
@@ -103,3 +107,9 @@ check "q35 + e1000 + tap (made in L1): ping and both files across (sha256)" 0 \
 	'l1: tap0 192\.168\.77\.1/24 up' 'nettest: driver e1000' 'nettest: ping 192\.168\.77\.1 ok' \
 	'nettest: host file sha256 ok' 'l1: guest\.txt from http://192\.168\.77\.2/guest\.txt: sha256 ok' \
 	'nettest: all ok' 'vmm-exit: 0' -- tests/nested/section "$s5n_log" tap-e1000-q35
+check "DNS through slirp (dns=on): the guest's lookup at 10.0.2.3 reaches L1's own responder" 0 \
+	'nettest: dns files\.minivisor\.test -> 192\.0\.2\.7 ok' \
+	-- tests/nested/section "$s5n_log" e1000-pc
+check "DNS: the query came to the responder on L1's loopback, nowhere else" 0 \
+	'^dns-answer: query files\.minivisor\.test type 1: 192\.0\.2\.7$' \
+	-- tests/nested/section "$s5n_log" dns

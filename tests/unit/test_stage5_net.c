@@ -562,6 +562,16 @@ static void test_options(void **state)
 	assert_int_equal(net_config_netdev(&c, "user,id=n0", why, sizeof(why)), 0);
 	assert_int_equal(net_config_netdev(&c, "user,id=n0", why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "used twice"));
+	assert_false(c.netdevs[0].dns_forward);   /* DNS is not forwarded unless asked */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(net_config_netdev(&c, "user,id=n0,dns=on", why, sizeof(why)), 0);
+	assert_true(c.netdevs[0].dns_forward);
+	assert_int_equal(c.netdevs[0].dns, 0);    /* still at net + 3 */
+	assert_int_equal(net_config_netdev(&c, "user,id=n1,dns=10.0.2.9,dns=off", why,
+					   sizeof(why)), 0);
+	assert_false(c.netdevs[1].dns_forward);
+	assert_int_equal(c.netdevs[1].dns, htonl(0x0a000209));
+	assert_int_equal(net_config_netdev(&c, "tap,id=t0,ifname=x,dns=on", why, sizeof(why)), -1);
 }
 
 int main(void)
