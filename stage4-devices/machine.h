@@ -43,7 +43,9 @@ struct machine_config {
 	bool trace_io;
 };
 
-enum machine_end { END_RUNNING, END_POWEROFF, END_REBOOT, END_QUIT, END_FAILED };
+/* END_PAUSE and END_MIGRATED: stage 5's migration stops the vCPUs (migration/migrate.h). */
+enum machine_end { END_RUNNING, END_POWEROFF, END_REBOOT, END_QUIT, END_FAILED, END_PAUSE,
+		   END_MIGRATED };
 
 struct machine {
 	struct vm vm;

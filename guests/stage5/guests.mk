@@ -22,13 +22,15 @@
 #                           the guest's RAM (the RAM above 4 GiB check, tests/checks/stage5-memory.sh)
 #   stage5/reset-test.img   a disk whose boot sector resets the machine a different way each boot
 #                           (0xcf9, 0x92, 8042, triple fault), then pokes the HPET and powers off
+#   stage5/count-test.img   a disk whose boot sector counts on COM1, rewrites 448 KiB of RAM and a
+#                           disk sector as it goes, and answers the console (migration checks)
 # Debian packages: nasm, xorriso.
 
 STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img \
 	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img \
 	stage5/multiboot-test.elf stage5/multiboot-badsum.elf stage5/multiboot-aout.bin \
 	stage5/multiboot-hole.elf stage5/memtouch stage5/ide-hole.img stage5/ahci-hole.img \
-	stage5/reset-test.img stage5/e1000-hostile.img
+	stage5/reset-test.img stage5/e1000-hostile.img stage5/count-test.img
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)
