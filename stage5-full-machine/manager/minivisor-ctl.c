@@ -36,6 +36,9 @@ static const char usage[] =
     "  wait [-t SECONDS] NAME stopped        until it has ended (default: 10 s)\n"
     "  wait [-t SECONDS] NAME output TEXT    until its console has printed TEXT\n"
     "  screendump NAME FILE                  its screen into FILE (.png; .txt: the text)\n"
+    "  snapshot NAME FILE                    pause it, write it to FILE, resume it\n"
+    "  migrate NAME tcp:HOST:PORT [downtime=MS]  live migration to `minivisor -incoming tcp:..`\n"
+    "  (restore: create NAME CONFIG -- -incoming file:FILE, with the same flags and disks)\n"
     "  shutdown                              stop every VM, then the manager\n";
 
 static const char *sock_path;
@@ -338,6 +341,16 @@ int main(int argc, char **argv)
 		return simple_request(argv, 1, true);
 	if (!strcmp(cmd, "screendump") && argc == 3)
 		return cmd_screendump(argv);
+	if (!strcmp(cmd, "snapshot") && argc == 3) {
+		char file[PATH_MAX], cwd[PATH_MAX];
+		if (argv[2][0] != '/' && (!getcwd(cwd, sizeof(cwd)) ||
+		    (size_t)snprintf(file, sizeof(file), "%s/%s", cwd, argv[2]) >= sizeof(file)))
+			return fail("snapshot: %s: path too long", argv[2]);
+		char *words[3] = {"snapshot", argv[1], argv[2][0] == '/' ? argv[2] : file};
+		return simple_request(words, 3, false);
+	}
+	if (!strcmp(cmd, "migrate") && (argc == 3 || argc == 4))
+		return simple_request(argv, argc, false);
 	if ((!strcmp(cmd, "destroy") && argc == 2) || (!strcmp(cmd, "shutdown") && argc == 1))
 		return simple_request(argv, argc, false);
 	fprintf(stderr, "minivisor-ctl: unknown command or wrong arguments: %s\n", cmd);
