@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -705,6 +706,8 @@ int migration_control_open(struct pc *pc, const char *path, char *why, size_t wh
 	if (strlen(path) >= sizeof(a.sun_path))
 		return machine_fail(-ENAMETOOLONG, why, why_len, "-control %s: path too long for "
 				    "a unix socket", path);
+	/* A destination that goes away is an error to report, not a signal that kills us. */
+	signal(SIGPIPE, SIG_IGN);
 	struct migration *mig = calloc(1, sizeof(*mig));
 	if (!mig)
 		return machine_fail(-ENOMEM, why, why_len, "-control: no memory");
@@ -799,6 +802,7 @@ static int load_from(struct pc *pc, int fd, int answer_fd, char *why, size_t why
 
 int migration_incoming(struct pc *pc, const char *uri, char *why, size_t why_len)
 {
+	signal(SIGPIPE, SIG_IGN);   /* a source that goes away: one line, exit 2 */
 	int err = vmstate_check(pc, why, why_len);
 	if (err)
 		return err;
