@@ -8,6 +8,9 @@
 #   migrate-test.sh pingpong M N     N live migrations back and forth between two processes
 #   migrate-test.sh refuse           the destination has -m 32M: it refuses, the source runs on
 #   migrate-test.sh killed           the destination is gone (refused, then dead mid-stream)
+#   migrate-test.sh manager          the same through minivisor-manager and minivisor-ctl:
+#                                    snapshot, migrate, restore (create -- -incoming file:)
+#   migrate-test.sh unsaved          a machine with a network card: refused, in one line
 #   migrate-test.sh badstream KIND   a snapshot damaged: truncated | flipped | version |
 #                                    size (a section of the wrong size) | ram (a page past RAM)
 # Each prints what it saw, as lines the check matches ("continues: yes", "vmm-exit: N", ...).
@@ -218,9 +221,52 @@ badstream() {
 	damage "$1" "$T/snap.bin"
 	"$MV" -M pc -m 64M -vga none -drive "file=$T/disk.img,format=raw" \
 		-incoming "file:$T/snap.bin" </dev/null >"$T/bad.log" 2>&1
-	echo "vmm-exit: $?"
+	echo "destination-exit: $?"
 	sed 's/^/destination: /' "$T/bad.log"
 	finish a
+}
+
+manager() {
+	local C="$ROOT/stage5-full-machine/manager/minivisor-ctl -s $T/mgr/m.sock"
+	mkdir -m 700 "$T/mgr"
+	printf 'machine: pc\nmemory: 64M\ndisplay:\n  vga: none\n' >"$T/vm.yaml"
+	"$ROOT/stage5-full-machine/manager/minivisor-manager" -s "$T/mgr/m.sock" --vmm "$MV" \
+		2>"$T/manager.log" &
+	PIDS+=($!)
+	wait_for "$T/manager.log" 'listening|started|manager' 10 >/dev/null
+	for ((i = 0; i < 50; i++)); do [ -S "$T/mgr/m.sock" ] && break; sleep 0.1; done
+	local disk="file=$T/disk.img,format=raw"
+	$C create src "$T/vm.yaml" -- -drive "$disk" || return 1
+	$C wait -t 60 src output 'count-test: count 10' || return 1
+	$C snapshot src "$T/snap.bin" || return 1
+	$C create dst "$T/vm.yaml" -- -drive "$disk" -incoming "tcp:127.0.0.1:$PORT" || return 1
+	$C wait -t 30 dst output 'waiting for a migration' || return 1
+	$C migrate src "tcp:127.0.0.1:$PORT" downtime=50 || return 1
+	$C wait -t 30 src stopped && echo "source stopped: yes"
+	$C wait -t 60 dst output 'count-test: count 30' && echo "destination counts: yes"
+	$C destroy dst >/dev/null
+	$C destroy src >/dev/null
+	$C create back "$T/vm.yaml" -- -drive "$disk" -incoming "file:$T/snap.bin" || return 1
+	$C wait -t 60 back output 'count-test: count 30' && echo "restored counts: yes"
+	$C list | awk 'NR > 1 {print "vm:", $1, $3}'
+	$C shutdown
+}
+
+unsaved() {
+	"$MV" -M pc -m 64M -vga none -nic user,model=e1000 -drive "file=$T/disk.img,format=raw" \
+		-control "$T/n.ctl" </dev/null >"$T/n.log" 2>&1 &
+	local pid=$!
+	PIDS+=($pid)
+	wait_for "$T/n.log" 'count-test: count 3' || return 1
+	"$CTL" control "$T/n.ctl" snapshot "$T/n.bin"
+	echo "snapshot-exit: $?"
+	"$CTL" control "$T/n.ctl" resume-please
+	echo "unknown-exit: $?"
+	[ -e "$T/n.bin" ] && echo "file left: yes"
+	"$MV" -M pc -incoming "bogus:x" -vga none </dev/null
+	echo "bogus-exit: $?"
+	"$MV" -M pc -incoming "file:$T/none.bin" -vga none </dev/null
+	echo "missing-exit: $?"
 }
 
 "$@"

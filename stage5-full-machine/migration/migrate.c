@@ -528,7 +528,7 @@ static int precopy_rounds(struct migration *mig, struct dirty_log *d, struct str
 		if (!err)
 			err = log_harvest(pc, d, why, why_len);
 		else
-			machine_fail(err, why, why_len, "%s", s->why);
+			machine_fail(err, why, why_len, "sending to the destination: %s", s->why);
 		pthread_mutex_unlock(&mig->ram);
 		if (err)
 			return err;
@@ -562,12 +562,14 @@ static int final_phase(struct migration *mig, struct dirty_log *d, struct stream
 		return err;
 	mark_legacy_area(d);
 	if (send_dirty(pc, d, s, b))
-		return machine_fail(-EIO, why, why_len, "%s", s->why);
+		return machine_fail(-EIO, why, why_len, "sending to the destination: %s", s->why);
 	err = vmstate_save(pc, s, why, why_len);
 	if (!err)
 		err = release_disks(pc, disks, why, why_len);
 	if (!err && stream_write_end(s))
-		err = machine_fail(-EIO, why, why_len, "%s", s->why);
+		err = machine_fail(-EIO, why, why_len, "sending to the destination: %s", s->why);
+	if (!err && s->failed)   /* a section write failed on the way */
+		err = machine_fail(-EIO, why, why_len, "sending to the destination: %s", s->why);
 	return err ? err : verdict(s->fd, "before it started the guest", why, why_len);
 }
 
