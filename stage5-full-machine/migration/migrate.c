@@ -343,19 +343,46 @@ static int send_dirty(struct pc *pc, struct dirty_log *d, struct stream *s, stru
 	return ram_batch_flush(s, b);
 }
 
+/*
+ * Pages the guest never touched: /proc/self/pagemap says "neither present nor swapped" (bits
+ * 63 and 62), so they are zero, and reading them - one page fault each, to map the zero
+ * page - is the slowest part of a first pass over an idle guest. Fills untouched[] for
+ * pages [first, first + n); without pagemap every page counts as touched.
+ */
+#define PAGEMAP_CHUNK 4096
+static void find_untouched(int pagemap, const uint8_t *host, uint64_t n, bool *untouched)
+{
+	static uint64_t e[PAGEMAP_CHUNK];
+	off_t at = (off_t)((uintptr_t)host / PAGE) * 8;
+	ssize_t got = pagemap < 0 ? -1 : pread(pagemap, e, n * 8, at);
+	for (uint64_t i = 0; i < n; i++)
+		untouched[i] = got == (ssize_t)(n * 8) && !(e[i] >> 62);
+}
+
 /* The first pass, or a snapshot's only one: every page that is not zero. */
 static int send_all(struct pc *pc, struct stream *s, struct ram_batch *b, uint64_t *sent)
 {
 	uint64_t pages = vmstate_ram_pages(pc);
+	static bool untouched[PAGEMAP_CHUNK];
+	int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	*sent = 0;
 	for (uint64_t p = 0; p < pages; p++) {
+		if (p % PAGEMAP_CHUNK == 0)
+			find_untouched(pagemap, vmstate_page(pc, p),
+				       pages - p < PAGEMAP_CHUNK ? pages - p : PAGEMAP_CHUNK,
+				       untouched);
 		const uint8_t *page = vmstate_page(pc, p);
-		if (vmstate_page_is_zero(page))
+		if (untouched[p % PAGEMAP_CHUNK] || vmstate_page_is_zero(page))
 			continue;
 		(*sent)++;
-		if (ram_batch_add(s, b, p, page))
+		if (ram_batch_add(s, b, p, page)) {
+			if (pagemap >= 0)
+				close(pagemap);
 			return -EIO;
+		}
 	}
+	if (pagemap >= 0)
+		close(pagemap);
 	return ram_batch_flush(s, b);
 }
 
