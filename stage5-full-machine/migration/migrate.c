@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -460,29 +459,35 @@ static int do_snapshot(struct migration *mig, const char *file, char *why, size_
 
 /* ---- live migration: the source ---------------------------------------------------------- */
 
-/* "tcp:HOST:PORT" -> a connected or listening socket. */
+/*
+ * "tcp:HOST:PORT" -> a connected or listening socket. HOST is an IPv4 address (or
+ * "localhost"): no name service, which the static build for the nested host could not load.
+ */
 static int tcp_socket(const char *uri, bool listen_on, char *why, size_t why_len)
 {
-	char host[256];
+	char host[64], *end;
 	const char *hp = uri + 4, *colon = strrchr(hp, ':');
+	struct sockaddr_in a = { .sin_family = AF_INET };
 	if (strncmp(uri, "tcp:", 4) || !colon || colon == hp || (size_t)(colon - hp) >= sizeof(host))
 		return machine_fail(-EINVAL, why, why_len, "%s: want tcp:HOST:PORT", uri);
 	memcpy(host, hp, colon - hp);
 	host[colon - hp] = '\0';
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
-	if (getaddrinfo(host, colon + 1, &hints, &ai))
-		return machine_fail(-EINVAL, why, why_len, "%s: unknown host or port", uri);
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	if (*end || !colon[1] || port == 0 || port > 65535 || inet_pton(AF_INET, host, &a.sin_addr) != 1)
+		return machine_fail(-EINVAL, why, why_len, "%s: want tcp:IPV4-ADDRESS:PORT", uri);
+	a.sin_port = htons(port);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, err = 0;
 	if (fd < 0)
 		err = -errno;
 	else if (listen_on) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0)
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0)
 			err = -errno;
-	} else if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+	} else if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		err = -errno;
 	}
-	freeaddrinfo(ai);
 	if (err) {
 		if (fd >= 0)
 			close(fd);
