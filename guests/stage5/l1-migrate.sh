@@ -6,6 +6,7 @@
 # image here and its sha256 compared. Files in /work: minivisor (static), minivisor-ctl,
 # bios-256k.bin, linuxboot_dma.bin, vmlinuz, initrd.cpio.gz.
 cd /work || exit 1
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up   # L1's init leaves loopback down
 N=${1:-4}
 M=${2:-pc}
 dd if=/dev/zero of=disk.img bs=1M count=4 2>/dev/null
@@ -40,7 +41,12 @@ while [ $i -le "$N" ]; do
 	start $to -incoming tcp:127.0.0.1:$((5000 + i))
 	if [ $to = a ]; then exec 3<>a.in; else exec 4<>b.in; fi
 	wait_for $to.log 'waiting for a migration' 60 || exit 1
-	./minivisor-ctl control $from.ctl migrate tcp:127.0.0.1:$((5000 + i)) >ctl.$i
+	if ! ./minivisor-ctl control $from.ctl migrate tcp:127.0.0.1:$((5000 + i)) >ctl.$i; then
+		echo "migration $i: failed"
+		cat ctl.$i
+		eval "kill \$pid_$from \$pid_$to"
+		exit 1
+	fi
 	eval "wait \$pid_$from"
 	rc=$?
 	before=$(last_count $from.log)

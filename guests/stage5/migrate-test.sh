@@ -11,8 +11,9 @@
 #   migrate-test.sh manager          the same through minivisor-manager and minivisor-ctl:
 #                                    snapshot, migrate, restore (create -- -incoming file:)
 #   migrate-test.sh unsaved          a machine with a network card: refused, in one line
-#   migrate-test.sh badstream KIND   a snapshot damaged: truncated | flipped | version |
-#                                    size (a section of the wrong size) | ram (a page past RAM)
+#   migrate-test.sh badstreams       a snapshot damaged each way, restored: truncated, flipped,
+#                                    version, size (a section of the wrong size), ram (a page
+#                                    past RAM); lines "KIND: ..." 
 # Each prints what it saw, as lines the check matches ("continues: yes", "vmm-exit: N", ...).
 # Waiting is on what the guest prints (with a time limit), never on a fixed sleep.
 set -u
@@ -214,15 +215,19 @@ open(path, "wb").write(b)
 PY
 }
 
-badstream() {
+# One snapshot, then each kind of damage to a copy of it, restored: lines "KIND: ...".
+badstreams() {
 	vmm a pc
 	wait_for "$T/a.log" 'count-test: count 5' || return 1
 	"$CTL" control "$T/a.ctl" snapshot "$T/snap.bin" >/dev/null
-	damage "$1" "$T/snap.bin"
-	"$MV" -M pc -m 64M -vga none -drive "file=$T/disk.img,format=raw" \
-		-incoming "file:$T/snap.bin" </dev/null >"$T/bad.log" 2>&1
-	echo "destination-exit: $?"
-	sed 's/^/destination: /' "$T/bad.log"
+	for kind in truncated flipped version size ram; do
+		cp "$T/snap.bin" "$T/bad.bin"
+		damage "$kind" "$T/bad.bin"
+		"$MV" -M pc -m 64M -vga none -drive "file=$T/disk.img,format=raw" \
+			-incoming "file:$T/bad.bin" </dev/null >"$T/bad.log" 2>&1
+		echo "$kind: destination-exit: $?"
+		sed "s/^/$kind: destination: /" "$T/bad.log"
+	done
 	finish a
 }
 
