@@ -39,15 +39,19 @@ void vmstate_config(const struct pc *pc, char *out, size_t cap)
 		 is_q35(pc) ? "q35" : "pc", (unsigned long long)pc->m.vm.mem.size, pc->m.ncpus,
 		 is_q35(pc) ? "ahci" : "ide", pc->has_vga ? ",std-vga" : "",
 		 pc->net.nnics ? ",nic" : "", pc->nflash ? ",pflash" : "", disks);
+	if (pc->vfio.n)
+		snprintf(out + strlen(out), cap - strlen(out), "vfio=%u\n", pc->vfio.n);
 }
 
 int vmstate_check(const struct pc *pc, char *why, size_t why_len)
 {
-	char list[128] = "";
+	char list[160] = "";
 	if (pc->net.nnics)
 		strcat(list, " network cards (e1000, virtio-net)");
 	if (pc->nflash)
 		strcat(list, " pflash (UEFI)");
+	if (pc->vfio.n)   /* a host device's state is in the device: nothing to copy it from */
+		strcat(list, " passed-through devices (vfio-pci)");
 	if (!list[0])
 		return 0;
 	snprintf(why, why_len, "these devices cannot be saved yet:%s", list);
