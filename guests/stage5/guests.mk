@@ -87,7 +87,7 @@ stage5/memtouch: stage5/memtouch.c
 
 # The edu test kernel: freestanding C (its entry and interrupt stubs are inline asm), 32-bit,
 # linked at 1 MiB as an ELF, the form minivisor's Multiboot loader takes.
-stage5/edu-test.elf: stage5/edu-test.c
+stage5/edu-test.elf: stage5/edu-test.c stage4/serial.h
 	$(CC) $(GUEST_CFLAGS) -m32 -fno-builtin -c -o stage5/edu-test.o $<
 	$(MB_LD) -Ttext 0x100000 -o $@ stage5/edu-test.o
 
