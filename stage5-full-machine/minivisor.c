@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms, config_vga(&c),
 				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script,
 				  c.no_reboot, c.flash_code, c.flash_vars, c.flash_vars_readonly,
-				  &c.net };
+				  &c.net, &c.usb };
 	if (c.debug_log && !pcfg.debug_log) {
 		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
 			strerror(errno));

@@ -131,6 +131,8 @@ static int open_drives(struct pc *pc, const struct pc_config *cfg, char *why, si
 	pc->drives.positions = cfg->chipset == CHIPSET_Q35 ? AHCI_MAX_PORTS : IDE_MAX_DRIVES;
 	for (unsigned i = 0; i < cfg->ndrives; i++) {
 		const struct drive_config *d = &cfg->drives[i];
+		if (d->interface == DRIVE_IF_NONE)
+			continue;   /* a device's disk (usb-storage): the device opens it */
 		int at = drive_position(pc, cfg, d, why, why_len);
 		if (at < 0)
 			return at;
@@ -177,6 +179,9 @@ static void build_bootorder(struct pc *pc, const struct pc_config *cfg)
 			}
 		}
 	}
+	for (unsigned i = 0; cfg->usb && i < cfg->usb->ndevices; i++)   /* USB sticks last */
+		if (usb_boot_path(&pc->usb, cfg->usb, i, path, sizeof(path)))
+			bootorder_add(pc, path);
 }
 
 /*
@@ -300,6 +305,9 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 	int err = attach_disk_controller(pc, why, why_len);
 	if (!err)
 		err = attach_display(pc, cfg, why, why_len);
+	if (!err && cfg->usb)   /* at its fixed slot, before the NICs take the free ones */
+		err = usb_attach(&pc->usb, cfg->usb, &m->bus, &pc->chipset.pci, &m->vm.mem,
+				 m->vm.vm_fd, chipset_intx_gsi(USB_PCI_SLOT, 0), why, why_len);
 	/* Network cards after the fixed devices, in the next free slots (as QEMU's -nic). */
 	unsigned first_nic_slot = pc->chipset.state.kind == CHIPSET_Q35 ? 2 : 3;
 	if (!err && cfg->net)
@@ -414,6 +422,7 @@ static void teardown_machine(struct pc *pc)
 		std_vga_detach(&pc->vga);
 	hpet_detach(&pc->hpet);
 	net_detach(&pc->net);   /* the cards; the back ends are host side */
+	usb_detach(&pc->usb);   /* the controller; the sticks' disks are host side */
 	machine_destroy(&pc->m);
 	ide_detach(&pc->ide);
 	fw_cfg_free(&pc->fw_cfg);
@@ -440,6 +449,8 @@ static int open_host(struct pc *pc, const struct pc_config *cfg, char *why, size
 		err = open_flash(pc, cfg, why, why_len);
 	if (!err)
 		err = open_drives(pc, cfg, why, why_len);
+	if (!err && cfg->usb)
+		err = usb_open(&pc->usb, cfg->usb, cfg->drives, cfg->ndrives, why, why_len);
 	if (!err && cfg->net)   /* host sockets and taps: a port in use is a host problem too */
 		err = net_open(&pc->net, cfg->net, why, why_len);
 	if (!err && cfg->input_script &&
@@ -530,6 +541,7 @@ void pc_destroy(struct pc *pc)
 	input_script_close(pc->input_script);
 	net_close(&pc->net);
 	teardown_machine(pc);
+	usb_close(&pc->usb);
 	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++)
 		if (pc->drives.at[i])
 			block_close(pc->drives.at[i]);

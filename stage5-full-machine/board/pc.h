@@ -30,6 +30,9 @@
  * 4's virtio-net (its first free slot), on user-mode (libslirp) or tap back ends, with a net
  * thread (net/).
  *
+ * USB: QEMU's xHCI (1b36:000d) at 00:0d.0 with -device qemu-xhci or -usb, and USB sticks on
+ * it (-device usb-storage,drive=ID), which SeaBIOS can boot (usb/).
+ *
  * The whole stage 4 `struct machine` is reused: its bus, its vCPU threads and terminal loop
  * (machine_run), its UART, RTC and power devices. Only the building differs (pc_create).
  */
@@ -53,6 +56,7 @@
 #include "net/net.h"
 #include "storage/ahci.h"
 #include "storage/ide.h"
+#include "usb/usb_machine.h"
 
 #define PC_DEBUGCON_PORT 0x402
 #define PC_MIN_RAM (16ull << 20)
@@ -80,6 +84,7 @@ struct pc_config {
 	const char *flash_vars;       /* pflash unit 1, written back to the file; NULL: none */
 	bool flash_vars_readonly;
 	const struct net_config *net; /* network cards and back ends (net/net.h); NULL: none */
+	const struct usb_config *usb; /* the USB controller and devices (usb/); NULL: none */
 };
 
 /* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
@@ -111,6 +116,7 @@ struct pc {
 	struct pflash flash[2];       /* UEFI: code at the top of 4 GiB, vars below (pflash.h) */
 	unsigned nflash;
 	struct pc_net net;            /* e1000, virtio-net, their back ends, the net thread */
+	struct pc_usb usb;            /* xHCI at 00:0d.0, its devices, the sticks' disks (usb/) */
 	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */

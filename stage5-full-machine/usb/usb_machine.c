@@ -1,0 +1,122 @@
+/*
+ * usb_machine.c - putting USB into the PC (usb_machine.h): disks, ports, the controller.
+ *
+ * Teaches: the split every device of this machine follows - host resources opened once,
+ * device models rebuilt in their power-on state on each reset - and how a device is found
+ * by the firmware's boot order (a path of PCI slot, USB port and LUN).
+ */
+#include "usb_machine.h"
+
+#include "block/block.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct drive_config *find_drive(const struct drive_config *drives, unsigned n,
+					     const char *id)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (drives[i].interface == DRIVE_IF_NONE && drives[i].id && !strcmp(drives[i].id, id))
+			return &drives[i];
+	return NULL;
+}
+
+/* Ports: what port= says, else the next free USB 2 port, in config order. */
+static int assign_ports(struct pc_usb *u, const struct usb_config *c, char *why, size_t why_len)
+{
+	bool taken[XHCI_PORTS_USB2 + 1] = { false };
+	for (unsigned i = 0; i < c->ndevices; i++)
+		if (c->devices[i].port)
+			taken[u->ports[i] = c->devices[i].port] = true;
+	for (unsigned i = 0; i < c->ndevices; i++) {
+		for (unsigned p = 1; !u->ports[i] && p <= XHCI_PORTS_USB2; p++)
+			if (!taken[p])
+				taken[u->ports[i] = p] = true;
+		if (!u->ports[i]) {
+			snprintf(why, why_len, "USB: no free port (the controller has %d USB 2 ports)",
+				 XHCI_PORTS_USB2);
+			return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
+int usb_open(struct pc_usb *u, const struct usb_config *c, const struct drive_config *drives,
+	     unsigned ndrives, char *why, size_t why_len)
+{
+	memset(u, 0, sizeof(*u));
+	for (unsigned i = 0; i < c->ndevices; i++) {
+		const struct usb_device_config *d = &c->devices[i];
+		if (d->kind != USB_DEV_STORAGE)
+			continue;
+		const char *file = d->file;
+		unsigned flags = d->format | (d->readonly ? BLOCK_RDONLY : 0);
+		if (!file) {
+			const struct drive_config *dr = find_drive(drives, ndrives, d->drive);
+			if (!dr) {
+				snprintf(why, why_len, "-device usb-storage,drive=%s: no -drive "
+					 "if=none,id=%s", d->drive, d->drive);
+				return -ENOENT;
+			}
+			file = dr->file;
+			flags = dr->format | (dr->readonly ? BLOCK_RDONLY : 0);
+		}
+		int err = block_open(file, flags, &u->disks[i], why, why_len);
+		if (err)
+			return err;
+	}
+	return assign_ports(u, c, why, why_len);
+}
+
+int usb_attach(struct pc_usb *u, const struct usb_config *c, struct io_bus *bus,
+	       struct pci_host *pci, const struct guest_memory *mem, int vm_fd, unsigned gsi,
+	       char *why, size_t why_len)
+{
+	if (c->controller == USB_CONTROLLER_NONE)
+		return 0;
+	memset(&u->xhci, 0, sizeof(u->xhci));
+	int err = xhci_attach(&u->xhci, bus, pci, mem, vm_fd, USB_PCI_SLOT, gsi, why, why_len);
+	u->has_controller = true;
+	for (unsigned i = 0; !err && i < c->ndevices; i++) {
+		const struct usb_device_config *d = &c->devices[i];
+		if (d->kind == USB_DEV_STORAGE) {
+			usb_storage_init(&u->storage[i], u->disks[i]);
+			u->devices[i] = &u->storage[i].dev;
+		} else {
+			continue;   /* HID devices: not built yet (see README) */
+		}
+		err = xhci_plug(&u->xhci, u->ports[i], u->devices[i]);
+		if (err)
+			snprintf(why, why_len, "USB port %u is taken", u->ports[i]);
+	}
+	return err;
+}
+
+void usb_detach(struct pc_usb *u)
+{
+	if (u->has_controller)
+		xhci_detach(&u->xhci);
+	u->has_controller = false;
+}
+
+void usb_close(struct pc_usb *u)
+{
+	usb_detach(u);
+	for (unsigned i = 0; i < USB_MAX_DEVICES; i++)
+		if (u->disks[i])
+			block_close(u->disks[i]);
+	memset(u->disks, 0, sizeof(u->disks));
+}
+
+bool usb_boot_path(const struct pc_usb *u, const struct usb_config *c, unsigned i, char *out,
+		   size_t len)
+{
+	if (c->controller == USB_CONTROLLER_NONE || i >= c->ndevices ||
+	    c->devices[i].kind != USB_DEV_STORAGE)
+		return false;
+	/* SeaBIOS numbers a device by its port within its protocol (USB 2 ports 1-4 here). */
+	snprintf(out, len, "/pci@i0cf8/usb@%x/storage@%u/channel@0/disk@0,0", USB_PCI_SLOT,
+		 u->ports[i]);
+	return true;
+}

@@ -1,0 +1,45 @@
+/*
+ * usb_machine.h - USB in the PC: the controller, the devices on its ports, their disks.
+ *
+ * What board/pc.c calls, in its two halves: the host side (usb_open: the sticks' disk images,
+ * once per process) and the machine side (usb_attach: the controller and the device models in
+ * their power-on state, again after every guest reset), plus the boot paths SeaBIOS matches
+ * the fw_cfg "bootorder" file against.
+ *
+ * The xHCI controller sits at a fixed PCI slot (USB_PCI_SLOT, both machines), so that its boot
+ * path is known before the machine is built: /pci@i0cf8/usb@d/storage@PORT/channel@0/disk@0,0.
+ */
+#ifndef USB_MACHINE_H
+#define USB_MACHINE_H
+
+#include "config.h"
+#include "usb_config.h"
+#include "usb_storage.h"
+#include "xhci.h"
+
+#define USB_PCI_SLOT 0x0d
+
+struct pc_usb {
+	bool has_controller;
+	struct xhci xhci;
+	struct block_dev *disks[USB_MAX_DEVICES];    /* host side: per usb-storage device */
+	struct usb_storage storage[USB_MAX_DEVICES];
+	struct usb_device *devices[USB_MAX_DEVICES]; /* what is plugged in, by config order */
+	unsigned ports[USB_MAX_DEVICES];             /* where (1-based) */
+};
+
+/* Open the sticks' images (drive=ID looked up among drives, or the YAML file). 0, or a
+ * negative errno with one line in why. */
+int usb_open(struct pc_usb *u, const struct usb_config *c, const struct drive_config *drives,
+	     unsigned ndrives, char *why, size_t why_len);
+/* Build the controller and the devices (power-on state) and plug them in. */
+int usb_attach(struct pc_usb *u, const struct usb_config *c, struct io_bus *bus,
+	       struct pci_host *pci, const struct guest_memory *mem, int vm_fd, unsigned gsi,
+	       char *why, size_t why_len);
+void usb_detach(struct pc_usb *u);
+void usb_close(struct pc_usb *u);
+/* The boot path of the i-th usb-storage device (config order), or false when none. */
+bool usb_boot_path(const struct pc_usb *u, const struct usb_config *c, unsigned i, char *out,
+		   size_t len);
+
+#endif
