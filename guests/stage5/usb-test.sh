@@ -1,0 +1,55 @@
+#!/bin/sh
+# guests/stage5/usb-test.sh - the USB check's test, inside the Linux guest (L2, busybox sh).
+#
+# Packed as /test.sh into a cpio layer appended to the guest's initramfs (guests/linux/init
+# runs /test.sh when the command line names no test). It shows what Linux made of the USB
+# devices the VMM gives it, then works on the stick (an ext4 image the check made with
+# `mkfs.ext4 -d`): the files must read back with the checksums in MD5SUMS. The first boot
+# writes guest.txt and guest.bin (and its md5) and resets the machine (reboot -f); the VMM
+# builds the machine again, and the second boot checks what the first one wrote.
+# Lines: "usb-dev: BUS-PORT VID:PID speed S PRODUCT", "usb-disk: ...", md5sum -c's "NAME: OK",
+# "usb-test: wrote, rebooting", "usb-test: after reboot: guest.bin: OK", "usb-test: read MiB/s".
+
+# The hub driver enumerates in the background: wait (bounded) for the disk's device node.
+i=0
+while [ ! -b /dev/sda ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+for d in /sys/bus/usb/devices/*; do
+	[ -f "$d/idVendor" ] || continue
+	echo "usb-dev: ${d##*/} $(cat "$d/idVendor"):$(cat "$d/idProduct") speed $(cat "$d/speed")" \
+		"$(cat "$d/product" 2>/dev/null)"
+done
+for e in /sys/class/input/event*; do
+	[ -e "$e" ] && echo "usb-input: ${e##*/} $(cat "$e/device/name")"
+done
+[ -b /dev/sda ] || { echo "usb-test: no /dev/sda"; exit 1; }
+echo "usb-disk: $(cat /sys/block/sda/device/vendor) $(cat /sys/block/sda/device/model)" \
+	"$(cat /sys/block/sda/size) sectors"
+mkdir -p /stick
+mount -t ext4 /dev/sda /stick || { echo "usb-test: mount failed"; exit 1; }
+cd /stick || exit 1
+md5sum -c MD5SUMS || exit 1
+if [ -f guest.md5 ]; then
+	echo "usb-test: after reboot: $(md5sum -c guest.md5)"
+	cat guest.txt
+	if [ -f big.bin ]; then   # the benchmark's file: a timed sequential read
+		echo 3 >/proc/sys/vm/drop_caches
+		start=$(cut -d' ' -f1 /proc/uptime)
+		dd if=big.bin of=/dev/null bs=1M 2>/dev/null
+		end=$(cut -d' ' -f1 /proc/uptime)
+		echo "usb-test: read big.bin in $start $end"
+	fi
+	cd /
+	umount /stick
+	exit 0
+fi
+echo "written by the guest through usb-storage" >guest.txt
+dd if=/dev/urandom of=guest.bin bs=1024 count=1536 2>/dev/null
+md5sum guest.bin >guest.md5
+cd /
+umount /stick
+sync
+echo "usb-test: wrote, rebooting"
+reboot -f
