@@ -470,7 +470,7 @@ static int set_usb_device(struct yaml_ctx *y, yaml_node_t *d)
 	if (d->type != YAML_MAPPING_NODE)
 		return yerr(y, d, "key 'usb.devices': each entry is a name or a map");
 	struct drive_config drive = { .index = -1, .unit = -1 };
-	const char *type = NULL, *port = NULL;
+	const char *type = NULL, *port = NULL, *bootindex = NULL;
 	for (yaml_node_pair_t *p = d->data.mapping.pairs.start; p < d->data.mapping.pairs.top; p++) {
 		const char *k = scalar(yaml_document_get_node(y->doc, p->key));
 		const char *v = scalar(yaml_document_get_node(y->doc, p->value));
@@ -480,9 +480,11 @@ static int set_usb_device(struct yaml_ctx *y, yaml_node_t *d)
 			type = v;
 		else if (!strcmp(k, "port"))
 			port = v;
+		else if (!strcmp(k, "bootindex"))
+			bootindex = v;
 		else if (strcmp(k, "file") && strcmp(k, "format") && strcmp(k, "readonly"))
 			return yerr(y, d, "key 'usb.devices': unknown key '%s' (known: type, file, "
-				    "format, readonly, port)", k);
+				    "format, readonly, port, bootindex)", k);
 		else if (drive_option(&drive, k, !strcmp(k, "file") ? path_value(y, v) : v,
 				      problem, sizeof(problem)))
 			return yerr(y, d, "key 'usb.devices': %s", problem);
@@ -499,6 +501,11 @@ static int set_usb_device(struct yaml_ctx *y, yaml_node_t *d)
 	if (port && (port[0] < '1' || port[0] > '4' || port[1]))
 		return yerr(y, d, "key 'usb.devices': port %s: the USB 2 ports are 1 to 4", port);
 	dev->port = port ? port[0] - '0' : 0;
+	char *end = NULL;
+	long bi = bootindex ? strtol(bootindex, &end, 10) : -1;
+	if (bootindex && (*end || end == bootindex || bi < 0 || bi > 999))
+		return yerr(y, d, "key 'usb.devices': bootindex %s: a number 0 to 999", bootindex);
+	dev->bootindex = bi;
 	return 0;
 }
 

@@ -153,6 +153,11 @@ static void bootorder_add(struct pc *pc, const char *line)
 	snprintf(pc->bootorder + n, cap - n, "%s%s", n ? "\n" : "", line);
 }
 
+static void bootorder_add_fn(void *pc, const char *line)
+{
+	bootorder_add(pc, line);
+}
+
 /* SeaBIOS's names for the positions (its src/boot.c builds the same paths to compare). */
 static void boot_path(const struct pc *pc, unsigned at, char *out, size_t len)
 {
@@ -169,6 +174,8 @@ static void build_bootorder(struct pc *pc, const struct pc_config *cfg)
 	if (cfg->kernel)   /* the ROM that boots it (firmware.c chooses the same way) */
 		bootorder_add(pc, multiboot_is_kernel(cfg->kernel) ? "/rom@genroms/multiboot.bin" :
 			      "/rom@genroms/linuxboot_dma.bin");
+	if (cfg->usb)   /* USB sticks with a bootindex: before the disks */
+		usb_bootorder(&pc->usb, cfg->usb, true, bootorder_add_fn, pc);
 	bool cd_first = cfg->boot_order == 'd';
 	for (int pass = 0; pass < 2; pass++) {
 		enum ata_media want = (pass == 0) == cd_first ? ATA_MEDIA_CDROM : ATA_MEDIA_DISK;
@@ -179,9 +186,8 @@ static void build_bootorder(struct pc *pc, const struct pc_config *cfg)
 			}
 		}
 	}
-	for (unsigned i = 0; cfg->usb && i < cfg->usb->ndevices; i++)   /* USB sticks last */
-		if (usb_boot_path(&pc->usb, cfg->usb, i, path, sizeof(path)))
-			bootorder_add(pc, path);
+	if (cfg->usb)   /* USB sticks without a bootindex: after the disks */
+		usb_bootorder(&pc->usb, cfg->usb, false, bootorder_add_fn, pc);
 }
 
 /*

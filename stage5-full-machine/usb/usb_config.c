@@ -35,6 +35,7 @@ struct usb_device_config *usb_config_add(struct usb_config *c, const char *kind,
 		struct usb_device_config *d = &c->devices[c->ndevices++];
 		memset(d, 0, sizeof(*d));
 		d->kind = i;
+		d->bootindex = -1;
 		return d;
 	}
 	snprintf(why, why_len, "unknown USB device '%s' (known: usb-storage, usb-tablet, "
@@ -64,11 +65,20 @@ static int device_option(struct usb_device_config *d, const char *key, const cha
 		d->port = n;
 		return 0;
 	}
-	if (!strcmp(key, "id") || !strcmp(key, "bus") || !strcmp(key, "bootindex") ||
-	    !strcmp(key, "removable"))
+	if (!strcmp(key, "bootindex")) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*end || end == v || n < 0 || n > 999) {
+			snprintf(why, why_len, "bootindex=%s: a number 0 to 999", v);
+			return -1;
+		}
+		d->bootindex = n;
+		return 0;
+	}
+	if (!strcmp(key, "id") || !strcmp(key, "bus") || !strcmp(key, "removable"))
 		return 0;   /* QEMU's, harmless here: one controller, the bootorder's own order */
 	snprintf(why, why_len, "unknown option '%s' (known: %sport, id)", key,
-		 d->kind == USB_DEV_STORAGE ? "drive, " : "");
+		 d->kind == USB_DEV_STORAGE ? "drive, bootindex, " : "");
 	return -1;
 }
 

@@ -3,7 +3,9 @@
  *
  *   -device qemu-xhci[,id=ID]                 the xHCI controller (usb/xhci.h)
  *   -usb                                      the same (this machine's USB controller)
- *   -device usb-storage,drive=ID[,port=N]     a stick; the disk is a -drive if=none,id=ID,...
+ *   -device usb-storage,drive=ID[,port=N][,bootindex=N]   a stick; the disk is a
+ *                                             -drive if=none,id=ID,...; bootindex: it boots
+ *                                             before the disks (lowest first), else after
  *   -device usb-tablet[,port=N]               an absolute pointer (HID)
  *   -device usb-kbd[,port=N]                  a keyboard (HID, boot protocol)
  *
@@ -33,6 +35,7 @@ struct usb_device_config {
 	unsigned format;              /* with file: 0 (probe), BLOCK_FORMAT_RAW or _QCOW2 */
 	bool readonly;
 	unsigned port;                /* 0: the next free one */
+	int bootindex;                /* bootindex=N: boots before the disks; -1: after them */
 };
 
 struct usb_config {

@@ -109,14 +109,26 @@ void usb_close(struct pc_usb *u)
 	memset(u->disks, 0, sizeof(u->disks));
 }
 
-bool usb_boot_path(const struct pc_usb *u, const struct usb_config *c, unsigned i, char *out,
-		   size_t len)
+static void boot_path(const struct pc_usb *u, unsigned i, char *out, size_t len)
 {
-	if (c->controller == USB_CONTROLLER_NONE || i >= c->ndevices ||
-	    c->devices[i].kind != USB_DEV_STORAGE)
-		return false;
 	/* SeaBIOS numbers a device by its port within its protocol (USB 2 ports 1-4 here). */
 	snprintf(out, len, "/pci@i0cf8/usb@%x/storage@%u/channel@0/disk@0,0", USB_PCI_SLOT,
 		 u->ports[i]);
-	return true;
+}
+
+void usb_bootorder(const struct pc_usb *u, const struct usb_config *c, bool indexed,
+		   void (*add)(void *opaque, const char *path), void *opaque)
+{
+	char path[96];
+	if (c->controller == USB_CONTROLLER_NONE)
+		return;
+	for (int index = indexed ? 0 : -1; index < (indexed ? 1000 : 0); index++) {
+		for (unsigned i = 0; i < c->ndevices; i++) {
+			const struct usb_device_config *d = &c->devices[i];
+			if (d->kind != USB_DEV_STORAGE || d->bootindex != index)
+				continue;
+			boot_path(u, i, path, sizeof(path));
+			add(opaque, path);
+		}
+	}
 }

@@ -38,8 +38,11 @@ int usb_attach(struct pc_usb *u, const struct usb_config *c, struct io_bus *bus,
 	       char *why, size_t why_len);
 void usb_detach(struct pc_usb *u);
 void usb_close(struct pc_usb *u);
-/* The boot path of the i-th usb-storage device (config order), or false when none. */
-bool usb_boot_path(const struct pc_usb *u, const struct usb_config *c, unsigned i, char *out,
-		   size_t len);
+/*
+ * The sticks' boot paths, one add() each: with indexed, those with a bootindex (lowest
+ * first: they boot before the disks); without, the others (after the disks), in config order.
+ */
+void usb_bootorder(const struct pc_usb *u, const struct usb_config *c, bool indexed,
+		   void (*add)(void *opaque, const char *path), void *opaque);
 
 #endif
