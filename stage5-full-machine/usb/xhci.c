@@ -180,13 +180,13 @@ enum xhci_fetch xhci_ring_fetch(const struct guest_memory *mem, struct xhci_ring
 {
 	struct xhci_ring r = *ring;
 	for (unsigned links = 0; links <= XHCI_MAX_LINKS; links++) {
+		trb->addr = r.dequeue;   /* where it failed, too */
 		const uint8_t *p = gpa_to_hva(mem, r.dequeue, 16);
 		if (!p)
 			return XHCI_FETCH_OUTSIDE_RAM;
 		trb->param = rd64(p);
 		trb->status = rd32(p + 8);
 		trb->control = rd32(p + 12);
-		trb->addr = r.dequeue;
 		if (!!(trb->control & TRB_CYCLE) != r.ccs)
 			return XHCI_FETCH_EMPTY;
 		if (TRB_TYPE(trb->control) != TRB_LINK) {
