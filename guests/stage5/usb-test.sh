@@ -10,19 +10,65 @@
 # Lines: "usb-dev: BUS-PORT VID:PID speed S PRODUCT", "usb-disk: ...", md5sum -c's "NAME: OK",
 # "usb-test: wrote, rebooting", "usb-test: after reboot: guest.bin: OK", "usb-test: read MiB/s".
 
-# The hub driver enumerates in the background: wait (bounded) for the disk's device node.
-i=0
-while [ ! -b /dev/sda ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+# HID (kernel command line usbtest=hid): the USB keyboard's and tablet's events, read from
+# /dev/input/event* while the VMM's input script (guests/stage5/usb-hid.script) plays keys and
+# a move; the script waits for Caps Lock (ESC [ 3 q on tty1) as "ready". Each event is a line
+# "hid-event: kbd|tablet TYPE CODE VALUE" (struct input_event: 24 bytes on x86-64).
+event_node() {   # event_node NAME: the event device of the input device called NAME
+	for e in /sys/class/input/event*; do
+		[ "$(cat "$e/device/name" 2>/dev/null)" = "$1" ] && echo "/dev/input/${e##*/}"
+	done
+}
+decode() {   # decode LABEL FILE
+	od -An -v -tu1 "$2" | awk -v label="$1" '{ for (i = 1; i <= NF; i++) b[n++] = $i }
+		END { for (o = 0; o + 24 <= n; o += 24) {
+			v = b[o+20] + 256 * b[o+21] + 65536 * b[o+22] + 16777216 * b[o+23]
+			if (v >= 2147483648) v -= 4294967296
+			print "hid-event: " label " " b[o+16] + 256 * b[o+17] " " \
+				b[o+18] + 256 * b[o+19] " " v } }'
+}
+hid_test() {
+	i=0
+	while { [ -z "$(event_node "QEMU QEMU USB Keyboard")" ] ||
+		[ -z "$(event_node "QEMU QEMU USB Tablet")" ]; } && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kbd=$(event_node "QEMU QEMU USB Keyboard")
+	tab=$(event_node "QEMU QEMU USB Tablet")
+	echo "usb-hid: keyboard $kbd tablet $tab"
+	[ -n "$kbd" ] && [ -n "$tab" ] || return 1
+	dd if="$kbd" of=/tmp/kbd.ev bs=24 count=6 2>/dev/null &   # a down and up: scan, key, sync
+	kbd_pid=$!
+	dd if="$tab" of=/tmp/tab.ev bs=24 count=4 2>/dev/null &   # X, Y, the left button, sync
+	tab_pid=$!
+	# A bound, not a synchronisation: a lost event ends the test instead of hanging it.
+	(sleep 60; kill $kbd_pid $tab_pid 2>/dev/null) &
+	guard=$!
+	printf '\033[3q' >/dev/tty1
+	wait $kbd_pid $tab_pid
+	kill $guard 2>/dev/null
+	decode kbd /tmp/kbd.ev
+	decode tablet /tmp/tab.ev
+}
+
 for d in /sys/bus/usb/devices/*; do
 	[ -f "$d/idVendor" ] || continue
 	echo "usb-dev: ${d##*/} $(cat "$d/idVendor"):$(cat "$d/idProduct") speed $(cat "$d/speed")" \
 		"$(cat "$d/product" 2>/dev/null)"
 done
-for e in /sys/class/input/event*; do
-	[ -e "$e" ] && echo "usb-input: ${e##*/} $(cat "$e/device/name")"
+case " $(cat /proc/cmdline) " in
+*" usbtest=hid "*)
+	hid_test
+	exit $?
+	;;
+esac
+
+# The hub driver enumerates in the background: wait (bounded) for the disk's device node.
+i=0
+while [ ! -b /dev/sda ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
 done
 [ -b /dev/sda ] || { echo "usb-test: no /dev/sda"; exit 1; }
 echo "usb-disk: $(cat /sys/block/sda/device/vendor) $(cat /sys/block/sda/device/model)" \

@@ -182,12 +182,10 @@ main:
 	jc .good_failed
 	cmp byte [DATA], 18             ; bLength of a device descriptor
 	jne .good_failed
-	mov si, s_ok
-	call puts
+	call ok
 	jmp .done
 .good_failed:
-	mov si, s_failed
-	call puts
+	call failed
 .done:
 	mov si, s_done
 	call puts
@@ -200,13 +198,9 @@ no_xhci:
 
 ; ---- the controller ----------------------------------------------------------------------------
 
-; Print the test's name (SI), reset the controller, clear our structures, set it up and run.
+; Note the test's name (SI), reset the controller, clear our structures, set it up and run.
 hc_start:
-	push si
-	mov si, s_prefix
-	call puts
-	pop si
-	call puts
+	mov [cur_name], si              ; printed with the verdict, after the VMM's line
 	mov ebx, USBCMD
 	mov eax, 2                      ; HCRST
 	call wr
@@ -339,10 +333,18 @@ expect_event:
 	call expect_event_quiet
 	jc failed
 ok:
+	call print_name
 	mov si, s_ok
 	jmp puts
 failed:
+	call print_name
 	mov si, s_failed
+	jmp puts
+
+print_name:                             ; "xhci-hostile: NAME: "
+	mov si, s_prefix
+	call puts
+	mov si, [cur_name]
 	jmp puts
 
 ; The same, silent: carry set when it does not match.
@@ -366,6 +368,7 @@ gdt:	dq 0
 gdt_desc:
 	dw gdt_desc - gdt - 1
 	dd gdt
+cur_name     dw 0
 crcr_value   dd CMDRING | 1
 ep0_dequeue  dd EP0RING | 1
 data_buffer  dd DATA

@@ -219,12 +219,18 @@ static void vnc_key(void *opaque, uint32_t keysym, bool down)
 {
 	struct pc *pc = opaque;
 	ps2_kbd_keysym(&pc->i8042, keysym, down);
+	pthread_mutex_lock(&pc->m.bus.lock);   /* and the USB keyboard, if there is one */
+	usb_vnc_key(&pc->usb, keysym, down);
+	pthread_mutex_unlock(&pc->m.bus.lock);
 }
 
 static void vnc_pointer(void *opaque, int x, int y, unsigned buttons)
 {
 	struct pc *pc = opaque;
 	ps2_mouse_pointer(&pc->i8042, &pc->pointer, x, y, buttons);   /* display thread only */
+	pthread_mutex_lock(&pc->m.bus.lock);   /* the USB tablet: absolute, no acceleration */
+	usb_vnc_pointer(&pc->usb, x, y, pc->display.r.g.width, pc->display.r.g.height, buttons);
+	pthread_mutex_unlock(&pc->m.bus.lock);
 }
 
 /* The standard VGA where QEMU puts it (00:02.0 on pc, 00:01.0 on q35), and its picture. */
@@ -506,6 +512,10 @@ static enum machine_end run_once(struct pc *pc)
 {
 	if (pc->has_vga && display_start(&pc->display))
 		fprintf(stderr, "minivisor: the display thread did not start: no picture\n");
+	struct input_sink usb_input;   /* the script's events reach the USB keyboard and tablet */
+	usb_input_sink(&pc->usb, &usb_input);
+	if (pc->input_script)
+		input_script_set_sink(pc->input_script, &usb_input);
 	if (pc->input_script && input_script_start(pc->input_script, &pc->i8042))
 		fprintf(stderr, "minivisor: the input script's thread did not start\n");
 	hpet_start(&pc->hpet);

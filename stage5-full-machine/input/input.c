@@ -117,6 +117,7 @@ struct input_script {
 	pthread_t thread;
 	bool started;
 	volatile bool stop;
+	struct input_sink sink;   /* USB HID devices that hear the same events; may be empty */
 };
 
 static struct script_event *add_event(struct input_script *s)
@@ -259,6 +260,19 @@ static bool ready(const struct i8042 *c, const struct script_event *ev)
 	       !st->kbd.param_for;
 }
 
+/* The sink hears each key and move too (the USB keyboard and tablet), lock held. */
+static void play_sink(const struct input_sink *k, const struct script_event *ev)
+{
+	if (ev->op == OP_MOUSE && k->move)
+		k->move(k->opaque, ev->dx, ev->dy, ev->dz, ev->buttons);
+	else if (ev->op == OP_KEY && k->key)
+		k->key(k->opaque, &ev->key.key, ev->key.shifted, ev->down);
+	for (unsigned i = 0; ev->op == OP_FLOOD && k->key && i < ev->count; i++) {
+		k->key(k->opaque, &ev->key.key, ev->key.shifted, true);
+		k->key(k->opaque, &ev->key.key, ev->key.shifted, false);
+	}
+}
+
 static void play(struct i8042 *c, const struct script_event *ev)
 {
 	if (ev->op == OP_MOUSE) {
@@ -283,8 +297,10 @@ static void *script_thread(void *arg)
 	for (unsigned i = 0; i < s->n && !s->stop;) {
 		lock(s->c);
 		bool go = ready(s->c, &s->events[i]);
-		if (go)
+		if (go) {
 			play(s->c, &s->events[i]);
+			play_sink(&s->sink, &s->events[i]);
+		}
 		unlock(s->c);
 		if (go)
 			i++;
@@ -292,6 +308,11 @@ static void *script_thread(void *arg)
 			nanosleep(&tick, NULL);
 	}
 	return NULL;
+}
+
+void input_script_set_sink(struct input_script *s, const struct input_sink *sink)
+{
+	s->sink = *sink;
 }
 
 int input_script_start(struct input_script *s, struct i8042 *c)

@@ -8,6 +8,8 @@
 #include "usb_machine.h"
 
 #include "block/block.h"
+#include "input/input.h"
+#include "input/keymap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -84,7 +86,9 @@ int usb_attach(struct pc_usb *u, const struct usb_config *c, struct io_bus *bus,
 			usb_storage_init(&u->storage[i], u->disks[i]);
 			u->devices[i] = &u->storage[i].dev;
 		} else {
-			continue;   /* HID devices: not built yet (see README) */
+			usb_hid_init(&u->hid[i], d->kind == USB_DEV_KBD ? USB_HID_KEYBOARD
+								  : USB_HID_TABLET);
+			u->devices[i] = &u->hid[i].dev;
 		}
 		err = xhci_plug(&u->xhci, u->ports[i], u->devices[i]);
 		if (err)
@@ -98,6 +102,75 @@ void usb_detach(struct pc_usb *u)
 	if (u->has_controller)
 		xhci_detach(&u->xhci);
 	u->has_controller = false;
+}
+
+/* The HID devices plugged in, of a kind. */
+static void each_hid(struct pc_usb *u, enum usb_hid_kind kind,
+		     void (*fn)(struct usb_hid *h, void *arg), void *arg)
+{
+	for (unsigned i = 0; u->has_controller && i < USB_MAX_DEVICES; i++)
+		if (u->devices[i] == &u->hid[i].dev && u->hid[i].kind == kind)
+			fn(&u->hid[i], arg);
+}
+
+struct key_event {
+	const struct ps2_key *key;
+	bool shifted, down;
+};
+
+static void key_one(struct usb_hid *h, void *arg)
+{
+	struct key_event *e = arg;
+	usb_hid_key(h, e->key, e->shifted, e->down);
+}
+
+static void sink_key(void *opaque, const struct ps2_key *key, bool shifted, bool down)
+{
+	struct key_event e = { key, shifted, down };
+	each_hid(opaque, USB_HID_KEYBOARD, key_one, &e);
+}
+
+struct move_event {
+	int dx, dy, dz, x, y, width, height;
+	unsigned buttons;
+};
+
+static void move_one(struct usb_hid *h, void *arg)
+{
+	struct move_event *e = arg;
+	usb_hid_move(h, e->dx, e->dy, e->dz, e->buttons);
+}
+
+static void sink_move(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+	struct move_event e = { dx, dy, dz, 0, 0, 0, 0, buttons };
+	each_hid(opaque, USB_HID_TABLET, move_one, &e);
+}
+
+void usb_input_sink(struct pc_usb *u, struct input_sink *sink)
+{
+	sink->key = sink_key;
+	sink->move = sink_move;
+	sink->opaque = u;
+}
+
+void usb_vnc_key(struct pc_usb *u, uint32_t keysym, bool down)
+{
+	struct keymap_entry e;
+	if (keymap_lookup(keysym, &e))
+		sink_key(u, &e.key, e.shifted, down);
+}
+
+static void pointer_one(struct usb_hid *h, void *arg)
+{
+	struct move_event *e = arg;
+	usb_hid_pointer(h, e->x, e->y, e->width, e->height, e->buttons);
+}
+
+void usb_vnc_pointer(struct pc_usb *u, int x, int y, int width, int height, unsigned mask)
+{
+	struct move_event e = { 0, 0, 0, x, y, width, height, mask };
+	each_hid(u, USB_HID_TABLET, pointer_one, &e);
 }
 
 void usb_close(struct pc_usb *u)

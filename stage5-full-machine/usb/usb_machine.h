@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "usb_config.h"
+#include "usb_hid.h"
 #include "usb_storage.h"
 #include "xhci.h"
 
@@ -24,6 +25,7 @@ struct pc_usb {
 	struct xhci xhci;
 	struct block_dev *disks[USB_MAX_DEVICES];    /* host side: per usb-storage device */
 	struct usb_storage storage[USB_MAX_DEVICES];
+	struct usb_hid hid[USB_MAX_DEVICES];         /* usb-kbd, usb-tablet */
 	struct usb_device *devices[USB_MAX_DEVICES]; /* what is plugged in, by config order */
 	unsigned ports[USB_MAX_DEVICES];             /* where (1-based) */
 };
@@ -37,6 +39,15 @@ int usb_attach(struct pc_usb *u, const struct usb_config *c, struct io_bus *bus,
 	       struct pci_host *pci, const struct guest_memory *mem, int vm_fd, unsigned gsi,
 	       char *why, size_t why_len);
 void usb_detach(struct pc_usb *u);
+/*
+ * Host input for the USB keyboards and tablets (none: nothing happens). All with the bus lock
+ * held. The input script's sink (input/input.h); a VNC key (X11 keysym); a VNC pointer
+ * (absolute, on a screen of width x height).
+ */
+struct input_sink;
+void usb_input_sink(struct pc_usb *u, struct input_sink *sink);
+void usb_vnc_key(struct pc_usb *u, uint32_t keysym, bool down);
+void usb_vnc_pointer(struct pc_usb *u, int x, int y, int width, int height, unsigned mask);
 void usb_close(struct pc_usb *u);
 /*
  * The sticks' boot paths, one add() each: with indexed, those with a bootindex (lowest

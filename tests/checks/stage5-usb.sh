@@ -12,7 +12,9 @@
 # xhci_hcd, usb-storage and sd drivers on pc (raw stick) and q35 (qcow2 stick): the devices in
 # /sys/bus/usb/devices, files read back with the checksums written on this side, a write, a
 # guest reset (the machine starts again), the write read back; afterwards this side finds the
-# guest's file in the images and qemu-img check finds the qcow2 clean.
+# guest's file in the images and qemu-img check finds the qcow2 clean. A third run has a USB
+# keyboard and tablet: keys and a move from the input script (-input-script, the input
+# family's test hook) reach their /dev/input/event* devices in the guest.
 
 S5U=stage5-full-machine
 S5U_MV="$S5U/minivisor -no-reboot"   # the boot sectors end with a reset
@@ -98,10 +100,10 @@ check "bootorder: bootindex=0 puts the stick first, and SeaBIOS boots it" 0 \
 
 # ---- a hostile guest -------------------------------------------------------------------------
 check "hostile guest: bad rings, contexts, buffers, a bad CBW: the errors xHCI/BOT define, one line each" 0 \
-	'xhci-hostile: doorbell-no-slot: .*ok' 'xhci-hostile: cmd-link-loop: .*ok' \
-	'xhci-hostile: cmd-ring-outside: .*ok' 'xhci-hostile: tr-ring-outside: .*ok' \
-	'xhci-hostile: tr-link-loop: .*ok' 'xhci-hostile: buffer-outside: .*ok' \
-	'xhci-hostile: bad-cbw: .*ok' 'xhci-hostile: good-transfer: ok' 'xhci-hostile: done' \
+	'^xhci-hostile: doorbell-no-slot: ok' '^xhci-hostile: cmd-link-loop: ok' \
+	'^xhci-hostile: cmd-ring-outside: ok' '^xhci-hostile: tr-ring-outside: ok' \
+	'^xhci-hostile: tr-link-loop: ok' '^xhci-hostile: buffer-outside: ok' \
+	'^xhci-hostile: bad-cbw: ok' 'xhci-hostile: good-transfer: ok' 'xhci-hostile: done' \
 	'!FAILED' 'xhci: doorbell for slot 3, which is not enabled' \
 	'xhci: command ring: link TRB loop at 0x9400: host controller error' \
 	'xhci: command ring TRB at 0xfff00000 is outside RAM: host system error' \
@@ -114,14 +116,14 @@ check "hostile guest: bad rings, contexts, buffers, a bad CBW: the errors xHCI/B
 	-device usb-storage,drive=s -drive file=guests/stage5/xhci-hostile.img,format=raw
 
 # ---- Linux's drivers, on a hardware KVM (nested host): one session -----------------------------
-CHECK_TIMEOUT=420 check "nested session ran (Linux with xHCI + stick on pc and q35, a reset each)" 0 \
+CHECK_TIMEOUT=420 check "nested session ran (Linux: xHCI + stick on pc and q35, a reset each; HID on pc)" 0 \
 	'== end' -- tests/nested/run-nested --timeout 360 \
 	--file $S5U/minivisor.static:/work/minivisor \
 	--file /usr/share/seabios/bios-256k.bin:/work/bios-256k.bin \
 	--file /usr/share/qemu/linuxboot_dma.bin:/work/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file "$s5u_tmp/initrd-usb.cpio.gz:/work/initrd-usb.cpio.gz" \
 	--file "$s5u_tmp/stick.raw:/work/stick.raw" --file "$s5u_tmp/stick.qcow2:/work/stick.qcow2" \
-	--file guests/stage5/l1-usb.sh --out "stick.raw:$s5u_tmp/out.raw" \
+	--file guests/stage5/l1-usb.sh --file guests/stage5/usb-hid.script --out "stick.raw:$s5u_tmp/out.raw" \
 	--out "stick.qcow2:$s5u_tmp/out.qcow2" -- sh l1-usb.sh
 s5u_log=$CHECK_LOG
 for s5u_run in pc-xhci-raw q35-xhci-qcow2; do
@@ -137,6 +139,15 @@ for s5u_run in pc-xhci-raw q35-xhci-qcow2; do
 		'^usb-test: after reboot: guest\.bin: OK' 'minivisor-test-exit: 0' '^vmm-exit: 0' \
 		'!^xhci:' '!usb-storage:' -- tests/nested/section "$s5u_log" $s5u_run
 done
+check "pc-xhci-hid: Linux binds usbhid to the keyboard and tablet (full speed)" 0 \
+	'^usb-dev: 1-1 0627:0001 speed 12 QEMU USB Keyboard' \
+	'^usb-dev: 1-2 0627:0001 speed 12 QEMU USB Tablet' \
+	'^usb-hid: keyboard /dev/input/event[0-9]+ tablet /dev/input/event[0-9]+' \
+	-- tests/nested/section "$s5u_log" pc-xhci-hid
+check "pc-xhci-hid: the script's key reaches the keyboard's event device, the move the tablet's" 0 \
+	'^hid-event: kbd 1 30 1$' '^hid-event: kbd 1 30 0$' '^hid-event: tablet 3 0 16483$' \
+	'^hid-event: tablet 3 1 16583$' '^hid-event: tablet 1 272 1$' '^vmm-exit: 0' \
+	'!^xhci:' -- tests/nested/section "$s5u_log" pc-xhci-hid
 s5u_image() {   # the guest's files, read on this side; the qcow2 converted first
 	set -e
 	cd "$1"
