@@ -687,8 +687,8 @@ static int set_device(struct vmm_config *c, const char *v, char *why, size_t why
 		return 0;
 	}
 	return config_device_known(name) ? 0 : flag_err(why, why_len, "unknown device '%s' "
-							"(known: serial, e1000, virtio-net-pci, "
-							"qemu-xhci, usb-storage)", name);
+							"(known: serial, e1000, virtio-net-pci)",
+							name);
 }
 
 /* -netdev, -nic (net/net_config.h). */

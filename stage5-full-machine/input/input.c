@@ -246,13 +246,18 @@ struct input_script *input_script_open(const char *path, char *why, size_t why_l
 	return s;
 }
 
-/* Lock held: may this event go in now? */
-static bool ready(const struct i8042 *c, const struct script_event *ev)
+/* Lock held: may this event go in now? With a sink that takes moves (a USB tablet, always
+ * ready: it queues), a move goes at once; the PS/2 mouse queues it as it does VNC's moves,
+ * or ignores it while it is not reporting. */
+static bool ready(const struct i8042 *c, const struct script_event *ev,
+		  const struct input_sink *sink)
 {
 	const struct i8042_state *st = &c->state;
 	bool buffer_free = !st->out_full && !st->ctl_full;
 	if (ev->op == OP_WAIT_LEDS)
 		return st->kbd.leds == ev->count;
+	if (ev->op == OP_MOUSE && sink->move)
+		return true;
 	if (ev->op == OP_MOUSE)
 		return st->mouse.reporting && !st->mouse.remote && !ps2_mouse_has_data(&st->mouse) &&
 		       !(st->mouse.dx || st->mouse.dy || st->mouse.dz) && buffer_free;
@@ -296,7 +301,7 @@ static void *script_thread(void *arg)
 	const struct timespec tick = { 0, 1000000 };   /* 1 ms */
 	for (unsigned i = 0; i < s->n && !s->stop;) {
 		lock(s->c);
-		bool go = ready(s->c, &s->events[i]);
+		bool go = ready(s->c, &s->events[i], &s->sink);
 		if (go) {
 			play(s->c, &s->events[i]);
 			play_sink(&s->sink, &s->events[i]);

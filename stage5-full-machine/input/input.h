@@ -86,8 +86,9 @@ struct input_script *input_script_open(const char *path, char *why, size_t why_l
 /*
  * Devices beside the PS/2 pair that hear the script's events too (the USB keyboard and tablet,
  * usb/usb_hid.h), called on the script's thread with the bus lock held, right after the PS/2
- * device got the same event. The waits stay the PS/2 devices' (a "wait leds" still watches the
- * PS/2 keyboard). Set before input_script_start.
+ * device got the same event. Keys still wait for the PS/2 keyboard (and "wait leds" watches
+ * it); a move goes at once when a sink takes moves (a tablet queues them), the PS/2 mouse
+ * queueing it as it does VNC's. Set before input_script_start.
  */
 struct input_sink {
 	void (*key)(void *opaque, const struct ps2_key *key, bool shifted, bool down);

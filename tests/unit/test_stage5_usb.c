@@ -28,6 +28,7 @@
 #include "block/block.h"
 #include "fake_ram.h"
 #include "usb/usb_config.h"
+#include "usb/usb_hid.h"
 #include "usb/usb_storage.h"
 #include "usb/xhci.h"
 
@@ -411,6 +412,46 @@ static void xhci_enumerates_a_device(void **state)
 	hc_free(h);
 }
 
+/* A tablet on port 2: its interrupt IN endpoint NAKs until a move, then the wakeup runs the
+ * ring: a Short Packet event (6 bytes of the 8 asked for) and the report in RAM. */
+static void xhci_interrupt_endpoint_waits_for_a_report(void **state)
+{
+	(void)state;
+	struct hc *h = hc_new();
+	struct usb_hid tablet;
+	usb_hid_init(&tablet, USB_HID_TABLET);
+	assert_int_equal(xhci_plug(&h->x, 2, &tablet.dev), 0);
+	hc_start(h, CMDRING);
+	trb(h->m, CMDRING, 0, 0, 9, C_CYCLE);
+	put32(h->m, INCTX + 4, 3);
+	put32(h->m, INCTX + 0x20 + 4, 2u << 16);
+	put32(h->m, INCTX + 0x40 + 4, 4u << 3 | 64u << 16);
+	put64(h->m, INCTX + 0x40 + 8, EP0RING | 1);
+	put64(h->m, DCBAA + 8, OUTCTX);
+	trb(h->m, CMDRING + 16, INCTX, 0, 11, C_CYCLE | 1u << 24);
+	w(h, DB(0), 0);
+	assert_int_equal(ev_cc(h, 1), 1);
+	/* Configure Endpoint: DCI 3 (endpoint 1 IN), interrupt IN, 8 bytes. */
+	memset(h->m->host + INCTX, 0, 0x420);
+	put32(h->m, INCTX + 4, 1u << 3 | 1);
+	put32(h->m, INCTX + 0x20, 3u << 27);
+	put32(h->m, INCTX + 0x80 + 4, 7u << 3 | 8u << 16);
+	put64(h->m, INCTX + 0x80 + 8, 0x9000 | 1);
+	trb(h->m, CMDRING + 32, INCTX, 0, 12, C_CYCLE | 1u << 24);
+	w(h, DB(0), 0);
+	assert_int_equal(ev_cc(h, 2), 1);
+	trb(h->m, 0x9000, DATA, 8, T_NORMAL, C_CYCLE | C_IOC | 4u);   /* ISP */
+	w(h, DB(1), 3);
+	assert_int_equal(ev_type(h, 3), 0);              /* NAK: no event yet */
+	usb_hid_move(&tablet, 100, 200, 0, 1);
+	assert_int_equal(ev_type(h, 3), 32);
+	assert_int_equal(ev_cc(h, 3), 13);               /* Short Packet */
+	assert_int_equal(get32(h->m, EVRING + 48 + 8) & 0xffffff, 2);
+	assert_int_equal(h->m->host[DATA], 1);           /* left button */
+	assert_int_equal(h->m->host[DATA + 1] | h->m->host[DATA + 2] << 8, 16383 + 100);
+	hc_free(h);
+}
+
 static void xhci_hostile_rings(void **state)
 {
 	(void)state;
@@ -471,6 +512,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(device_core_descriptors, stick_setup,
 						stick_teardown),
 		cmocka_unit_test(xhci_enumerates_a_device),
+		cmocka_unit_test(xhci_interrupt_endpoint_waits_for_a_report),
 		cmocka_unit_test(xhci_hostile_rings),
 		cmocka_unit_test(options),
 	};
