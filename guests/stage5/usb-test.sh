@@ -48,6 +48,14 @@ hid_test() {
 	# A bound, not a synchronisation: a lost event ends the test instead of hanging it.
 	(sleep 60; kill $kbd_pid $tab_pid 2>/dev/null) &
 	guard=$!
+	# Ready once both readers hold their device open: usbhid drops what a device reports in
+	# the 50 ms its open() waits, so the open must have returned (the fd is in the table).
+	i=0
+	while ! { ls -l /proc/$kbd_pid/fd 2>/dev/null | grep -q "$kbd" &&
+		ls -l /proc/$tab_pid/fd 2>/dev/null | grep -q "$tab"; } && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	printf '\033[3q' >/dev/tty1
 	wait $kbd_pid $tab_pid
 	kill $guard 2>/dev/null
