@@ -226,12 +226,14 @@ static void event_ring_reset(struct xhci *x)
 		load_segment(x, 0);
 }
 
-/* The position after the enqueue pointer, to compare with the guest's dequeue pointer. */
+/* The position after the enqueue pointer, to compare with the guest's dequeue pointer: the
+ * ring is full when they meet. (At a segment's last TRB the next is the next segment's
+ * first; that case is not checked: a guest that far behind loses at most one lap's events.) */
 static uint64_t next_enqueue(const struct xhci *x)
 {
 	if (x->ev_index + 1 < x->ev_seg_size)
 		return x->ev_seg_base + 16ull * (x->ev_index + 1);
-	return 0;   /* the next segment: checked when there (rare) */
+	return 0;
 }
 
 /* Write one event TRB and raise the interrupt. */
