@@ -227,13 +227,14 @@ static void event_ring_reset(struct xhci *x)
 }
 
 /* The position after the enqueue pointer, to compare with the guest's dequeue pointer: the
- * ring is full when they meet. (At a segment's last TRB the next is the next segment's
- * first; that case is not checked: a guest that far behind loses at most one lap's events.) */
+ * ring is full when they meet. After a segment's last TRB comes the next segment's first. */
 static uint64_t next_enqueue(const struct xhci *x)
 {
 	if (x->ev_index + 1 < x->ev_seg_size)
 		return x->ev_seg_base + 16ull * (x->ev_index + 1);
-	return 0;
+	uint32_t seg = x->ev_seg + 1 < x->erstsz ? x->ev_seg + 1 : 0;
+	const uint8_t *e = gpa_to_hva(x->mem, x->erstba + 16ull * seg, 16);
+	return e ? rd64(e) & ~0x3full : 0;
 }
 
 /* Write one event TRB and raise the interrupt. */
