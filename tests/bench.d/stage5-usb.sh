@@ -38,7 +38,7 @@ else
 	# The 64 MiB read, in the nested host.
 	mkdir "$bench5u_tmp/files" "$bench5u_tmp/layer"
 	dd if=/dev/urandom of="$bench5u_tmp/files/big.bin" bs=1M count=64 2>/dev/null
-	mkfs.ext4 -q -F -d "$bench5u_tmp/files" "$bench5u_tmp/bench.raw" 96M
+	mkfs.ext4 -q -F -d "$bench5u_tmp/files" "$bench5u_tmp/bench.raw" 96M >/dev/null
 	cp guests/stage5/usb-test.sh "$bench5u_tmp/layer/test.sh"
 	chmod 755 "$bench5u_tmp/layer/test.sh"
 	(cd "$bench5u_tmp/layer" && echo test.sh | cpio -o -H newc 2>/dev/null) >"$bench5u_tmp/layer.cpio"
@@ -60,7 +60,7 @@ else
 			if (!("ours" in best) || !("qemu" in best)) {
 				print "  usb 64 MiB read: no figure (a guest never printed its time)"; exit
 			}
-			printf "  64 MiB sequential read (xHCI, nested): minivisor %.0f MiB/s, QEMU %.0f MiB/s, ratio %.2f\n",
+			printf "  64 MiB sequential read (xHCI, nested): minivisor %.1f MiB/s, QEMU %.1f MiB/s, ratio (throughput) %.2f\n",
 				mib["ours"] / best["ours"], mib["qemu"] / best["qemu"], best["qemu"] / best["ours"]
 		}'
 fi
