@@ -12,9 +12,16 @@
 
 static const char *const kind_names[] = { "usb-storage", "usb-tablet", "usb-kbd" };
 
+/* QEMU's UHCI controllers: named, so that asking for one gets a clear answer. */
+static bool uhci_name(const char *name)
+{
+	return !strcmp(name, "piix3-usb-uhci") || !strcmp(name, "piix4-usb-uhci") ||
+	       !strncmp(name, "ich9-usb-uhci", 13);
+}
+
 bool usb_device_name_known(const char *name)
 {
-	if (!strcmp(name, "qemu-xhci") || !strcmp(name, "nec-usb-xhci"))
+	if (!strcmp(name, "qemu-xhci") || !strcmp(name, "nec-usb-xhci") || uhci_name(name))
 		return true;
 	for (unsigned i = 0; i < 3; i++)
 		if (!strcmp(name, kind_names[i]))
@@ -89,6 +96,11 @@ int usb_config_device(struct usb_config *c, const char *text, char *why, size_t 
 	snprintf(name, sizeof(name), "%.*s", (int)(n < 31 ? n : 31), text);
 	bool controller = !strcmp(name, "qemu-xhci") || !strcmp(name, "nec-usb-xhci");
 	struct usb_device_config *d = NULL;
+	if (uhci_name(name)) {
+		snprintf(why, why_len, "this machine has no UHCI controller (yet): use "
+			 "-device qemu-xhci");
+		return -1;
+	}
 	if (controller) {
 		c->controller = USB_CONTROLLER_XHCI;
 	} else if (!(d = usb_config_add(c, name, why, why_len))) {

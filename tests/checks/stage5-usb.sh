@@ -69,6 +69,9 @@ check "usb-storage naming a drive id that no -drive has: one line, exit 2" 2 \
 check "a bad USB controller name in YAML: one line naming file, line and key, exit 2" 2 \
 	"^minivisor: .*bad.yaml:1: key 'usb.controller': unknown controller 'ehci'" \
 	-- $S5U_MV -config "$s5u_tmp/bad.yaml"
+check "UHCI (not built): asking for it is one clear line, exit 2" 2 \
+	'^minivisor: -device piix3-usb-uhci: this machine has no UHCI controller' \
+	-- $S5U_MV -device piix3-usb-uhci
 check "a missing stick image: one line naming the file, exit 2" 2 '^minivisor: .*nosuch.raw' \
 	-- $S5U_MV -usb -drive "if=none,id=s,file=$s5u_tmp/nosuch.raw,format=raw" \
 	-device usb-storage,drive=s

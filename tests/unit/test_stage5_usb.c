@@ -13,6 +13,7 @@
  *                     never enabled, a command-ring link loop (Host Controller Error), a
  *                     command ring outside RAM (Host System Error)
  *   the options       -device usb-storage / qemu-xhci and their errors
+ *   HID               the keyboard's usages, Shift, the report queue and its bound
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -494,6 +495,43 @@ static void options(void **state)
 	assert_int_equal(usb_config_device(&c, "usb-storage,drive=a,port=9", why, sizeof(why)),
 			 -1);
 	assert_int_equal(usb_config_device(&c, "qemu-xhci,speed=3", why, sizeof(why)), -1);
+	assert_int_equal(usb_config_device(&c, "piix3-usb-uhci", why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "no UHCI"));
+}
+
+/* The keyboard: PS/2 keys to HID usages, Shift added for a shifted character, reports queued
+ * until the interrupt endpoint asks, NAK when there is nothing. */
+static void hid_keyboard_reports(void **state)
+{
+	(void)state;
+	struct usb_hid k;
+	usb_hid_init(&k, USB_HID_KEYBOARD);
+	struct ps2_key a = { 0x1c, 0x1c, false }, up = { 0x75, 0x63, true };
+	assert_int_equal(usb_hid_usage(&a), 0x04);
+	assert_int_equal(usb_hid_usage(&up), 0x52);
+	uint8_t r[8];
+	assert_int_equal(usb_data(&k.dev, 0x81, r, 8), USB_RET_NAK);
+	usb_hid_key(&k, &a, true, true);   /* 'A': Shift down, a down (Shift held), Shift up */
+	assert_int_equal(usb_data(&k.dev, 0x81, r, 8), 8);
+	assert_int_equal(r[0], 0x02);      /* left Shift */
+	assert_int_equal(usb_data(&k.dev, 0x81, r, 8), 8);
+	assert_int_equal(r[0], 0x02);
+	assert_int_equal(r[2], 0x04);
+	assert_int_equal(usb_data(&k.dev, 0x81, r, 8), 8);
+	assert_int_equal(r[0], 0);
+	assert_int_equal(r[2], 0x04);      /* a still held */
+	usb_hid_key(&k, &a, false, false);
+	assert_int_equal(usb_data(&k.dev, 0x81, r, 8), 8);
+	assert_int_equal(r[2], 0);
+	assert_int_equal(usb_data(&k.dev, 0x81, r, 8), USB_RET_NAK);
+	for (int i = 0; i < 40; i++)       /* nobody reads: the queue keeps its bound */
+		usb_hid_key(&k, &a, false, i % 2 == 0);
+	int n = 0;
+	while (usb_data(&k.dev, 0x81, r, 8) == 8)
+		n++;
+	assert_int_equal(n, USB_HID_QUEUE);
+	uint8_t get_report[8] = { 0x81, 6, 0, 0x22, 0, 0, 255, 0 }, desc[255];
+	assert_int_equal(usb_control(&k.dev, get_report, desc), 63);   /* the boot report's */
 }
 
 int main(void)
@@ -515,6 +553,7 @@ int main(void)
 		cmocka_unit_test(xhci_interrupt_endpoint_waits_for_a_report),
 		cmocka_unit_test(xhci_hostile_rings),
 		cmocka_unit_test(options),
+		cmocka_unit_test(hid_keyboard_reports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
