@@ -525,10 +525,11 @@ static int set_usb_key(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 		return yerr(y, y->key, "unknown key 'usb.%s' (known: controller, devices)", key);
 	if (want_scalar(y, key, v, &s))
 		return -1;
-	if (strcmp(s, "xhci") && strcmp(s, "qemu-xhci") && strcmp(s, "none"))
+	if (strcmp(s, "xhci") && strcmp(s, "qemu-xhci") && strcmp(s, "uhci") && strcmp(s, "none"))
 		return yerr(y, v, "key 'usb.controller': unknown controller '%s' (known: xhci, "
-			    "none)", s);
-	y->c->usb.controller = strcmp(s, "none") ? USB_CONTROLLER_XHCI : USB_CONTROLLER_NONE;
+			    "uhci, none)", s);
+	y->c->usb.controller = !strcmp(s, "none") ? USB_CONTROLLER_NONE :
+			       !strcmp(s, "uhci") ? USB_CONTROLLER_UHCI : USB_CONTROLLER_XHCI;
 	return 0;
 }
 

@@ -8,7 +8,8 @@
 # writes guest.txt and guest.bin (and its md5) and resets the machine (reboot -f); the VMM
 # builds the machine again, and the second boot checks what the first one wrote.
 # Lines: "usb-dev: BUS-PORT VID:PID speed S PRODUCT", "usb-disk: ...", md5sum -c's "NAME: OK",
-# "usb-test: wrote, rebooting", "usb-test: after reboot: guest.bin: OK". With usbtest=bench on
+# "usb-test: wrote, rebooting", "usb-test: after reboot: guest.bin: OK"; with usbtest=once no
+# reset: "usb-test: read back: guest.bin: OK" after the page cache is dropped. With usbtest=bench on
 # the command line: only a timed read of big.bin, "usb-bench: read N MiB start=S end=E" (uptime).
 
 # HID (kernel command line usbtest=hid): the USB keyboard's and tablet's events, read from
@@ -78,6 +79,9 @@ case " $(cat /proc/cmdline) " in
 *" usbtest=bench "*)   # tests/bench.d/stage5-usb.sh: a timed sequential read of big.bin
 	bench=1
 	;;
+*" usbtest=once "*)    # no reset: the write is read back in the same boot (page cache dropped)
+	once=1
+	;;
 esac
 
 # The hub driver enumerates in the background: wait (bounded) for the disk's device node.
@@ -117,5 +121,14 @@ md5sum guest.bin >guest.md5
 cd /
 umount /stick
 sync
+if [ -n "${once:-}" ]; then
+	echo 3 >/proc/sys/vm/drop_caches
+	mount -t ext4 /dev/sda /stick || exit 1
+	cd /stick || exit 1
+	echo "usb-test: read back: $(md5sum -c guest.md5)"
+	cd /
+	umount /stick
+	exit 0
+fi
 echo "usb-test: wrote, rebooting"
 reboot -f

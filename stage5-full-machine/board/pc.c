@@ -462,7 +462,8 @@ static int open_host(struct pc *pc, const struct pc_config *cfg, char *why, size
 	if (!err)
 		err = open_drives(pc, cfg, why, why_len);
 	if (!err && cfg->usb)
-		err = usb_open(&pc->usb, cfg->usb, cfg->drives, cfg->ndrives, why, why_len);
+		err = usb_open(&pc->usb, cfg->usb, cfg->drives, cfg->ndrives,
+			       cfg->chipset == CHIPSET_Q35, why, why_len);
 	if (!err && cfg->net)   /* host sockets and taps: a port in use is a host problem too */
 		err = net_open(&pc->net, cfg->net, why, why_len);
 	if (!err && cfg->input_script &&
@@ -519,10 +520,13 @@ static enum machine_end run_once(struct pc *pc)
 	if (pc->input_script && input_script_start(pc->input_script, &pc->i8042))
 		fprintf(stderr, "minivisor: the input script's thread did not start\n");
 	hpet_start(&pc->hpet);
+	if (usb_start(&pc->usb, &pc->m.bus.lock))
+		fprintf(stderr, "minivisor: the UHCI frame thread did not start: no USB\n");
 	if (net_start(&pc->net, &pc->m.bus.lock))
 		fprintf(stderr, "minivisor: the net thread did not start: no network\n");
 	enum machine_end end = machine_run(&pc->m);
 	net_stop(&pc->net);
+	usb_stop(&pc->usb);
 	hpet_stop(&pc->hpet);
 	input_script_close(pc->input_script);   /* stops its thread; it plays once */
 	pc->input_script = NULL;

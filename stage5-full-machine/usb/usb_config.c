@@ -66,7 +66,8 @@ static int device_option(struct usb_device_config *d, const char *key, const cha
 		char *end;
 		long n = strtol(v, &end, 10);
 		if (*end || end == v || n < 1 || n > 4) {
-			snprintf(why, why_len, "port=%s: the USB 2 ports are 1 to 4", v);
+			snprintf(why, why_len, "port=%s: the ports are 1 to 4 (xHCI's USB 2), 1 to 2 "
+				 "(UHCI)", v);
 			return -1;
 		}
 		d->port = n;
@@ -97,11 +98,9 @@ int usb_config_device(struct usb_config *c, const char *text, char *why, size_t 
 	bool controller = !strcmp(name, "qemu-xhci") || !strcmp(name, "nec-usb-xhci");
 	struct usb_device_config *d = NULL;
 	if (uhci_name(name)) {
-		snprintf(why, why_len, "this machine has no UHCI controller (yet): use "
-			 "-device qemu-xhci");
-		return -1;
-	}
-	if (controller) {
+		controller = true;
+		c->controller = USB_CONTROLLER_UHCI;
+	} else if (controller) {
 		c->controller = USB_CONTROLLER_XHCI;
 	} else if (!(d = usb_config_add(c, name, why, why_len))) {
 		return -1;

@@ -3,13 +3,14 @@
  *
  *   -device qemu-xhci[,id=ID]                 the xHCI controller (usb/xhci.h)
  *   -usb                                      the same (this machine's USB controller)
+ *   -device piix3-usb-uhci                    the UHCI controller (usb/uhci.h): 2 ports, USB 1.1
  *   -device usb-storage,drive=ID[,port=N][,bootindex=N]   a stick; the disk is a
  *                                             -drive if=none,id=ID,...; bootindex: it boots
  *                                             before the disks (lowest first), else after
  *   -device usb-tablet[,port=N]               an absolute pointer (HID)
  *   -device usb-kbd[,port=N]                  a keyboard (HID, boot protocol)
  *
- *   usb: { controller: xhci,
+ *   usb: { controller: xhci|uhci,
  *          devices: [ usb-tablet, usb-kbd, { type: usb-storage, file: F, format: raw|qcow2,
  *                     readonly: false } ] }
  *
@@ -25,7 +26,7 @@
 #define USB_MAX_DEVICES 4
 #define USB_ID_LEN 32
 
-enum usb_controller_kind { USB_CONTROLLER_NONE, USB_CONTROLLER_XHCI };
+enum usb_controller_kind { USB_CONTROLLER_NONE, USB_CONTROLLER_XHCI, USB_CONTROLLER_UHCI };
 enum usb_device_kind { USB_DEV_STORAGE, USB_DEV_TABLET, USB_DEV_KBD };
 
 struct usb_device_config {

@@ -10,6 +10,7 @@
 #include "block/block.h"
 #include "input/input.h"
 #include "input/keymap.h"
+#include "board/chipset.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,16 +29,22 @@ static const struct drive_config *find_drive(const struct drive_config *drives, 
 static int assign_ports(struct pc_usb *u, const struct usb_config *c, char *why, size_t why_len)
 {
 	bool taken[XHCI_PORTS_USB2 + 1] = { false };
+	unsigned nports = c->controller == USB_CONTROLLER_UHCI ? UHCI_PORTS : XHCI_PORTS_USB2;
+	for (unsigned i = 0; i < c->ndevices; i++)
+		if (c->devices[i].port > nports) {
+			snprintf(why, why_len, "USB port %u: the controller has %u", c->devices[i].port,
+				 nports);
+			return -EINVAL;
+		}
 	for (unsigned i = 0; i < c->ndevices; i++)
 		if (c->devices[i].port)
 			taken[u->ports[i] = c->devices[i].port] = true;
 	for (unsigned i = 0; i < c->ndevices; i++) {
-		for (unsigned p = 1; !u->ports[i] && p <= XHCI_PORTS_USB2; p++)
+		for (unsigned p = 1; !u->ports[i] && p <= nports; p++)
 			if (!taken[p])
 				taken[u->ports[i] = p] = true;
 		if (!u->ports[i]) {
-			snprintf(why, why_len, "USB: no free port (the controller has %d USB 2 ports)",
-				 XHCI_PORTS_USB2);
+			snprintf(why, why_len, "USB: no free port (the controller has %u)", nports);
 			return -ENOSPC;
 		}
 	}
@@ -45,9 +52,11 @@ static int assign_ports(struct pc_usb *u, const struct usb_config *c, char *why,
 }
 
 int usb_open(struct pc_usb *u, const struct usb_config *c, const struct drive_config *drives,
-	     unsigned ndrives, char *why, size_t why_len)
+	     unsigned ndrives, bool q35, char *why, size_t why_len)
 {
 	memset(u, 0, sizeof(*u));
+	u->q35 = q35;
+	u->uhci_boot = c->controller == USB_CONTROLLER_UHCI;
 	for (unsigned i = 0; i < c->ndevices; i++) {
 		const struct usb_device_config *d = &c->devices[i];
 		if (d->kind != USB_DEV_STORAGE)
@@ -77,24 +86,47 @@ int usb_attach(struct pc_usb *u, const struct usb_config *c, struct io_bus *bus,
 {
 	if (c->controller == USB_CONTROLLER_NONE)
 		return 0;
-	memset(&u->xhci, 0, sizeof(u->xhci));
-	int err = xhci_attach(&u->xhci, bus, pci, mem, vm_fd, USB_PCI_SLOT, gsi, why, why_len);
+	bool uhci = c->controller == USB_CONTROLLER_UHCI;
+	int err;
+	if (uhci) {
+		memset(&u->uhci, 0, sizeof(u->uhci));
+		unsigned slot = u->q35 ? USB_UHCI_Q35_SLOT : USB_UHCI_PC_SLOT;
+		unsigned fn = u->q35 ? 0 : USB_UHCI_PC_FN, pin = u->q35 ? 1 : 4;
+		err = uhci_attach(&u->uhci, bus, pci, mem, vm_fd, slot, fn, pin,
+				  chipset_intx_gsi(slot, pin - 1), why, why_len);
+	} else {
+		memset(&u->xhci, 0, sizeof(u->xhci));
+		err = xhci_attach(&u->xhci, bus, pci, mem, vm_fd, USB_PCI_SLOT, gsi, why, why_len);
+	}
 	u->has_controller = true;
 	for (unsigned i = 0; !err && i < c->ndevices; i++) {
 		const struct usb_device_config *d = &c->devices[i];
 		if (d->kind == USB_DEV_STORAGE) {
 			usb_storage_init(&u->storage[i], u->disks[i]);
+			if (uhci)
+				usb_storage_full_speed(&u->storage[i]);
 			u->devices[i] = &u->storage[i].dev;
 		} else {
 			usb_hid_init(&u->hid[i], d->kind == USB_DEV_KBD ? USB_HID_KEYBOARD
 								  : USB_HID_TABLET);
 			u->devices[i] = &u->hid[i].dev;
 		}
-		err = xhci_plug(&u->xhci, u->ports[i], u->devices[i]);
+		err = uhci ? uhci_plug(&u->uhci, u->ports[i], u->devices[i])
+			   : xhci_plug(&u->xhci, u->ports[i], u->devices[i]);
 		if (err)
 			snprintf(why, why_len, "USB port %u is taken", u->ports[i]);
 	}
 	return err;
+}
+
+int usb_start(struct pc_usb *u, pthread_mutex_t *lock)
+{
+	return u->has_controller && u->uhci.pci.owner ? uhci_start(&u->uhci, lock) : 0;
+}
+
+void usb_stop(struct pc_usb *u)
+{
+	uhci_stop(&u->uhci);
 }
 
 void usb_detach(struct pc_usb *u)
@@ -185,8 +217,12 @@ void usb_close(struct pc_usb *u)
 static void boot_path(const struct pc_usb *u, unsigned i, char *out, size_t len)
 {
 	/* SeaBIOS numbers a device by its port within its protocol (USB 2 ports 1-4 here). */
-	snprintf(out, len, "/pci@i0cf8/usb@%x/storage@%u/channel@0/disk@0,0", USB_PCI_SLOT,
-		 u->ports[i]);
+	if (u->uhci_boot && !u->q35)
+		snprintf(out, len, "/pci@i0cf8/usb@%x,%x/storage@%u/channel@0/disk@0,0",
+			 USB_UHCI_PC_SLOT, USB_UHCI_PC_FN, u->ports[i]);
+	else
+		snprintf(out, len, "/pci@i0cf8/usb@%x/storage@%u/channel@0/disk@0,0",
+			 u->uhci_boot ? USB_UHCI_Q35_SLOT : USB_PCI_SLOT, u->ports[i]);
 }
 
 void usb_bootorder(const struct pc_usb *u, const struct usb_config *c, bool indexed,

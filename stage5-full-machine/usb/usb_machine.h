@@ -16,13 +16,21 @@
 #include "usb_config.h"
 #include "usb_hid.h"
 #include "usb_storage.h"
+#include "uhci.h"
 #include "xhci.h"
 
 #define USB_PCI_SLOT 0x0d
+/* UHCI: the PIIX3's function 2 on pc (00:01.2, INTD#), a PIIX3 UHCI at 00:1d.0 on q35. */
+#define USB_UHCI_PC_SLOT 1
+#define USB_UHCI_PC_FN 2
+#define USB_UHCI_Q35_SLOT 0x1d
 
 struct pc_usb {
 	bool has_controller;
+	bool q35;                                    /* where the UHCI is */
+	bool uhci_boot;                              /* the controller is UHCI (boot paths) */
 	struct xhci xhci;
+	struct uhci uhci;
 	struct block_dev *disks[USB_MAX_DEVICES];    /* host side: per usb-storage device */
 	struct usb_storage storage[USB_MAX_DEVICES];
 	struct usb_hid hid[USB_MAX_DEVICES];         /* usb-kbd, usb-tablet */
@@ -33,12 +41,15 @@ struct pc_usb {
 /* Open the sticks' images (drive=ID looked up among drives, or the YAML file). 0, or a
  * negative errno with one line in why. */
 int usb_open(struct pc_usb *u, const struct usb_config *c, const struct drive_config *drives,
-	     unsigned ndrives, char *why, size_t why_len);
+	     unsigned ndrives, bool q35, char *why, size_t why_len);
 /* Build the controller and the devices (power-on state) and plug them in. */
 int usb_attach(struct pc_usb *u, const struct usb_config *c, struct io_bus *bus,
 	       struct pci_host *pci, const struct guest_memory *mem, int vm_fd, unsigned gsi,
 	       char *why, size_t why_len);
 void usb_detach(struct pc_usb *u);
+/* UHCI's frame thread (nothing for xHCI), while the machine runs. */
+int usb_start(struct pc_usb *u, pthread_mutex_t *lock);
+void usb_stop(struct pc_usb *u);
 /*
  * Host input for the USB keyboards and tablets (none: nothing happens). All with the bus lock
  * held. The input script's sink (input/input.h); a VNC key (X11 keysym); a VNC pointer

@@ -60,6 +60,13 @@ static const uint8_t config_desc[32] = {
 	7, USB_DT_ENDPOINT, BOT_EP_OUT, 0x02, 0x00, 0x02, 0,   /* bulk OUT */
 };
 
+static const uint8_t config_desc_full[32] = {
+	9, USB_DT_CONFIG, 32, 0, 1, 1, 0, 0xc0, 50,
+	9, USB_DT_INTERFACE, 0, 0, 2, 0x08, 0x06, 0x50, 0,
+	7, USB_DT_ENDPOINT, BOT_EP_IN, 0x02, 64, 0, 0,        /* bulk IN, 64 bytes */
+	7, USB_DT_ENDPOINT, BOT_EP_OUT, 0x02, 64, 0, 0,
+};
+
 static const char *const strings[] = { "QEMU", "QEMU USB HARDDRIVE", "1-0000:00:00.0-1" };
 
 static struct usb_storage *of(struct usb_device *d)
@@ -354,6 +361,12 @@ static int class_request(struct usb_device *d, const struct usb_setup *r, uint8_
 		return 1;
 	}
 	return USB_RET_STALL;
+}
+
+void usb_storage_full_speed(struct usb_storage *s)
+{
+	s->dev.speed = USB_SPEED_FULL;
+	s->dev.config_desc = config_desc_full;
 }
 
 static const struct usb_device_ops storage_ops = { class_request, transfer, bot_reset };

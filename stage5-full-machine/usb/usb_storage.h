@@ -49,7 +49,9 @@ struct usb_storage {
 	bool super_speed;
 };
 
-/* A stick on disk (NULL: no medium); speed high unless super_speed. */
+/* A stick on disk (NULL: no medium); a high-speed device. */
 void usb_storage_init(struct usb_storage *s, struct block_dev *disk);
+/* The same as a full-speed device (64-byte bulk packets): for a USB 1.1 controller (UHCI). */
+void usb_storage_full_speed(struct usb_storage *s);
 
 #endif
