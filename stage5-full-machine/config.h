@@ -11,7 +11,8 @@
  *             [-drive if=pflash,format=raw,unit=0|1,file=F[,readonly=on]]
  *             [-netdev user|tap,id=ID,...] [-nic user|tap,...]
  *             [-device e1000|virtio-net-pci,netdev=ID[,mac=M]]   (net/net_config.h)
- *             [-usb] [-device qemu-xhci] [-device usb-storage,drive=ID]   (usb/usb_config.h)
+ *             [-usb] [-device qemu-xhci|piix3-usb-uhci] [-device usb-storage,drive=ID]
+ *             [-device usb-kbd|usb-tablet]                       (usb/usb_config.h)
  *             [-drive if=none,id=ID,file=F[,format=raw|qcow2]]   (a stick's disk)
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
@@ -29,8 +30,8 @@
  *               screendump: FILE, monitor: SOCKET }
  *   network:  - { backend: user|tap, model: e1000|virtio-net-pci, mac: M, hostfwd: F,
  *                 net: ADDR/BITS, ifname: TAP }      (one entry per -nic)
- *   usb:      { controller: xhci, devices: [ { type: usb-storage, file: F, format: raw|qcow2,
- *                 readonly: B } ] }                    (usb/usb_config.h)
+ *   usb:      { controller: xhci|uhci, devices: [ usb-kbd, usb-tablet, { type: usb-storage,
+ *                 file: F, format: raw|qcow2, readonly: B, port: N, bootindex: N } ] }
  *
  * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
  * is the position on it (IDE: channel * 2 + unit, so -cdrom's default 2 is the secondary master,

@@ -116,7 +116,7 @@ if [ -f guest.md5 ]; then
 	exit 0
 fi
 echo "written by the guest through usb-storage" >guest.txt
-dd if=/dev/urandom of=guest.bin bs=1024 count=1536 2>/dev/null
+dd if=/dev/urandom of=guest.bin bs=1024 count=512 2>/dev/null
 md5sum guest.bin >guest.md5
 cd /
 umount /stick

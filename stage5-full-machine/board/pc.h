@@ -30,8 +30,9 @@
  * 4's virtio-net (its first free slot), on user-mode (libslirp) or tap back ends, with a net
  * thread (net/).
  *
- * USB: QEMU's xHCI (1b36:000d) at 00:0d.0 with -device qemu-xhci or -usb, and USB sticks on
- * it (-device usb-storage,drive=ID), which SeaBIOS can boot (usb/).
+ * USB: QEMU's xHCI (1b36:000d) at 00:0d.0 with -device qemu-xhci or -usb, or the PIIX3's UHCI
+ * (8086:7020) at 00:01.2 on pc, 00:1d.0 on q35 with -device piix3-usb-uhci; USB sticks on it
+ * (-device usb-storage,drive=ID), which SeaBIOS can boot, a keyboard and a tablet (usb/).
  *
  * The whole stage 4 `struct machine` is reused: its bus, its vCPU threads and terminal loop
  * (machine_run), its UART, RTC and power devices. Only the building differs (pc_create).
@@ -116,7 +117,7 @@ struct pc {
 	struct pflash flash[2];       /* UEFI: code at the top of 4 GiB, vars below (pflash.h) */
 	unsigned nflash;
 	struct pc_net net;            /* e1000, virtio-net, their back ends, the net thread */
-	struct pc_usb usb;            /* xHCI at 00:0d.0, its devices, the sticks' disks (usb/) */
+	struct pc_usb usb;            /* xHCI or UHCI, its devices, the sticks' disks (usb/) */
 	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */

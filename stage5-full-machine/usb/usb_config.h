@@ -14,7 +14,8 @@
  *          devices: [ usb-tablet, usb-kbd, { type: usb-storage, file: F, format: raw|qcow2,
  *                     readonly: false } ] }
  *
- * Devices take the controller's USB 2 ports in order (1, 2, ...) unless port= says.
+ * Devices take the controller's ports in order (1, 2, ...) unless port= says: xHCI's USB 2
+ * ports 1-4, UHCI's 1-2. One controller a machine.
  * This file only parses and checks; usb.c opens the disks and builds the devices.
  */
 #ifndef USB_CONFIG_H

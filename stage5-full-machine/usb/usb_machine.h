@@ -6,8 +6,9 @@
  * their power-on state, again after every guest reset), plus the boot paths SeaBIOS matches
  * the fw_cfg "bootorder" file against.
  *
- * The xHCI controller sits at a fixed PCI slot (USB_PCI_SLOT, both machines), so that its boot
- * path is known before the machine is built: /pci@i0cf8/usb@d/storage@PORT/channel@0/disk@0,0.
+ * The controller sits at a fixed PCI address, so that its boot path is known before the machine
+ * is built: xHCI at 00:0d.0 (USB_PCI_SLOT, both machines): /pci@i0cf8/usb@d/storage@PORT/...;
+ * UHCI at 00:01.2 on pc (the PIIX3's function: usb@1,2), 00:1d.0 on q35 (usb@1d).
  */
 #ifndef USB_MACHINE_H
 #define USB_MACHINE_H

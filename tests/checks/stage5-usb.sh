@@ -46,7 +46,7 @@ s5u_sticks() {
 	truncate -s 16M ide.raw
 	truncate -s 1M small.raw
 	mkdir files
-	dd if=/dev/urandom of=files/a.bin bs=1k count=700 2>/dev/null
+	dd if=/dev/urandom of=files/a.bin bs=1k count=300 2>/dev/null
 	seq 1 20000 >files/b.txt
 	(cd files && md5sum a.bin b.txt >MD5SUMS)
 	mkfs.ext4 -q -F -d files stick.raw 32M
@@ -58,7 +58,7 @@ s5u_sticks() {
 	chmod 755 layer/test.sh
 	(cd layer && echo test.sh | cpio -o -H newc 2>/dev/null) >layer.cpio
 	cat "$2/build/linux/initrd.cpio.gz" layer.cpio >initrd-usb.cpio.gz
-	printf 'machine: q35\nusb:\n  controller: xhci\n  devices:\n    - { type: usb-storage, file: boot.qcow2, format: qcow2 }\n' >stick.yaml
+	printf 'machine: q35\nusb:\n  controller: xhci\n  devices:\n    - { type: usb-storage, file: boot.qcow2, format: qcow2, port: 3 }\n' >stick.yaml
 	printf 'usb: { controller: ehci }\n' >bad.yaml
 }
 check "USB test sticks: boot sector (raw, qcow2), ext4 with checksums (mkfs.ext4 -d), YAML" 0 \
@@ -83,17 +83,6 @@ check "a missing stick image: one line naming the file, exit 2" 2 '^minivisor: .
 	-device usb-storage,drive=s
 
 # ---- SeaBIOS: its xHCI and USB mass-storage drivers -------------------------------------------
-check "pc: SeaBIOS's xHCI driver finds the stick (high speed) and boots it (INT 13h by BOT)" 0 \
-	'PCI: XHCI at 00:0d\.0' 'XHCI    protocol USB  2\.00, 4 ports \(offset 1\)' \
-	'XHCI    protocol USB  3\.00, 4 ports \(offset 5\)' 'XHCI port #1: .*speed 3 \[High\]' \
-	"USB MSC vendor='QEMU' product='QEMU HARDDISK'" 'USB MSC blksize=512 sectors=32768' \
-	'^usb-boot: sector 1 read through the USB stick' '!xfer failed' '!^xhci:' \
-	-- $S5U_MV -M pc -debugcon stdio -device qemu-xhci \
-	-drive "if=none,id=s,file=$s5u_tmp/boot.raw,format=raw" -device usb-storage,drive=s
-check "q35 (-usb): a qcow2 stick on port 3 boots" 0 'XHCI port #3: .*speed 3 \[High\]' \
-	'^usb-boot: sector 1 read through the USB stick' '!xfer failed' \
-	-- $S5U_MV -M q35 -debugcon stdio -usb \
-	-drive "if=none,id=s,file=$s5u_tmp/boot.qcow2,format=qcow2" -device usb-storage,drive=s,port=3
 check "pc UHCI (PIIX3 00:01.2): SeaBIOS's UHCI driver finds the stick and boots it" 0 \
 	'UHCI init on dev 00:01\.2' "USB MSC vendor='QEMU' product='QEMU HARDDISK'" \
 	'^1: /pci@i0cf8/usb@1,2/storage@1/channel@0/disk@0,0' \
@@ -104,17 +93,22 @@ check "q35 UHCI (00:1d.0): a qcow2 stick boots" 0 'UHCI init on dev 00:1d\.0' \
 	'^usb-boot: sector 1 read through the USB stick' -- $S5U_MV -M q35 -debugcon stdio \
 	-device piix3-usb-uhci -drive "if=none,id=s,file=$s5u_tmp/boot.qcow2,format=qcow2" \
 	-device usb-storage,drive=s
-check "YAML: usb: { controller: xhci, devices: [ usb-storage ] } boots the stick (q35)" 0 \
-	'^usb-boot: sector 1 read through the USB stick' -- $S5U_MV -config "$s5u_tmp/stick.yaml"
+check "q35, YAML usb: { controller: xhci, devices: [ usb-storage on port 3 ] }: a qcow2 stick boots" 0 \
+	'XHCI port #3: .*speed 3 \[High\]' '^usb-boot: sector 1 read through the USB stick' \
+	'!xfer failed' -- $S5U_MV -debugcon stdio -config "$s5u_tmp/stick.yaml"
 check "bootorder: a stick without bootindex comes after the IDE disk" 0 \
 	'^1: /pci@i0cf8/ide@1,1/drive@0/disk@0' '^2: /pci@i0cf8/usb@d/storage@1/channel@0/disk@0,0' \
 	'^ide-boot: the IDE disk' -- $S5U_MV -M pc -debugcon stdio -device qemu-xhci \
 	-drive "file=$s5u_tmp/ide.raw,format=raw" \
 	-drive "if=none,id=s,file=$s5u_tmp/boot.raw,format=raw" -device usb-storage,drive=s
-check "bootorder: bootindex=0 puts the stick first, and SeaBIOS boots it" 0 \
+check "pc: bootindex=0 puts the stick first; SeaBIOS's xHCI and MSC drivers boot it (INT 13h by BOT)" 0 \
 	'^1: /pci@i0cf8/usb@d/storage@1/channel@0/disk@0,0' '^2: /pci@i0cf8/ide@1,1/drive@0/disk@0' \
-	'^usb-boot: sector 1 read through the USB stick' -- $S5U_MV -M pc -debugcon stdio \
-	-device qemu-xhci -drive "file=$s5u_tmp/ide.raw,format=raw" \
+	'PCI: XHCI at 00:0d\.0' 'XHCI    protocol USB  2\.00, 4 ports \(offset 1\)' \
+	'XHCI    protocol USB  3\.00, 4 ports \(offset 5\)' 'XHCI port #1: .*speed 3 \[High\]' \
+	"USB MSC vendor='QEMU' product='QEMU HARDDISK'" 'USB MSC blksize=512 sectors=32768' \
+	'^usb-boot: sector 1 read through the USB stick' '!xfer failed' '!^xhci:' \
+	-- $S5U_MV -M pc -debugcon stdio -device qemu-xhci \
+	-drive "file=$s5u_tmp/ide.raw,format=raw" \
 	-drive "if=none,id=s,file=$s5u_tmp/boot.raw,format=raw" -device usb-storage,drive=s,bootindex=0
 
 # ---- a hostile guest -------------------------------------------------------------------------
