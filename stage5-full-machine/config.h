@@ -14,6 +14,7 @@
  *             [-usb] [-device qemu-xhci|piix3-usb-uhci] [-device usb-storage,drive=ID]
  *             [-device usb-kbd|usb-tablet]                       (usb/usb_config.h)
  *             [-drive if=none,id=ID,file=F[,format=raw|qcow2]]   (a stick's disk)
+ *             [-device vfio-pci,host=DDDD:BB:DD.F[,x-no-mmap=on]]  (vfio/vfio.h)
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
  * of a described machine. A YAML file (see configs/pc.yaml) maps the same settings:
@@ -32,6 +33,7 @@
  *                 net: ADDR/BITS, ifname: TAP }      (one entry per -nic)
  *   usb:      { controller: xhci|uhci, devices: [ usb-kbd, usb-tablet, { type: usb-storage,
  *                 file: F, format: raw|qcow2, readonly: B, port: N, bootindex: N } ] }
+ *   vfio:     - { host: DDDD:BB:DD.F, mmap: true|false }   (one entry per -device vfio-pci)
  *
  * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
  * is the position on it (IDE: channel * 2 + unit, so -cdrom's default 2 is the secondary master,
@@ -67,6 +69,7 @@
 
 #include "net/net_config.h"
 #include "usb/usb_config.h"
+#include "vfio/vfio.h"
 
 #define DEFAULT_BIOS      "/usr/share/seabios/bios-256k.bin"
 #define DEFAULT_LINUXBOOT "/usr/share/qemu/linuxboot_dma.bin"
@@ -115,6 +118,7 @@ struct vmm_config {
 	bool flash_vars_readonly;
 	struct net_config net;        /* -netdev, -device e1000|virtio-net-pci, -nic; network: */
 	struct usb_config usb;        /* -device qemu-xhci|usb-storage|..., -usb; usb: */
+	struct vfio_config vfio;      /* -device vfio-pci; vfio: (PCI passthrough) */
 };
 
 void config_defaults(struct vmm_config *c);

@@ -325,6 +325,11 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 	if (!err && cfg->net)
 		err = net_attach(&pc->net, &m->bus, &pc->chipset.pci, &m->vm.mem, m->vm.vm_fd,
 				 first_nic_slot, why, why_len);
+	/* Passed-through devices last, in the next free slots; all RAM is mapped for their DMA. */
+	if (!err && pc->vfio.n)
+		err = vfio_attach(&pc->vfio, &m->bus, &pc->chipset.pci, m->vm.vm_fd, &pc->fw_cfg,
+				  m->vm.mem.host, pc->memory.split.below_4g,
+				  pc->memory.split.above_4g, first_nic_slot, why, why_len);
 	return err;
 }
 
@@ -435,6 +440,7 @@ static void teardown_machine(struct pc *pc)
 	hpet_detach(&pc->hpet);
 	net_detach(&pc->net);   /* the cards; the back ends are host side */
 	usb_detach(&pc->usb);   /* the controller; the sticks' disks are host side */
+	vfio_detach(&pc->vfio); /* interrupts, slots, DMA; the VFIO fds are host side */
 	machine_destroy(&pc->m);
 	ide_detach(&pc->ide);
 	fw_cfg_free(&pc->fw_cfg);
@@ -466,6 +472,8 @@ static int open_host(struct pc *pc, const struct pc_config *cfg, char *why, size
 			       cfg->chipset == CHIPSET_Q35, why, why_len);
 	if (!err && cfg->net)   /* host sockets and taps: a port in use is a host problem too */
 		err = net_open(&pc->net, cfg->net, why, why_len);
+	if (!err && cfg->vfio && cfg->vfio->n)   /* host devices: checked before any VM */
+		err = vfio_open(&pc->vfio, cfg->vfio, why, why_len);
 	if (!err && cfg->input_script &&
 	    !(pc->input_script = input_script_open(cfg->input_script, why, why_len)))
 		err = -EINVAL;
@@ -562,6 +570,7 @@ void pc_destroy(struct pc *pc)
 	net_close(&pc->net);
 	teardown_machine(pc);
 	usb_close(&pc->usb);
+	vfio_close(&pc->vfio);
 	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++)
 		if (pc->drives.at[i])
 			block_close(pc->drives.at[i]);

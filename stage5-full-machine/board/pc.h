@@ -58,6 +58,7 @@
 #include "storage/ahci.h"
 #include "storage/ide.h"
 #include "usb/usb_machine.h"
+#include "vfio/vfio.h"
 
 #define PC_DEBUGCON_PORT 0x402
 #define PC_MIN_RAM (16ull << 20)
@@ -86,6 +87,7 @@ struct pc_config {
 	bool flash_vars_readonly;
 	const struct net_config *net; /* network cards and back ends (net/net.h); NULL: none */
 	const struct usb_config *usb; /* the USB controller and devices (usb/); NULL: none */
+	const struct vfio_config *vfio;   /* passed-through host devices (vfio/vfio.h); NULL: none */
 };
 
 /* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
@@ -118,6 +120,7 @@ struct pc {
 	unsigned nflash;
 	struct pc_net net;            /* e1000, virtio-net, their back ends, the net thread */
 	struct pc_usb usb;            /* xHCI or UHCI, its devices, the sticks' disks (usb/) */
+	struct vfio_set vfio;         /* passed-through host devices: after the NICs' slots */
 	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */
