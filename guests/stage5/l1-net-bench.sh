@@ -86,7 +86,7 @@ run() {
 	else
 		echo "bench: $config $vmm no figure: the guest never served up.bin"
 	fi
-	echo done >www/done
+	echo "done" >www/done
 	wait $pid
 	grep -E '^netbench: (rtt|requests|host-to-guest|FAIL)' "$log" | sed "s/^netbench:/bench: $config $vmm/"
 	grep -q '^netbench: done' "$log" || { echo "== $config $vmm log"; tail -n 20 "$log"; }
