@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[256];
 
 	multiboot_find_header(data, size, &h, why, sizeof(why));
-	multiboot_load_elf(data, size, 64ull << 20, &k, why, sizeof(why));
+	if (multiboot_load_elf(data, size, 64ull << 20, &k, why, sizeof(why)) == 0)
+		free(k.image);   /* the caller's, as multiboot_setup() frees it */
 
 	/* The first 300 bytes again as an -initrd list and a command line. */
 	char spec[301];
