@@ -16,6 +16,10 @@
  *                    IRQ 1) and the PS/2 mouse (PNP0F13: IRQ 12). Linux's i8042 driver finds
  *                    the controller this way (PNP first), SeaBIOS decides by PNP0303 whether
  *                    to set up a keyboard at all (input/)
+ *   \_SB.HPET        the HPET (PNP0103) and its register block at 0xfed00000 (board/hpet.h). The
+ *                    ACPI HPET table already tells Linux where the timer is; this device is
+ *                    how an OS that enumerates devices (Windows, Linux's /dev/hpet driver)
+ *                    finds it and keeps its page out of everything else's way
  *   \_SB.MRES        motherboard resources: ports and memory that belong to no device Linux
  *                    knows (the ACPI PM block; on q35 the ECAM window, which Linux accepts for
  *                    its MCFG only once a PNP0C02 device reserves it)
@@ -28,7 +32,7 @@
  * name with the real value before handing the table to SeaBIOS; _CRS reads them at run time.
  *
  * Left out on purpose: the floppy controller and the 8237 DMA controller (none is emulated;
- * see firmware.h), the HPET (not emulated either).
+ * see firmware.h).
  */
 DefinitionBlock ("", "DSDT", 2, "MINIVR", "MINIVISR", 1)
 {
@@ -181,6 +185,18 @@ DefinitionBlock ("", "DSDT", 2, "MINIVR", "MINIVISR", 1)
                     })
                 }
             }
+        }
+
+        /* The event timer: always present on both machines (board/hpet.c). */
+        Device (HPET)
+        {
+            Name (_HID, EisaId ("PNP0103"))   /* IA-PC HPET */
+            Name (_UID, Zero)
+            Name (_STA, 0x0F)                 /* present, enabled, shown, working */
+            Name (_CRS, ResourceTemplate ()
+            {
+                Memory32Fixed (ReadOnly, 0xFED00000, 0x00000400)
+            })
         }
 
         /* Resources of the board itself, so that nothing else is put there. */

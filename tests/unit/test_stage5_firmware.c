@@ -86,6 +86,7 @@ static const uint8_t PNP0A03[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
 static const uint8_t PNP0A08[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x08 };
 static const uint8_t PNP0303[] = { 0x0c, 0x41, 0xd0, 0x03, 0x03 };   /* PS/2 keyboard */
 static const uint8_t PNP0F13[] = { 0x0c, 0x41, 0xd0, 0x0f, 0x13 };   /* PS/2 mouse */
+static const uint8_t PNP0103[] = { 0x0c, 0x41, 0xd0, 0x01, 0x03 };   /* HPET */
 
 static void check_dsdt(bool q35)
 {
@@ -108,6 +109,9 @@ static void check_dsdt(bool q35)
 	assert_non_null(find(d, len, "MOU_", 4));
 	assert_non_null(find(d, len, PNP0303, sizeof(PNP0303)));
 	assert_non_null(find(d, len, PNP0F13, sizeof(PNP0F13)));
+	/* The HPET as a device too, beside its own ACPI table. */
+	assert_non_null(find(d, len, "HPET", 4));
+	assert_non_null(find(d, len, PNP0103, sizeof(PNP0103)));
 
 	/* Name (_S5, Package (4) { 5, ... }): PackageOp, length, 4 elements, BytePrefix 5. */
 	const uint8_t *s5 = find(d, len, "_S5_", 4);
