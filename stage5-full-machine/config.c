@@ -447,6 +447,40 @@ static int set_network(struct yaml_ctx *y, yaml_node_t *v)
 	return 0;
 }
 
+/* vfio: - { host: 0000:00:03.0, mmap: false }: each entry is one -device vfio-pci (vfio.h). */
+static int set_vfio(struct yaml_ctx *y, yaml_node_t *v)
+{
+	if (v->type != YAML_SEQUENCE_NODE)
+		return yerr(y, v, "key 'vfio': expected a list of devices ({ host: DDDD:BB:DD.F })");
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *map = yaml_document_get_node(y->doc, *i);
+		char text[128] = "", problem[256];
+		if (map->type != YAML_MAPPING_NODE)
+			return yerr(y, map, "key 'vfio': each entry must be a map (host, mmap)");
+		for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+		     p < map->data.mapping.pairs.top; p++) {
+			const char *k = scalar(yaml_document_get_node(y->doc, p->key));
+			const char *val = scalar(yaml_document_get_node(y->doc, p->value));
+			size_t n = strlen(text);
+			if (!k || !val)
+				return yerr(y, map, "key 'vfio': values must be scalars");
+			if (!strcmp(k, "host"))
+				snprintf(text + n, sizeof(text) - n, ",host=%s", val);
+			else if (!strcmp(k, "mmap") && (!strcmp(val, "true") || !strcmp(val, "false")))
+				snprintf(text + n, sizeof(text) - n, ",x-no-mmap=%s",
+					 strcmp(val, "true") ? "on" : "off");
+			else
+				return yerr(y, map, "key 'vfio': unknown key '%s' (known: host, "
+					    "mmap: true|false)", k);
+		}
+		if (vfio_config_device(&y->c->vfio, text + (text[0] == ','), problem,
+				       sizeof(problem)))
+			return yerr(y, map, "key 'vfio': %s", problem);
+	}
+	return 0;
+}
+
 static int set_top(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 {
 	const char *s = scalar(v);
@@ -465,9 +499,11 @@ static int set_top(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 		return each_pair(y, key, v, set_display);
 	if (strcmp(key, "network") == 0)
 		return set_network(y, v);
+	if (strcmp(key, "vfio") == 0)
+		return set_vfio(y, v);
 	if (strcmp(key, "machine") && strcmp(key, "memory") && strcmp(key, "cpus"))
 		return yerr(y, y->key, "unknown key '%s' (known: machine, memory, cpus, firmware, "
-			    "kernel, devices, drives, boot, display, network)", key);
+			    "kernel, devices, drives, boot, display, network, vfio)", key);
 	if (want_scalar(y, key, v, &s))
 		return -1;
 	if (strcmp(key, "machine") == 0) {
@@ -594,9 +630,14 @@ static int set_device(struct vmm_config *c, const char *v, char *why, size_t why
 			return flag_err(why, why_len, "-device %s: %s", v, problem);
 		return 0;
 	}
+	if (!strcmp(name, "vfio-pci")) {   /* PCI passthrough: vfio/vfio.h */
+		if (vfio_config_device(&c->vfio, v[n] ? v + n + 1 : "", problem, sizeof(problem)))
+			return flag_err(why, why_len, "-device %s: %s", v, problem);
+		return 0;
+	}
 	return config_device_known(name) ? 0 : flag_err(why, why_len, "unknown device '%s' "
-							"(known: serial, e1000, virtio-net-pci)",
-							name);
+							"(known: serial, e1000, virtio-net-pci, "
+							"vfio-pci)", name);
 }
 
 /* -netdev, -nic (net/net_config.h). */

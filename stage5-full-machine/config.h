@@ -11,6 +11,7 @@
  *             [-drive if=pflash,format=raw,unit=0|1,file=F[,readonly=on]]
  *             [-netdev user|tap,id=ID,...] [-nic user|tap,...]
  *             [-device e1000|virtio-net-pci,netdev=ID[,mac=M]]   (net/net_config.h)
+ *             [-device vfio-pci,host=DDDD:BB:DD.F[,x-no-mmap=on]]  (vfio/vfio.h)
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
  * of a described machine. A YAML file (see configs/pc.yaml) maps the same settings:
@@ -27,6 +28,7 @@
  *               screendump: FILE, monitor: SOCKET }
  *   network:  - { backend: user|tap, model: e1000|virtio-net-pci, mac: M, hostfwd: F,
  *                 net: ADDR/BITS, ifname: TAP }      (one entry per -nic)
+ *   vfio:     - { host: DDDD:BB:DD.F, mmap: true|false }   (one entry per -device vfio-pci)
  *
  * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
  * is the position on it (IDE: channel * 2 + unit, so -cdrom's default 2 is the secondary master,
@@ -61,6 +63,7 @@
 #include <stdint.h>
 
 #include "net/net_config.h"
+#include "vfio/vfio.h"
 
 #define DEFAULT_BIOS      "/usr/share/seabios/bios-256k.bin"
 #define DEFAULT_LINUXBOOT "/usr/share/qemu/linuxboot_dma.bin"
@@ -106,6 +109,7 @@ struct vmm_config {
 	const char *flash_vars;       /* pflash unit 1: its variables, written back; NULL: none */
 	bool flash_vars_readonly;
 	struct net_config net;        /* -netdev, -device e1000|virtio-net-pci, -nic; network: */
+	struct vfio_config vfio;      /* -device vfio-pci; vfio: (PCI passthrough) */
 };
 
 void config_defaults(struct vmm_config *c);

@@ -68,9 +68,10 @@ GUEST_MODULES="virtio_mmio virtio_pci virtio_blk virtio_console virtio_net virti
 # the moment the host driver's probe reports it. A name the kernel has neither built in nor
 # as a module is left out and listed in modules.txt (the cloud flavour, for one, has no AHCI).
 # ext4 asks the crypto API for "crc32c" at mount time, a soft dependency that no depends= line
-# names: crc32c_generic provides it.
+# names: crc32c_generic provides it. nvme_core and nvme: an NVMe controller passed through
+# (stage 5's vfio/, the generic flavour has them as modules).
 STORAGE_MODULES="scsi_mod sd_mod sr_mod cdrom libata ata_piix libahci ahci isofs fat vfat
-	nls_cp437 nls_ascii nls_utf8 crc32c_generic ext4"
+	nls_cp437 nls_ascii nls_utf8 crc32c_generic ext4 nvme_core nvme"
 # PC input (stage 5's i8042): the PS/2 mouse driver. Debian builds the controller (i8042) and
 # the keyboard (atkbd) in; psmouse is a module (absent from the cloud flavour: left out then).
 INPUT_MODULES="psmouse"

@@ -22,13 +22,17 @@
 #                           the guest's RAM (the RAM above 4 GiB check, tests/checks/stage5-memory.sh)
 #   stage5/reset-test.img   a disk whose boot sector resets the machine a different way each boot
 #                           (0xcf9, 0x92, 8042, triple fault), then pokes the HPET and powers off
+#   stage5/edu-test.elf     a Multiboot kernel (C) that drives QEMU's edu device passed through
+#                           with -device vfio-pci: ident, inversion, MSI, DMA, a hostile DMA
+#   stage5/edu-rom.bin      a 2 KiB PCI option ROM for that edu (L0's QEMU: romfile=): it prints
+#                           a line when SeaBIOS runs it (the passthrough's ROM path)
 # Debian packages: nasm, xorriso.
 
 STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img \
 	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img \
 	stage5/multiboot-test.elf stage5/multiboot-badsum.elf stage5/multiboot-aout.bin \
 	stage5/multiboot-hole.elf stage5/memtouch stage5/ide-hole.img stage5/ahci-hole.img \
-	stage5/reset-test.img stage5/e1000-hostile.img
+	stage5/reset-test.img stage5/e1000-hostile.img stage5/edu-test.elf stage5/edu-rom.bin
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)
@@ -77,3 +81,17 @@ stage5/ahci-hole.img: stage5/ahci-hostile.asm $(STAGE5_INC)
 # A static program for the Linux test guest (its initramfs has no C library).
 stage5/memtouch: stage5/memtouch.c
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<
+
+# The edu test kernel: freestanding C (its entry and interrupt stubs are inline asm), 32-bit,
+# linked at 1 MiB as an ELF, the form minivisor's Multiboot loader takes.
+stage5/edu-test.elf: stage5/edu-test.c
+	$(CC) $(GUEST_CFLAGS) -m32 -fno-builtin -c -o stage5/edu-test.o $<
+	$(MB_LD) -Ttext 0x100000 -o $@ stage5/edu-test.o
+
+# The option ROM: nasm, then its last byte set so that all bytes sum to 0 mod 256 (od and awk
+# add them up; printf writes the byte in octal).
+stage5/edu-rom.bin: stage5/edu-rom.asm
+	$(NASM) -f bin -o $@.tmp $<
+	sum=$$(od -An -v -tu1 $@.tmp | awk '{ for (i = 1; i <= NF; i++) s += $$i } END { print (256 - s % 256) % 256 }') && \
+		printf "\\$$(printf %o $$sum)" | dd of=$@.tmp bs=1 seek=2047 conv=notrunc status=none
+	mv $@.tmp $@

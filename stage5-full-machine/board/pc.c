@@ -305,6 +305,11 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 	if (!err && cfg->net)
 		err = net_attach(&pc->net, &m->bus, &pc->chipset.pci, &m->vm.mem, m->vm.vm_fd,
 				 first_nic_slot, why, why_len);
+	/* Passed-through devices last, in the next free slots; all RAM is mapped for their DMA. */
+	if (!err && pc->vfio.n)
+		err = vfio_attach(&pc->vfio, &m->bus, &pc->chipset.pci, m->vm.vm_fd, &pc->fw_cfg,
+				  m->vm.mem.host, pc->memory.split.below_4g,
+				  pc->memory.split.above_4g, first_nic_slot, why, why_len);
 	return err;
 }
 
@@ -414,6 +419,7 @@ static void teardown_machine(struct pc *pc)
 		std_vga_detach(&pc->vga);
 	hpet_detach(&pc->hpet);
 	net_detach(&pc->net);   /* the cards; the back ends are host side */
+	vfio_detach(&pc->vfio); /* interrupts, slots, DMA; the VFIO fds are host side */
 	machine_destroy(&pc->m);
 	ide_detach(&pc->ide);
 	fw_cfg_free(&pc->fw_cfg);
@@ -442,6 +448,8 @@ static int open_host(struct pc *pc, const struct pc_config *cfg, char *why, size
 		err = open_drives(pc, cfg, why, why_len);
 	if (!err && cfg->net)   /* host sockets and taps: a port in use is a host problem too */
 		err = net_open(&pc->net, cfg->net, why, why_len);
+	if (!err && cfg->vfio && cfg->vfio->n)   /* host devices: checked before any VM */
+		err = vfio_open(&pc->vfio, cfg->vfio, why, why_len);
 	if (!err && cfg->input_script &&
 	    !(pc->input_script = input_script_open(cfg->input_script, why, why_len)))
 		err = -EINVAL;
@@ -530,6 +538,7 @@ void pc_destroy(struct pc *pc)
 	input_script_close(pc->input_script);
 	net_close(&pc->net);
 	teardown_machine(pc);
+	vfio_close(&pc->vfio);
 	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++)
 		if (pc->drives.at[i])
 			block_close(pc->drives.at[i]);

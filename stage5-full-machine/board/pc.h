@@ -53,6 +53,7 @@
 #include "net/net.h"
 #include "storage/ahci.h"
 #include "storage/ide.h"
+#include "vfio/vfio.h"
 
 #define PC_DEBUGCON_PORT 0x402
 #define PC_MIN_RAM (16ull << 20)
@@ -80,6 +81,7 @@ struct pc_config {
 	const char *flash_vars;       /* pflash unit 1, written back to the file; NULL: none */
 	bool flash_vars_readonly;
 	const struct net_config *net; /* network cards and back ends (net/net.h); NULL: none */
+	const struct vfio_config *vfio;   /* passed-through host devices (vfio/vfio.h); NULL: none */
 };
 
 /* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
@@ -111,6 +113,7 @@ struct pc {
 	struct pflash flash[2];       /* UEFI: code at the top of 4 GiB, vars below (pflash.h) */
 	unsigned nflash;
 	struct pc_net net;            /* e1000, virtio-net, their back ends, the net thread */
+	struct vfio_set vfio;         /* passed-through host devices: after the NICs' slots */
 	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */

@@ -649,7 +649,8 @@ static void test_flags(void **state)
 	assert_string_equal(why, "unknown machine type 'isapc' (known: pc, q35)");
 	char *bad_device[] = { "minivisor", "-device", "rtl8139,netdev=n0" };
 	assert_int_equal(config_parse_args(&c, 3, bad_device, why, sizeof(why)), -1);
-	assert_string_equal(why, "unknown device 'rtl8139' (known: serial, e1000, virtio-net-pci)");
+	assert_string_equal(why, "unknown device 'rtl8139' (known: serial, e1000, virtio-net-pci, "
+			    "vfio-pci)");
 	/* A network card is known (net/net_config.h); its back end must be named. */
 	char *no_netdev[] = { "minivisor", "-device", "e1000,netdev=n0" };
 	config_defaults(&c);
