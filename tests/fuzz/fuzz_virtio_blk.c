@@ -16,11 +16,23 @@
 
 #define RAM_SIZE (128 * 1024)
 
-static char path[256];
-
-static void remove_image(void)
+/*
+ * One scratch image per process, 64 KiB, unlinked at once: virtio_blk_open() opens it by name
+ * for every input, through /proc/self/fd, so nothing is left in $TMPDIR however the run ends.
+ */
+static const char *scratch_image(void)
 {
-	unlink(path);
+	static char path[256];
+	if (!path[0]) {
+		const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		snprintf(path, sizeof(path), "%s/fuzz-vblk.XXXXXX", dir);
+		int fd = mkstemp(path);
+		if (fd < 0 || ftruncate(fd, 64 * 1024) < 0)
+			abort();
+		unlink(path);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	}
+	return path;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,20 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct pci_host pci;
 	struct fuzz_input in = { data, size };
 
-	if (!path[0]) {   /* one scratch image per process, 64 KiB */
-		const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-		snprintf(path, sizeof(path), "%s/fuzz-vblk.XXXXXX", dir);
-		int fd = mkstemp(path);
-		if (fd < 0 || ftruncate(fd, 64 * 1024) < 0)
-			abort();
-		close(fd);
-		atexit(remove_image);
-	}
 	struct guest_memory *mem = fuzz_ram(RAM_SIZE);
 	bus_init(&bus);
 	if (pci_host_attach(&pci, &bus, -1))   /* 0xcf8: the guest may move BARs */
 		abort();
-	if (virtio_blk_open(&blk, path) || virtio_blk_attach(&blk, &pci, mem))
+	if (virtio_blk_open(&blk, scratch_image()) || virtio_blk_attach(&blk, &pci, mem))
 		abort();
 	fuzz_pci_firmware(&pci);
 	fuzz_ops_run(&bus, mem, &in, NULL, NULL, 4096);
