@@ -41,6 +41,11 @@ struct machine_config {
 	const char *tap_name;    /* NULL: no network */
 	bool rng;
 	bool trace_io;
+	/*
+	 * How virtio-blk is served: AUTO takes the fast path (ioeventfd, an I/O thread) when the
+	 * host has a CPU to spare for that thread beside the vCPUs, else the simple path.
+	 */
+	enum virtio_path { VIRTIO_AUTO, VIRTIO_SIMPLE, VIRTIO_FAST } virtio_path;
 };
 
 enum machine_end { END_RUNNING, END_POWEROFF, END_REBOOT, END_QUIT, END_FAILED };
@@ -60,6 +65,7 @@ struct machine {
 	struct virtio_net net;
 	struct virtio_rng rng;
 	bool has_blk, has_net, has_rng;
+	bool blk_fast;           /* virtio-blk's fast path: ioeventfd and its I/O thread */
 	/*
 	 * The CPU's reset pin. Stage 4's only reset is the 8042's, inside the power device; a
 	 * chipset with reset registers of its own (stage 5: ports 0xcf9 and 0x92), and stage 5's

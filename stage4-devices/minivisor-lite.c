@@ -13,6 +13,10 @@
  *     --kvm PATH       the KVM device (default /dev/kvm)
  *     --trace-io       report accesses to ports and addresses where no device is
  *     --stats          at the end, print the VMM's memory overhead (RSS minus guest RAM)
+ *     --simple-virtio  serve virtio-blk in the vCPU thread, without ioeventfd and the I/O
+ *                      thread (the lesson's simple path)
+ *     --fast-virtio    serve it with ioeventfd and an I/O thread even when the host has no
+ *                      CPU to spare for that thread (default: only when it has one)
  *                      and how many VM exits of each kind the vCPUs made
  *     --create-tap NAME  create a persistent tap device NAME and exit (for scripts)
  *     --help             print the usage on stdout and exit 0
@@ -37,7 +41,8 @@
 static const char usage[] =
 	"usage: minivisor-lite [--mem SIZE] [--smp N] [--disk IMAGE] [--net tap=NAME] [--rng]\n"
 	"                      [--test CMD] [--append ARGS] [--cmdline ARGS] [--kvm PATH]\n"
-	"                      [--trace-io] [--stats] KERNEL [INITRD]\n"
+	"                      [--trace-io] [--stats] [--simple-virtio|--fast-virtio]\n"
+	"                      KERNEL [INITRD]\n"
 	"       minivisor-lite --create-tap NAME\n";
 
 static int bad(const char *fmt, const char *arg)
@@ -77,6 +82,10 @@ static int parse(struct options *o, int argc, char **argv)
 		}
 		if (!strcmp(opt, "--stats")) {
 			o->stats = true;
+			continue;
+		}
+		if (!strcmp(opt, "--simple-virtio") || !strcmp(opt, "--fast-virtio")) {
+			c->virtio_path = opt[2] == 's' ? VIRTIO_SIMPLE : VIRTIO_FAST;
 			continue;
 		}
 		if (!val)

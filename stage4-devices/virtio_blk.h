@@ -9,6 +9,9 @@
 #ifndef VIRTIO_BLK_H
 #define VIRTIO_BLK_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include "virtio_pci.h"
 
 struct virtio_blk {
@@ -17,6 +20,12 @@ struct virtio_blk {
 	const char *path;
 	uint64_t sectors;
 	uint64_t requests, bytes, io_ns;   /* for --stats: how the disk was used */
+	/* The fast path's I/O thread (virtio_blk_start): waits on the queue's kick eventfd. */
+	bool fast;                         /* set before attach: offer EVENT_IDX, start the thread */
+	bool iothread;
+	pthread_t thread;
+	pthread_mutex_t *lock;             /* the bus lock: held for the rings, not the disk */
+	int stop_fd;                       /* readable: the machine stops */
 };
 
 /*
@@ -26,5 +35,16 @@ struct virtio_blk {
 int virtio_blk_open(struct virtio_blk *blk, const char *path);
 int virtio_blk_attach(struct virtio_blk *blk, struct pci_host *host,
 		      const struct guest_memory *mem);
+
+/*
+ * The fast path (see virtio_blk.c): requests served by an I/O thread of their own, kicked
+ * through an eventfd (KVM_IOEVENTFD), the bus lock held only to take requests off the ring
+ * and to put them back, never during the disk I/O. Call before the vCPUs run; the thread
+ * ends when stop_fd becomes readable, and virtio_blk_join waits for it. 0 or a negative
+ * errno (no eventfd or thread: the machine cannot start). Without it the simple path serves
+ * the queue, as before.
+ */
+int virtio_blk_start(struct virtio_blk *blk, pthread_mutex_t *lock, int stop_fd);
+void virtio_blk_join(struct virtio_blk *blk);
 
 #endif

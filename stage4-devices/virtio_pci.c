@@ -6,9 +6,13 @@
 #include "virtio_pci.h"
 
 #include <errno.h>
+#include <linux/kvm.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 /* struct virtio_pci_cap (4.1.4) and the notify variant with its multiplier. */
 enum { CFG_COMMON = 1, CFG_NOTIFY = 2, CFG_ISR = 3, CFG_DEVICE = 4 };
@@ -83,13 +87,20 @@ void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q,
 		virtq_push(vp->mem, &vp->state.vq[q], chain.head, written);
 		used = true;
 	}
-	if (used)
+	if (used && virtq_needs_interrupt(vp->mem, &vp->state.vq[q]))
 		virtio_pci_notify_used(vp);
+}
+
+bool virtio_pci_queue_live(const struct virtio_pci *vp, unsigned q)
+{
+	const struct virtq *vq = &vp->state.vq[q];
+	return vq->ready && !vq->broken && (vp->state.status & VIRTIO_STATUS_DRIVER_OK);
 }
 
 static void device_reset(struct virtio_pci *vp)
 {
 	struct virtio_pci_state *s = &vp->state;
+	vp->resets++;
 	s->device_feature_select = s->driver_feature_select = 0;
 	s->driver_features = 0;
 	s->status = 0;
@@ -126,7 +137,9 @@ static void enable_queue(struct virtio_pci *vp, struct virtq *vq)
 		return;
 	}
 	vq->ready = true;
-	vq->last_avail = vq->used_idx = 0;
+	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
+	vq->event_idx = vp->state.driver_features & VIRTIO_RING_F_EVENT_IDX;
+	vq->indirect = vp->state.driver_features & VIRTIO_RING_F_INDIRECT_DESC;
 }
 
 static uint64_t set_half(uint64_t old, bool high, uint32_t v)
@@ -240,9 +253,13 @@ static int bar_write(void *opaque, uint64_t offset, const uint8_t *data, unsigne
 	} else if (offset >= VIRTIO_NOTIFY_OFFSET &&
 		   offset < VIRTIO_NOTIFY_OFFSET + VIRTIO_NOTIFY_MULTIPLIER * vp->ops->num_queues) {
 		unsigned q = (offset - VIRTIO_NOTIFY_OFFSET) / VIRTIO_NOTIFY_MULTIPLIER;
-		struct virtq *vq = &vp->state.vq[q];
-		if (vq->ready && !vq->broken && (vp->state.status & VIRTIO_STATUS_DRIVER_OK))
+		uint64_t one = 1;
+		if (vp->kick_fd[q] >= 0) {   /* fast path: the I/O thread serves the queue */
+			if (write(vp->kick_fd[q], &one, sizeof(one)) < 0)
+				perror("virtio: kick eventfd");
+		} else if (virtio_pci_queue_live(vp, q)) {
 			vp->ops->queue_notify(vp, q);
+		}
 	}
 	/* Device configuration is read-only for the devices here. */
 	return 0;
@@ -282,9 +299,63 @@ int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops
 	add_cap(c, CFG_DEVICE, VIRTIO_DEVICE_OFFSET, VIRTIO_CONFIG_MAX);
 	add_cap(c, CFG_NOTIFY, VIRTIO_NOTIFY_OFFSET, VIRTIO_NOTIFY_MULTIPLIER * ops->num_queues);
 
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		vp->kick_fd[q] = -1;   /* the simple path until virtio_pci_fast_path */
 	int slot = pci_host_add(host, &vp->pci, VIRTIO_BAR_SIZE, &virtio_bar_ops, vp);
 	if (slot < 0)
 		return slot;
 	device_reset(vp);
+	return 0;
+}
+
+/* ---- the fast path: ioeventfd ---------------------------------------------------------- */
+
+/* (De)register queue q's eventfd on the notify register at gpa: 2-byte writes (Linux's). */
+static int ioeventfd(struct virtio_pci *vp, unsigned q, uint64_t gpa, bool assign)
+{
+	struct kvm_ioeventfd e = {
+		.addr = gpa + VIRTIO_NOTIFY_OFFSET + VIRTIO_NOTIFY_MULTIPLIER * q,
+		.len = 2,
+		.fd = vp->kick_fd[q],
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+	return ioctl(vp->pci.irq.vm_fd, KVM_IOEVENTFD, &e) < 0 ? -errno : 0;
+}
+
+/*
+ * BAR0 moved, or its decoding was switched (pci.c calls this after every such change): move
+ * the registrations with it. Where KVM refuses (no ioeventfd support), the kicks still reach
+ * bar_write, which signals the same eventfds: slower, same behaviour.
+ */
+static void fast_bars_changed(struct pci_device *dev)
+{
+	struct virtio_pci *vp = (struct virtio_pci *)((char *)dev - offsetof(struct virtio_pci, pci));
+	const struct pci_config *c = &dev->config;
+	uint64_t gpa = pci_bar_address(c, 0);
+	bool decode = (c->bytes[PCI_COMMAND] & PCI_COMMAND_MEMORY) && gpa &&
+		      gpa != (uint32_t)~(VIRTIO_BAR_SIZE - 1);
+
+	if (!decode)
+		gpa = 0;
+	if (gpa == vp->ioeventfd_gpa)
+		return;
+	for (unsigned q = 0; q < vp->ops->num_queues; q++) {
+		if (vp->ioeventfd_gpa)
+			ioeventfd(vp, q, vp->ioeventfd_gpa, false);
+		if (gpa && ioeventfd(vp, q, gpa, true) < 0)
+			gpa = 0;   /* (queues before q stay registered: harmless, same eventfds) */
+	}
+	vp->ioeventfd_gpa = gpa;
+}
+
+int virtio_pci_fast_path(struct virtio_pci *vp)
+{
+	for (unsigned q = 0; q < vp->ops->num_queues; q++) {
+		vp->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vp->kick_fd[q] < 0)
+			return -errno;
+	}
+	vp->pci.bars_changed = fast_bars_changed;
+	fast_bars_changed(&vp->pci);
 	return 0;
 }

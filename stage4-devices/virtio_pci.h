@@ -22,6 +22,7 @@
 #ifndef VIRTIO_PCI_H
 #define VIRTIO_PCI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "guest_memory.h"
@@ -88,6 +89,14 @@ struct virtio_pci {
 	const struct virtio_device_ops *ops;
 	const struct guest_memory *mem;
 	void *device;                 /* the type's own struct (virtio_blk ...) */
+	/*
+	 * The fast path (virtio_pci_fast_path), off by default: one eventfd per queue, signalled
+	 * instead of calling queue_notify, by KVM itself when it can (KVM_IOEVENTFD on the
+	 * notify register at ioeventfd_gpa, 0: not registered) or by bar_write. -1: simple path.
+	 */
+	int kick_fd[VIRTIO_MAX_QUEUES];
+	uint64_t ioeventfd_gpa;
+	unsigned resets;              /* device resets so far: a request in flight across one is dropped */
 };
 
 /* Set up the transport for a device type and plug it into the PCI host. */
@@ -111,5 +120,17 @@ int virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *chain)
  */
 void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q,
 			    uint32_t (*serve)(struct virtio_pci *vp, struct virtq_chain *chain));
+
+/*
+ * The fast path: queue notifications become eventfds that another thread (the device's I/O
+ * thread) waits on, so the vCPU that kicks the queue goes straight back to the guest. With
+ * KVM_IOEVENTFD the kick costs no exit to the VMM at all: KVM matches the guest's write to
+ * the notify register and signals the eventfd itself. The registration follows BAR0 when
+ * the guest moves it. 0, or a negative errno (no eventfds: the simple path stays on).
+ */
+int virtio_pci_fast_path(struct virtio_pci *vp);
+
+/* Does queue q take requests now (enabled, not broken, driver ready)? Bus lock held. */
+bool virtio_pci_queue_live(const struct virtio_pci *vp, unsigned q);
 
 #endif

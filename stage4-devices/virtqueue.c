@@ -89,6 +89,35 @@ static int chain_error(struct virtq *vq, char *why, unsigned why_len, const char
 	return -EINVAL;
 }
 
+/*
+ * VIRTIO_RING_F_INDIRECT_DESC (virtio 1.1, 2.6.5.3): a head descriptor may point at a table
+ * of descriptors in guest RAM instead of a buffer, so a request of many buffers takes one
+ * ring entry. Only as the head and alone (QEMU's rule too), a whole number of entries that
+ * fit our chain, and never nested; the table is then walked like the ring's.
+ */
+static int enter_indirect(const struct guest_memory *mem, struct virtq *vq,
+			  struct virtq_chain *chain, const struct virtq_desc *d, uint16_t index,
+			  char *why, unsigned why_len)
+{
+	if (!vq->indirect)
+		return chain_error(vq, why, why_len,
+				   "descriptor %u is indirect, a feature not offered", index);
+	if (chain->count || chain->indirect || (d->flags & VIRTQ_DESC_F_NEXT))
+		return chain_error(vq, why, why_len,
+				   "descriptor %u: an indirect table must be the whole chain",
+				   index);
+	if (d->len == 0 || d->len % sizeof(*d) || d->len / sizeof(*d) > VIRTQ_MAX_SIZE)
+		return chain_error(vq, why, why_len,
+				   "descriptor %u: indirect table of %u bytes (a multiple of "
+				   "16, at most %u entries)", index, d->len, VIRTQ_MAX_SIZE);
+	chain->indirect = gpa_to_hva(mem, d->addr, d->len);
+	if (!chain->indirect)
+		return chain_error(vq, why, why_len,
+				   "descriptor %u: indirect table at 0x%llx, %u bytes, is outside "
+				   "guest RAM", index, (unsigned long long)d->addr, d->len);
+	return 0;
+}
+
 int virtq_pop(const struct guest_memory *mem, struct virtq *vq, struct virtq_chain *chain,
 	      char *why, unsigned why_len)
 {
@@ -100,8 +129,24 @@ int virtq_pop(const struct guest_memory *mem, struct virtq *vq, struct virtq_cha
 		return chain_error(vq, why, why_len, "rings outside guest RAM");
 
 	uint16_t avail_idx = __atomic_load_n(&avail[1], __ATOMIC_ACQUIRE);
-	if (avail_idx == vq->last_avail)
+	if (avail_idx == vq->last_avail && !vq->event_idx)
 		return 0;
+	if (avail_idx == vq->last_avail) {
+		/*
+		 * Idle: ask for a kick at the next request (avail_event = last_avail). The driver
+		 * may have added one just before it could see that: look again after a full fence
+		 * (its side: write avail->idx, fence, read avail_event).
+		 */
+		uint8_t *used = gpa_to_hva(mem, vq->used_gpa, used_ring_bytes(vq));
+		if (!used)
+			return chain_error(vq, why, why_len, "rings outside guest RAM");
+		__atomic_store_n((uint16_t *)(used + 4 + 8 * vq->size), vq->last_avail,
+				 __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		avail_idx = __atomic_load_n(&avail[1], __ATOMIC_ACQUIRE);
+		if (avail_idx == vq->last_avail)
+			return 0;
+	}
 	/* The driver can be at most one ring ahead of us. */
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size)
 		return chain_error(vq, why, why_len,
@@ -113,21 +158,27 @@ int virtq_pop(const struct guest_memory *mem, struct virtq *vq, struct virtq_cha
 	chain->head = head;
 
 	uint16_t index = head;
+	unsigned limit = vq->size;   /* entries in the table being walked */
 	for (;;) {
-		if (index >= vq->size)
+		if (index >= limit)
 			return chain_error(vq, why, why_len,
-					   "descriptor index %u out of range (queue size %u)",
-					   index, vq->size);
-		/* A chain visits each descriptor at most once, so more than size is a loop. */
-		if (chain->count == vq->size)
+					   "descriptor index %u out of range (%s size %u)", index,
+					   chain->indirect ? "indirect table" : "queue", limit);
+		/* A chain visits each descriptor at most once, so more than limit is a loop. */
+		if (chain->count == limit)
 			return chain_error(vq, why, why_len,
 					   "descriptor chain from head %u loops (more than %u "
-					   "descriptors)", head, vq->size);
+					   "descriptors)", head, limit);
 		struct virtq_desc d = table[index];
-		if (d.flags & VIRTQ_DESC_F_INDIRECT)
-			return chain_error(vq, why, why_len,
-					   "descriptor %u is indirect, a feature not offered",
-					   index);
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			int err = enter_indirect(mem, vq, chain, &d, index, why, why_len);
+			if (err)
+				return err;
+			table = chain->indirect;
+			limit = d.len / sizeof(d);
+			index = 0;
+			continue;
+		}
 		uint8_t *hva = gpa_to_hva(mem, d.addr, d.len);
 		if (!hva || d.len == 0)
 			return chain_error(
@@ -147,6 +198,21 @@ int virtq_pop(const struct guest_memory *mem, struct virtq *vq, struct virtq_cha
 	}
 	vq->last_avail++;
 	return 1;
+}
+
+bool virtq_needs_interrupt(const struct guest_memory *mem, struct virtq *vq)
+{
+	uint16_t old = vq->signalled_used, now = vq->used_idx;
+	uint16_t *avail = avail_ring(mem, vq);
+
+	vq->signalled_used = now;
+	if (!vq->event_idx || !avail)
+		return true;
+	/* Our used->idx store before the read of used_event (the driver fences the other way). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint16_t event = __atomic_load_n(&avail[2 + vq->size], __ATOMIC_RELAXED);
+	/* Did used->idx step over event on its way from old to now? (mod 2^16) */
+	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 
 void virtq_unpop(struct virtq *vq)

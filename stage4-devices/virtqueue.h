@@ -15,6 +15,13 @@
  * a power of two. virtq_pop() checks every index and every buffer (through gpa_to_hva) and
  * answers with an error that names the descriptor and the address; the device then stops
  * using that queue and the VMM keeps running.
+ *
+ * Event index (VIRTIO_RING_F_EVENT_IDX, 2.6.7 and 2.6.10): each side tells the other from
+ * which index on it wants to hear. The device writes avail_event (after the used ring's
+ * entries): "kick me once avail->idx passes this"; the driver writes used_event (after the
+ * available ring's entries): "interrupt me once used->idx passes this". A device busy with
+ * a batch gets no kicks for the requests added meanwhile, a driver busy with completions
+ * gets no interrupts: fewer exits both ways.
  */
 #ifndef VIRTQUEUE_H
 #define VIRTQUEUE_H
@@ -28,6 +35,8 @@
 #define VIRTQ_DESC_F_WRITE    2
 #define VIRTQ_DESC_F_INDIRECT 4
 #define VIRTQ_MAX_SIZE        256
+#define VIRTIO_RING_F_INDIRECT_DESC (1ull << 28)
+#define VIRTIO_RING_F_EVENT_IDX (1ull << 29)
 
 /* Guest-RAM layouts (little-endian; x86 is too). */
 struct virtq_desc {
@@ -50,6 +59,9 @@ struct virtq {
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	uint16_t last_avail;      /* the next available-ring entry to take */
 	uint16_t used_idx;        /* our copy of used->idx */
+	bool event_idx;           /* VIRTIO_RING_F_EVENT_IDX negotiated (see virtq_pop) */
+	bool indirect;            /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	uint16_t signalled_used;  /* used_idx when virtq_needs_interrupt last decided */
 };
 
 /* One buffer of a chain, already translated to a host pointer. */
@@ -62,6 +74,7 @@ struct virtq_seg {
 struct virtq_chain {
 	uint16_t head;
 	unsigned count;
+	struct virtq_desc *indirect;   /* the indirect table the chain came from, or NULL */
 	struct virtq_seg seg[VIRTQ_MAX_SIZE];
 	uint64_t readable_bytes, writable_bytes;
 };
@@ -89,6 +102,14 @@ void virtq_unpop(struct virtq *vq);
 
 /* Return a chain to the driver with the number of bytes written into it. 0 or -EFAULT. */
 int virtq_push(const struct guest_memory *mem, struct virtq *vq, uint16_t head, uint32_t len);
+
+/*
+ * After pushing chains: does the driver want an interrupt for them? Always, unless EVENT_IDX
+ * was negotiated; then only when used->idx passed the used_event the driver wrote at the end
+ * of the available ring (virtio 1.1, 2.6.7.2): a driver still busy with earlier completions
+ * asks for none.
+ */
+bool virtq_needs_interrupt(const struct guest_memory *mem, struct virtq *vq);
 
 /* Is there an available chain? (false when the queue is not ready or broken) */
 bool virtq_has_work(const struct guest_memory *mem, const struct virtq *vq);

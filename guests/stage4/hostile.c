@@ -111,12 +111,23 @@ static void setup(uint16_t qsize, uint64_t desc_gpa)
 	w8(COMMON_STATUS, 1 | 2 | 4 | 8);        /* DRIVER_OK */
 }
 
+/*
+ * Submit, then wait for the device's answer: the request used (used idx moves) or the queue
+ * refused (NEEDS_RESET). The device may answer from another thread after the kick (the
+ * fast path's I/O thread), as a real driver expects; the wait is bounded, so a device that
+ * never answers shows up in the report instead of hanging the guest.
+ */
 static void submit(uint16_t head)
 {
 	avail[2] = head;                         /* ring[0] */
 	__asm__ volatile("" ::: "memory");
 	avail[1] = 1;                            /* idx */
 	w16(NOTIFY_OFFSET, 0);                   /* "queue 0 has work" */
+	for (unsigned long spin = 0; spin < 1000000ul; spin++) {
+		if (used[1] != 0 || (r8(COMMON_STATUS) & STATUS_NEEDS_RESET))
+			break;
+		__asm__ volatile("pause");
+	}
 }
 
 static void report(const char *round)

@@ -7,7 +7,10 @@
 # L1's clock (/proc/uptime, 10 ms steps), as in tests/nested/l1-peer-boot:
 #   init_s   VMM started -> the guest printed "minivisor-init: up"
 #   total_s  VMM started -> VMM exited after the guest's test and power-off
-# Then each boots with a 128 MiB raw disk and the guest reads it with dd (virtio-blk MB/s).
+# Then each boots with a 128 MiB raw disk and the guest reads it with dd (virtio-blk MB/s);
+# minivisor-lite as it chooses (see machine.c: the fast path needs a spare CPU, which a
+# one-CPU L1 lacks), with --fast-virtio and with --simple-virtio, and those two again without
+# the read, so that the read's own exits per MiB show (--stats exit counts, difference / 128).
 # Prints "bench: ..." lines for the host side to format.
 
 cd /work || exit 1
@@ -48,6 +51,7 @@ timed() {
 	echo "bench: $name init_s=$(cat /tmp/init_s 2>/dev/null || echo none) total_s=$total maxrss_kib=$maxrss"
 	sed -n 's/.*minivisor-lite: memory: .*overhead=\([0-9]*\) KiB.*/bench: ours overhead_kib=\1/p' /tmp/out
 	sed -n 's/^blk-mbs=\([0-9.]*\).*/bench: '"$name"' blk_mbs=\1/p' /tmp/out
+	sed -n 's/.*minivisor-lite: exits: total=\([0-9]*\).* mmio=\([0-9]*\).*/bench: '"$name"' exits=\1 mmio_exits=\2/p' /tmp/out
 	grep -q 'minivisor-test-exit: 0' /tmp/out || { echo "bench: $name FAILED"; tail -n 20 /tmp/out; }
 }
 
@@ -63,4 +67,10 @@ dd if=/dev/zero of=/tmp/bench.img bs=1M count=128 2>/dev/null
 # The guest times its own read (no double quotes: they end mv.test="...").
 export TEST="read a x </proc/uptime; dd if=/dev/vda of=/dev/null bs=1M; read b x </proc/uptime; echo blk-mbs=\$(awk -v a=\$a -v b=\$b 'BEGIN { print 128 / (b - a) }')"
 timed ours-blk /tmp/ours --disk /tmp/bench.img
+timed ours-blk-fast /tmp/ours --fast-virtio --disk /tmp/bench.img
+timed ours-blk-simple /tmp/ours --simple-virtio --disk /tmp/bench.img
 timed qemu-blk /tmp/qemu -drive id=d,if=none,format=raw,file=/tmp/bench.img -device virtio-blk-device,drive=d
+# The same boots without the read: the exits the read itself cost are the difference.
+export TEST="echo no-read"
+timed ours-noread-fast /tmp/ours --fast-virtio --disk /tmp/bench.img
+timed ours-noread-simple /tmp/ours --simple-virtio --disk /tmp/bench.img

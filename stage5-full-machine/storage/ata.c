@@ -383,6 +383,13 @@ static uint32_t transfer(struct ata_drive *d, struct ata_taskfile *tf, const str
 		left -= n;
 		moved += n;
 	}
+	/* Write cache off (SET FEATURES 82h): a write completes only once it is durable. The
+	 * QCOW2 backend caches metadata until a flush (block/qcow2.c), so this is the flush. */
+	int err = write && !d->write_cache ? block_flush(d->blk) : 0;
+	if (err) {
+		media_error(d, tf, "write error", lba + count - 1, err);
+		return moved;
+	}
 	tf->status = STATUS_OK;
 	return moved;
 

@@ -33,5 +33,15 @@ else
 			if (v["ours-blk", "blk_mbs"] && v["qemu-blk", "blk_mbs"])
 				printf "  virtio-blk sequential read (guest dd, 128 MiB): minivisor-lite %.0f MB/s, QEMU %.0f MB/s (ratio %.2f)\n",
 					v["ours-blk", "blk_mbs"], v["qemu-blk", "blk_mbs"], v["ours-blk", "blk_mbs"] / v["qemu-blk", "blk_mbs"]
+			if (v["ours-blk-simple", "blk_mbs"] && v["ours-blk-fast", "blk_mbs"] && v["qemu-blk", "blk_mbs"])
+				printf "  virtio-blk read by path: --simple-virtio %.0f MB/s (ratio %.2f), --fast-virtio %.0f MB/s (ratio %.2f)\n",
+					v["ours-blk-simple", "blk_mbs"], v["ours-blk-simple", "blk_mbs"] / v["qemu-blk", "blk_mbs"],
+					v["ours-blk-fast", "blk_mbs"], v["ours-blk-fast", "blk_mbs"] / v["qemu-blk", "blk_mbs"]
+			if (v["ours-noread-fast", "exits"] && v["ours-noread-simple", "exits"])
+				printf "  virtio-blk exits per MiB read: fast path %.1f (mmio %.1f), simple path %.1f (mmio %.1f)\n",
+					(v["ours-blk-fast", "exits"] - v["ours-noread-fast", "exits"]) / 128,
+					(v["ours-blk-fast", "mmio_exits"] - v["ours-noread-fast", "mmio_exits"]) / 128,
+					(v["ours-blk-simple", "exits"] - v["ours-noread-simple", "exits"]) / 128,
+					(v["ours-blk-simple", "mmio_exits"] - v["ours-noread-simple", "mmio_exits"]) / 128
 		}'
 fi

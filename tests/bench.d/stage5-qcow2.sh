@@ -5,9 +5,9 @@
 # Both sides issue one request at a time (qemu-img bench -d 1; 64 KiB = one cluster, and 1 MiB)
 # over a fresh image, so every write allocates, then read the same range back (from the page
 # cache, for both).
-# Two cache settings: "writeback" keeps each side's flushes (ours: one fdatasync per
-# allocating request, the write-order barrier; QEMU: flushes only when its metadata cache
-# needs them); "unsafe" drops them on both sides (qcow2-tool --no-flush, qemu -t unsafe).
+# Two cache settings: "writeback" keeps each side's flushes (both keep L2 and refcount updates
+# in a write-back metadata cache and flush only when it writes a table back, or at the final,
+# untimed flush); "unsafe" drops them on both sides (qcow2-tool --no-flush, qemu -t unsafe).
 
 echo "== stage 5: qcow2 sequential write and read, minivisor vs qemu-img bench"
 make -s -C stage5-full-machine/block || return 1

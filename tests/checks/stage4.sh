@@ -80,7 +80,7 @@ check "guest sees 2 CPUs and 300 MiB (--smp 2 --mem 300M)" 0 'guest: cpus=2[^0-9
 	-- "${section_full[@]}"
 check "CMOS RTC: the guest's clock has the host's year" 0 "guest: year=$(date -u +%Y)" \
 	-- "${section_full[@]}"
-check "virtio-blk: the guest's file is in the image (debugfs)" 0 'guest-wrote-this' \
+check "virtio-blk (fast path: ioeventfd, I/O thread, event index): the guest's file is in the image (debugfs)" 0 'guest-wrote-this' \
 	-- debugfs -R 'cat /from-guest.txt' "$tmp4/disk-out.ext4"
 check "virtio-rng: the guest reads /dev/hwrng" 0 'guest: rng=virtio_rng' 'guest: random=[0-9a-f]{32}' \
 	-- "${section_full[@]}"

@@ -233,6 +233,84 @@ static void virtqueue_pops_a_good_chain_and_pushes_it_back(void **state)
 	vq_teardown(f);
 }
 
+/* EVENT_IDX: the device asks for the next kick when idle, interrupts only past used_event. */
+static void virtqueue_event_index(void **state)
+{
+	(void)state;
+	struct vq_fixture *f = vq_setup(8);
+	uint16_t *used = (uint16_t *)(f->mem->host + USED);
+	uint16_t *avail_event = used + 2 + 4 * 8;     /* after the 8 used elements */
+	uint16_t *used_event = f->avail + 2 + 8;      /* after the 8 ring entries */
+	f->vq.ready = true;
+	f->vq.event_idx = true;
+	f->desc[0] = (struct virtq_desc){ BUF, 16, 0, 0 };
+	*avail_event = 0xffff;
+	assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), 0);
+	assert_int_equal(*avail_event, 0);            /* idle: "kick me at the next one" */
+	vq_offer(f, 0);
+	vq_offer(f, 0);
+	assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), 1);
+	assert_int_equal(*avail_event, 0);            /* busy: no new kicks wanted */
+	assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), 1);
+	assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), 0);
+	assert_int_equal(*avail_event, 2);
+	/* The driver wants an interrupt once used->idx passes 1 (used_event = 1). */
+	*used_event = 1;
+	assert_int_equal(virtq_push(f->mem, &f->vq, 0, 0), 0);       /* used idx 1 */
+	assert_false(virtq_needs_interrupt(f->mem, &f->vq));
+	assert_int_equal(virtq_push(f->mem, &f->vq, 0, 0), 0);       /* used idx 2 */
+	assert_true(virtq_needs_interrupt(f->mem, &f->vq));
+	f->vq.event_idx = false;                      /* without it: always */
+	assert_int_equal(virtq_push(f->mem, &f->vq, 0, 0), 0);
+	assert_true(virtq_needs_interrupt(f->mem, &f->vq));
+	vq_teardown(f);
+}
+
+/* Indirect descriptors: one ring entry, a table of buffers; hostile tables refused. */
+static void virtqueue_indirect_tables(void **state)
+{
+	(void)state;
+	struct vq_fixture *f = vq_setup(8);
+	struct virtq_desc *table = (struct virtq_desc *)(f->mem->host + BUF + 0x2000);
+	f->vq.ready = true;
+	f->vq.indirect = true;
+	table[0] = (struct virtq_desc){ BUF, 16, VIRTQ_DESC_F_NEXT, 2 };
+	table[2] = (struct virtq_desc){ BUF + 16, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1 };
+	table[1] = (struct virtq_desc){ BUF + 1024, 1, VIRTQ_DESC_F_WRITE, 0 };
+	f->desc[4] = (struct virtq_desc){ BUF + 0x2000, 3 * 16, VIRTQ_DESC_F_INDIRECT, 0 };
+	vq_offer(f, 4);
+	assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), 1);
+	assert_int_equal(f->chain.head, 4);
+	assert_int_equal(f->chain.count, 3);
+	assert_int_equal(f->chain.readable_bytes, 16);
+	assert_int_equal(f->chain.writable_bytes, 513);
+
+	const struct { struct virtq_desc head; const char *words; } bad[] = {
+		{ { BUF + 0x2000, 20, VIRTQ_DESC_F_INDIRECT, 0 }, "multiple of 16" },
+		{ { BUF + 0x2000, 48, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 5 }, "whole chain" },
+		{ { (1 << 20) - 16, 48, VIRTQ_DESC_F_INDIRECT, 0 }, "outside guest RAM" },
+		{ { BUF + 0x2000, 2 * 16, VIRTQ_DESC_F_INDIRECT, 0 }, "out of range (indirect table size 2)" },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f->vq.broken = false;
+		f->vq.last_avail = f->avail[1];
+		f->desc[4] = bad[i].head;
+		vq_offer(f, 4);
+		assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), -EINVAL);
+		if (!strstr(f->why, bad[i].words))
+			fail_msg("case %u: '%s' lacks '%s'", i, f->why, bad[i].words);
+	}
+	/* nested: an indirect entry inside the table */
+	f->vq.broken = false;
+	f->vq.last_avail = f->avail[1];
+	table[0] = (struct virtq_desc){ BUF + 0x2000, 48, VIRTQ_DESC_F_INDIRECT, 0 };
+	f->desc[4] = (struct virtq_desc){ BUF + 0x2000, 3 * 16, VIRTQ_DESC_F_INDIRECT, 0 };
+	vq_offer(f, 4);
+	assert_int_equal(virtq_pop(f->mem, &f->vq, &f->chain, f->why, sizeof(f->why)), -EINVAL);
+	assert_non_null(strstr(f->why, "whole chain"));
+	vq_teardown(f);
+}
+
 static void virtqueue_detects_a_descriptor_loop(void **state)
 {
 	(void)state;
@@ -599,6 +677,8 @@ int main(void)
 		cmocka_unit_test(virtqueue_rings_must_be_in_ram_and_aligned),
 		cmocka_unit_test(virtqueue_pops_a_good_chain_and_pushes_it_back),
 		cmocka_unit_test(virtqueue_detects_a_descriptor_loop),
+		cmocka_unit_test(virtqueue_event_index),
+		cmocka_unit_test(virtqueue_indirect_tables),
 		cmocka_unit_test(virtqueue_rejects_bad_indexes_and_buffers),
 		cmocka_unit_test(pci_bar_sizing_and_readonly_registers),
 		cmocka_unit_test(pci_capabilities_form_a_list),
