@@ -48,18 +48,28 @@ void guest_memory_split(struct guest_memory *mem, uint64_t above_4g)
 	mem->above_4g = above_4g;
 }
 
+/* Record host access to [off, off + len) for a migration in progress (guest_memory.h). */
+static void *touched(const struct guest_memory *mem, uint64_t off, uint64_t len)
+{
+	if (mem->host_dirty && len)
+		for (uint64_t p = off >> 12; p <= (off + len - 1) >> 12; p++)
+			__atomic_fetch_or(&mem->host_dirty[p / 64], 1ull << (p % 64),
+					  __ATOMIC_RELAXED);
+	return mem->host + off;
+}
+
 void *gpa_to_hva(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
 {
 	/* Written so that no addition can overflow: gpa and len both come from the guest. */
 	uint64_t below = mem->size - mem->above_4g;
 	if (gpa < below)
-		return len <= below - gpa ? mem->host + gpa : NULL;
+		return len <= below - gpa ? touched(mem, gpa, len) : NULL;
 	/* Above 4 GiB the host offset is the guest address less the hole's size. */
 	uint64_t above = mem->above_4g;
 	if (gpa < GUEST_MEMORY_4G || gpa - GUEST_MEMORY_4G >= above ||
 	    len > above - (gpa - GUEST_MEMORY_4G))
 		return NULL;
-	return mem->host + below + (gpa - GUEST_MEMORY_4G);
+	return touched(mem, below + (gpa - GUEST_MEMORY_4G), len);
 }
 
 long guest_memory_load_file(const struct guest_memory *mem, uint64_t gpa, const char *path)

@@ -23,6 +23,12 @@ struct guest_memory {
 	uint8_t *host;  /* where guest-physical 0 is mapped in this process */
 	uint64_t size;  /* bytes of guest RAM, from guest-physical 0 (but see above_4g) */
 	uint64_t above_4g;   /* the last bytes of it, shown at 4 GiB; 0: none (one range) */
+	/*
+	 * Stage 5's live migration: while it runs, a bitmap of the pages (by offset in the
+	 * allocation) the VMM itself reached through gpa_to_hva() - device DMA, which KVM's
+	 * dirty log does not see. NULL (always, before stage 5): nothing is recorded.
+	 */
+	uint64_t *host_dirty;
 };
 
 #define GUEST_MEMORY_4G (1ull << 32)

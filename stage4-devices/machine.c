@@ -240,6 +240,17 @@ static void *vcpu_thread(void *p)
 			machine_request_stop(m, END_FAILED);
 		}
 	}
+	/*
+	 * A pause for migration (stage 5) saves this vCPU's registers. An exit KVM handed us is
+	 * finished only by the next KVM_RUN (an IN's value goes into RAX, RIP moves past it):
+	 * enter once with immediate_exit set, which completes it and returns at once, or the
+	 * destination would execute the IN or OUT a second time.
+	 */
+	if (m->end == END_PAUSE) {
+		arg->vcpu->run->immediate_exit = 1;
+		ioctl(arg->vcpu->fd, KVM_RUN, 0);
+		arg->vcpu->run->immediate_exit = 0;
+	}
 	return NULL;
 }
 

@@ -48,7 +48,9 @@ struct machine_config {
 	enum virtio_path { VIRTIO_AUTO, VIRTIO_SIMPLE, VIRTIO_FAST } virtio_path;
 };
 
-enum machine_end { END_RUNNING, END_POWEROFF, END_REBOOT, END_QUIT, END_FAILED };
+/* END_PAUSE and END_MIGRATED: stage 5's migration stops the vCPUs (migration/migrate.h). */
+enum machine_end { END_RUNNING, END_POWEROFF, END_REBOOT, END_QUIT, END_FAILED, END_PAUSE,
+		   END_MIGRATED };
 
 struct machine {
 	struct vm vm;

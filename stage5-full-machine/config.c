@@ -783,6 +783,8 @@ static int one_flag(struct vmm_config *c, const char *f, const char *v, char *wh
 		{ "-screendump", offsetof(struct vmm_config, screendump) },
 		{ "-monitor", offsetof(struct vmm_config, monitor) },
 		{ "-input-script", offsetof(struct vmm_config, input_script) },
+		{ "-incoming", offsetof(struct vmm_config, incoming) },
+		{ "-control", offsetof(struct vmm_config, control) },
 	};
 	const char **slot = NULL;
 	for (size_t i = 0; i < ARRAY_LEN(strings) && !slot; i++)

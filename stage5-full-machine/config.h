@@ -105,6 +105,8 @@ struct vmm_config {
 	const char *screendump;       /* -screendump FILE: on SIGUSR2 and at the end */
 	const char *monitor;          /* -monitor SOCKET: "screendump FILE" requests */
 	const char *input_script;     /* -input-script FILE: keys and mouse for tests (input.h) */
+	const char *incoming;         /* -incoming file:PATH|tcp:HOST:PORT (migration/migrate.h) */
+	const char *control;          /* -control SOCKET: snapshot and migrate requests */
 	const char *flash_code;       /* pflash unit 0: UEFI code (replaces bios); NULL: none */
 	const char *flash_vars;       /* pflash unit 1: its variables, written back; NULL: none */
 	bool flash_vars_readonly;

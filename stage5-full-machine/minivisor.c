@@ -29,6 +29,7 @@
 
 #include "board/pc.h"
 #include "config.h"
+#include "migration/migrate.h"
 
 static const char usage[] =
 	"usage: minivisor [-machine pc|q35] [-m SIZE] [-smp N] [-bios FILE] [-kernel FILE]\n"
@@ -40,6 +41,7 @@ static const char usage[] =
 	"                 [-vga std|none] [-vgabios FILE] [-vnc [HOST]:N[,password-file=F]]\n"
 	"                 [-screendump FILE.png|FILE.txt] [-monitor SOCKET]\n"
 	"                 [-input-script FILE] [-no-reboot]\n"
+	"                 [-control SOCKET] [-incoming file:PATH|tcp:HOST:PORT]\n"
 	"                 [-netdev user,id=ID[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]\n"
 	"                  [,net=ADDR/BITS][,host=ADDR][,dns=ADDR]] [-netdev tap,id=ID,ifname=TAP]\n"
 	"                 [-device e1000|virtio-net-pci[,netdev=ID][,mac=52:54:00:12:34:56]]\n"
@@ -71,6 +73,7 @@ static int report_end(enum machine_end end)
 		[END_REBOOT] = "guest reset (the VMM stops: -no-reboot)",
 		[END_QUIT] = "quit (Ctrl-A x)",
 		[END_FAILED] = "a vCPU failed",
+		[END_MIGRATED] = "migrated: the guest runs on at the destination",
 	};
 	bool known = end < sizeof(what) / sizeof(what[0]) && what[end];
 	fprintf(stderr, "minivisor: %s\n", known ? what[end] : "stopped");
@@ -105,13 +108,17 @@ int main(int argc, char **argv)
 				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms, config_vga(&c),
 				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script,
 				  c.no_reboot, c.flash_code, c.flash_vars, c.flash_vars_readonly,
-				  &c.net, &c.vfio };
+				  &c.net, &c.vfio, c.incoming != NULL };
 	if (c.debug_log && !pcfg.debug_log) {
 		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
 			strerror(errno));
 		return 2;
 	}
 	int err = pc_create(&pc, &pcfg, why, sizeof(why));
+	if (!err && c.incoming)   /* the guest's state from a snapshot or a migration */
+		err = migration_incoming(&pc, c.incoming, why, sizeof(why));
+	if (!err && c.control)
+		err = migration_control_open(&pc, c.control, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "minivisor: %s\n", why);
 		pc_destroy(&pc);

@@ -26,13 +26,16 @@
 #                           with -device vfio-pci: ident, inversion, MSI, DMA, a hostile DMA
 #   stage5/edu-rom.bin      a 2 KiB PCI option ROM for that edu (L0's QEMU: romfile=): it prints
 #                           a line when SeaBIOS runs it (the passthrough's ROM path)
+#   stage5/count-test.img   a disk whose boot sector counts on COM1, rewrites RAM (112 pages) and a
+#                           disk sector as it goes, and answers the console (migration checks)
 # Debian packages: nasm, xorriso.
 
 STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img \
 	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img \
 	stage5/multiboot-test.elf stage5/multiboot-badsum.elf stage5/multiboot-aout.bin \
 	stage5/multiboot-hole.elf stage5/memtouch stage5/ide-hole.img stage5/ahci-hole.img \
-	stage5/reset-test.img stage5/e1000-hostile.img stage5/edu-test.elf stage5/edu-rom.bin
+	stage5/reset-test.img stage5/e1000-hostile.img stage5/edu-test.elf stage5/edu-rom.bin \
+	stage5/count-test.img
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)
@@ -84,7 +87,7 @@ stage5/memtouch: stage5/memtouch.c
 
 # The edu test kernel: freestanding C (its entry and interrupt stubs are inline asm), 32-bit,
 # linked at 1 MiB as an ELF, the form minivisor's Multiboot loader takes.
-stage5/edu-test.elf: stage5/edu-test.c
+stage5/edu-test.elf: stage5/edu-test.c stage4/serial.h
 	$(CC) $(GUEST_CFLAGS) -m32 -fno-builtin -c -o stage5/edu-test.o $<
 	$(MB_LD) -Ttext 0x100000 -o $@ stage5/edu-test.o
 

@@ -182,7 +182,7 @@ int block_open_chain(const char *path, unsigned int flags, struct block_chain *c
 	if (fd < 0)
 		return block_fail(why, why_len, -errno, path, "cannot open: %s", strerror(errno));
 	err = chain_push(chain, fd, path, why, why_len);
-	if (!err) {
+	if (!err && !(flags & BLOCK_NO_LOCK)) {
 		err = block_lock(fd, ro);
 		if (err == -EBUSY)
 			block_fail(

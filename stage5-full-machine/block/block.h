@@ -27,6 +27,8 @@
 #define BLOCK_FORMAT_RAW   0x2 /* do not probe: the file is raw (see "probing" in block.c) */
 #define BLOCK_FORMAT_QCOW2 0x4 /* do not probe: the file must be QCOW2 */
 #define BLOCK_NO_FLUSH	   0x8 /* skip fdatasync barriers (QEMU's cache=unsafe): for scratch disks */
+#define BLOCK_NO_LOCK	   0x10 /* no lock: an incoming migration's disks, opened while the source
+				   still holds them; reopened with a lock when it hands over */
 
 struct block_dev;
 

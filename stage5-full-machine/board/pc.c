@@ -6,6 +6,7 @@
  */
 #include "pc.h"
 #include "multiboot.h"
+#include "migration/migrate.h"
 
 #include <errno.h>
 #include <string.h>
@@ -136,6 +137,8 @@ static int open_drives(struct pc *pc, const struct pc_config *cfg, char *why, si
 			return at;
 		/* A CD-ROM is read-only media; its image is shared, as QEMU opens it. */
 		unsigned flags = d->format | (d->readonly || d->cdrom ? BLOCK_RDONLY : 0);
+		if (cfg->incoming)   /* the source holds them until it hands over (migrate.h) */
+			flags |= BLOCK_NO_LOCK;
 		int err = block_open(d->file, flags, &pc->drives.at[at], why, why_len);
 		if (err)
 			return err;
@@ -512,11 +515,28 @@ static enum machine_end run_once(struct pc *pc)
 	return end;
 }
 
+/* After a pause (migration/migrate.h) the same machine runs on: forget the stop request. */
+static void pc_resume(struct pc *pc)
+{
+	uint64_t count;
+	pc->m.end = END_RUNNING;
+	if (read(pc->m.stop_fd, &count, sizeof(count)) < 0) {
+		/* nothing to drain */
+	}
+}
+
 enum machine_end pc_run(struct pc *pc)
 {
 	char why[512];
 	for (;;) {
 		enum machine_end end = run_once(pc);
+		if (end == END_PAUSE) {
+			if (migration_paused(pc->migration))
+				return END_MIGRATED;   /* the guest runs on elsewhere */
+			pc_resume(pc);
+			continue;
+		}
+		migration_machine_gone(pc->migration);   /* its RAM is about to go */
 		if (end != END_REBOOT || pc->cfg->no_reboot)
 			return end;
 		double t0 = now_ms();
@@ -534,6 +554,8 @@ enum machine_end pc_run(struct pc *pc)
 
 void pc_destroy(struct pc *pc)
 {
+	migration_control_close(pc->migration);
+	pc->migration = NULL;
 	display_close(&pc->display);   /* nothing when never opened */
 	input_script_close(pc->input_script);
 	net_close(&pc->net);

@@ -82,6 +82,7 @@ struct pc_config {
 	bool flash_vars_readonly;
 	const struct net_config *net; /* network cards and back ends (net/net.h); NULL: none */
 	const struct vfio_config *vfio;   /* passed-through host devices (vfio/vfio.h); NULL: none */
+	bool incoming;                /* -incoming: disks opened unlocked until handed over */
 };
 
 /* The disk controller's positions: IDE channel * 2 + unit, or the AHCI port. */
@@ -118,6 +119,7 @@ struct pc {
 	FILE *debug_log;
 	char debug_line[160];         /* written a line at a time: stderr may be the console too */
 	unsigned debug_len;
+	struct migration *migration;  /* -control: snapshots and migration (migration/) */
 };
 
 /* Build the machine. 0, or a negative errno with one line in why naming what failed. */

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <termios.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "mgr_socket.h"
@@ -36,6 +38,12 @@ static const char usage[] =
     "  wait [-t SECONDS] NAME stopped        until it has ended (default: 10 s)\n"
     "  wait [-t SECONDS] NAME output TEXT    until its console has printed TEXT\n"
     "  screendump NAME FILE                  its screen into FILE (.png; .txt: the text)\n"
+    "  snapshot NAME FILE                    pause it, write it to FILE, resume it\n"
+    "  migrate NAME tcp:HOST:PORT [downtime=MS]  live migration to `minivisor -incoming tcp:..`\n"
+    "  (restore: create NAME CONFIG -- -incoming file:FILE, with the same flags and disks)\n"
+    "  control VM-SOCKET snapshot FILE | migrate tcp:HOST:PORT [downtime=MS]\n"
+    "                                        the same, straight to a VM's -control socket\n"
+    "                                        (no manager: scripts, the nested test host)\n"
     "  shutdown                              stop every VM, then the manager\n";
 
 static const char *sock_path;
@@ -139,6 +147,40 @@ static int simple_request(char **words, int n, bool table)
 		return 1;
 	}
 	return print_answer(fd, table);
+}
+
+/*
+ * control: talk to one VM's -control socket (../migration/migrate.h) without a manager. Its
+ * lines are printed as they come (progress, then the verdict); 0 when the last says "ok".
+ */
+static int cmd_control(int argc, char **argv)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	char line[MGR_LINE_MAX] = "", last[MGR_LINE_MAX] = "";
+
+	if (argc < 3 || strlen(argv[1]) >= sizeof(a.sun_path))
+		return bad_usage();
+	for (int i = 2; i < argc; i++)
+		if (proto_quote(argv[i], line, sizeof(line) - 1) < 0)
+			return fail("request too long: %s", argv[i]);
+	strcat(line, "\n");
+	strcpy(a.sun_path, argv[1]);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return fail("no VM at %s: %s", argv[1], strerror(errno));
+	if (write(fd, line, strlen(line)) < 0)
+		return fail("cannot send the request: %s", strerror(errno));
+	FILE *in = fdopen(fd, "r");
+	while (in && fgets(line, sizeof(line), in)) {
+		fputs(line, stdout);
+		fflush(stdout);
+		snprintf(last, sizeof(last), "%s", line);
+	}
+	if (in)
+		fclose(in);
+	if (!strncmp(last, "ok", 2))
+		return 0;
+	return last[0] ? 1 : fail("%s closed the connection without an answer", argv[1]);
 }
 
 /* screendump: the VM writes the file, from its own directory: an absolute path goes. */
@@ -338,6 +380,18 @@ int main(int argc, char **argv)
 		return simple_request(argv, 1, true);
 	if (!strcmp(cmd, "screendump") && argc == 3)
 		return cmd_screendump(argv);
+	if (!strcmp(cmd, "snapshot") && argc == 3) {
+		char file[PATH_MAX], cwd[PATH_MAX];
+		if (argv[2][0] != '/' && (!getcwd(cwd, sizeof(cwd)) ||
+		    (size_t)snprintf(file, sizeof(file), "%s/%s", cwd, argv[2]) >= sizeof(file)))
+			return fail("snapshot: %s: path too long", argv[2]);
+		char *words[3] = {"snapshot", argv[1], argv[2][0] == '/' ? argv[2] : file};
+		return simple_request(words, 3, false);
+	}
+	if (!strcmp(cmd, "control"))
+		return cmd_control(argc, argv);
+	if (!strcmp(cmd, "migrate") && (argc == 3 || argc == 4))
+		return simple_request(argv, argc, false);
 	if ((!strcmp(cmd, "destroy") && argc == 2) || (!strcmp(cmd, "shutdown") && argc == 1))
 		return simple_request(argv, argc, false);
 	fprintf(stderr, "minivisor-ctl: unknown command or wrong arguments: %s\n", cmd);

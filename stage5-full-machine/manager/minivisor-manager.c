@@ -176,6 +176,9 @@ static void cmd_create(struct client *c, struct request *r)
 	if ((size_t)snprintf(vm->monitor, sizeof(vm->monitor), "%s/%s.monitor", socket_dir,
 			     r->name) >= sizeof(vm->monitor))
 		vm->monitor[0] = '\0';   /* too long for a unix socket: no screendumps */
+	if ((size_t)snprintf(vm->control, sizeof(vm->control), "%s/%s.control", socket_dir,
+			     r->name) >= sizeof(vm->control))
+		vm->control[0] = '\0';   /* no snapshots nor migration */
 	if (vm_start(vm, vmm_path, r->extra, r->nextra, why, sizeof(why)) < 0)
 		return finish(c, "error: %s", why);
 	vm->used = true;
@@ -263,40 +266,93 @@ static void forget_vm(struct vm *vm)
 }
 
 /*
- * Screendump: ask the VM's display thread through its monitor socket (display/display.h) and
- * pass its one-line answer on. Short and local, so it is done right here (at most 5 s).
+ * One request to one of a VM's own sockets (its display monitor, its control socket): connect,
+ * send the line, read the answer until the VM hangs up or limit_s passes. Returns the answer's
+ * length (0: no answer), or -1 when the VM has no such socket or nobody listens on it.
  */
-static void cmd_screendump(struct client *c, struct vm *vm, const char *file)
+static ssize_t ask_vm(const char *path, const char *request, int limit_s, char *answer,
+		      size_t size)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	struct timeval limit = {5, 0};
-	char answer[600];
-	ssize_t n = 0;
+	struct timeval limit = {limit_s, 0};
+	size_t n = 0;
 
-	if (vm->state != VM_RUNNING)
-		return finish(c, "error: %s is not running", vm->name);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", vm->monitor);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || !vm->monitor[0] || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	if (fd < 0 || !path[0] || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		if (fd >= 0)
 			close(fd);
-		return finish(c, "error: %s has no display to dump (its config says vga: none?)",
-			      vm->name);
+		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-	dprintf(fd, "screendump %s\n", file);
-	while ((size_t)n < sizeof(answer) - 1) {
-		ssize_t got = read(fd, answer + n, sizeof(answer) - 1 - n);
+	dprintf(fd, "%s\n", request);
+	while (n < size - 1) {
+		ssize_t got = read(fd, answer + n, size - 1 - n);
 		if (got <= 0)
 			break;
 		n += got;
 	}
 	close(fd);
 	answer[n] = '\0';
+	return n;
+}
+
+/*
+ * Screendump: ask the VM's display thread through its monitor socket (display/display.h) and
+ * pass its one-line answer on. Short and local, so it is done right here (at most 5 s).
+ */
+static void cmd_screendump(struct client *c, struct vm *vm, const char *file)
+{
+	char request[PATH_MAX + 16], answer[600];
+
+	if (vm->state != VM_RUNNING)
+		return finish(c, "error: %s is not running", vm->name);
+	snprintf(request, sizeof(request), "screendump %s", file);
+	ssize_t n = ask_vm(vm->monitor, request, 5, answer, sizeof(answer));
+	if (n < 0)
+		return finish(c, "error: %s has no display to dump (its config says vga: none?)",
+			      vm->name);
 	answer[strcspn(answer, "\n")] = '\0';
 	if (!strcmp(answer, "ok"))
 		return finish(c, "ok %s: screen written to %s", vm->name, file);
 	finish(c, "%s", n ? answer : "error: the VM did not answer");
+}
+
+/*
+ * Snapshot and migrate: pass the request to the VM's control socket (../migration/migrate.h)
+ * and its answer back, the result line first, then the VM's progress lines. Done right here,
+ * as a screendump: the manager serves no one else meanwhile (a snapshot takes a moment; a
+ * migration as long as its rounds, at most MIGRATE_LIMIT_S).
+ */
+#define MIGRATE_LIMIT_S 600
+static void cmd_vm_control(struct client *c, struct vm *vm, const char *request)
+{
+	static char answer[16384];
+
+	if (vm->state != VM_RUNNING)
+		return finish(c, "error: %s is not running", vm->name);
+	ssize_t got = ask_vm(vm->control, request, MIGRATE_LIMIT_S, answer, sizeof(answer));
+	if (got < 0)
+		return finish(c, "error: %s takes no control requests (no -control socket)",
+			      vm->name);
+	size_t n = got;
+	/* The VM's last line is the verdict; the lines before it, its progress. */
+	char *last = answer + n;
+	while (last > answer && last[-1] == '\n')
+		*--last = '\0';
+	while (last > answer && last[-1] != '\n')
+		last--;
+	if (strncmp(last, "ok", 2) && strncmp(last, "error: ", 7))
+		return finish(c, "error: %s did not answer (%s)", vm->name,
+			      n ? "its answer was cut short" : "no answer");
+	bool ok = !strncmp(last, "ok", 2);
+	reply(c, "%s %s", ok ? "ok" : "error:", ok ? (last[2] ? last + 3 : vm->name) : last + 7);
+	if (last > answer)
+		last[-1] = '\0';
+	if (last > answer)
+		reply(c, "%s", answer);
+	if (c->mode != C_FREE)
+		client_close(c);
 }
 
 /* Destroy: stop the VM if it runs; the answer comes once it has been reaped. */
@@ -367,6 +423,14 @@ static void handle_request(struct client *c)
 		return cmd_shutdown(c);
 	case CMD_SCREENDUMP:
 		return cmd_screendump(c, vm, r->text);
+	case CMD_SNAPSHOT:
+	case CMD_MIGRATE: {
+		char request[MGR_LINE_MAX];
+		snprintf(request, sizeof(request), "%s %s%s%s",
+			 r->cmd == CMD_SNAPSHOT ? "snapshot" : "migrate", r->text,
+			 r->option ? " " : "", r->option ? r->option : "");
+		return cmd_vm_control(c, vm, request);
+	}
 	}
 }
 

@@ -9,6 +9,8 @@
  *   create NAME CONFIG [FLAG...]   list   destroy NAME   console NAME   shutdown
  *   wait NAME SECONDS stopped      wait NAME SECONDS output TEXT
  *   screendump NAME FILE           the VM's screen into FILE (.png, or .txt for a text screen)
+ *   snapshot NAME FILE             the VM paused, written to FILE, resumed (../migration/)
+ *   migrate NAME tcp:HOST:PORT [downtime=MS]   live migration to a `minivisor -incoming`
  */
 #include "protocol.h"
 
@@ -105,6 +107,8 @@ static const struct cmd_shape commands[] = {
     {"wait", CMD_WAIT, 3, 4, "wait NAME SECONDS stopped|output TEXT"},
     {"shutdown", CMD_SHUTDOWN, 0, 0, "shutdown"},
     {"screendump", CMD_SCREENDUMP, 2, 2, "screendump NAME FILE"},
+    {"snapshot", CMD_SNAPSHOT, 2, 2, "snapshot NAME FILE"},
+    {"migrate", CMD_MIGRATE, 2, 3, "migrate NAME tcp:HOST:PORT [downtime=MS]"},
 };
 
 static const struct cmd_shape *find_command(const char *word)
@@ -162,7 +166,7 @@ int proto_parse(char *line, struct request *req, char *why, size_t why_len)
 	if (!c)
 		return refuse(why, why_len,
 			      "unknown command '%.40s' (known: create, list, "
-			      "destroy, console, wait, shutdown, screendump)",
+			      "destroy, console, wait, shutdown, screendump, snapshot, migrate)",
 			      argv[0]);
 	int nargs = argc - 1;
 	if (nargs < c->min_args || nargs > c->max_args)
@@ -178,11 +182,21 @@ int proto_parse(char *line, struct request *req, char *why, size_t why_len)
 			      req->name, VM_NAME_MAX);
 	if (c->cmd == CMD_WAIT)
 		return parse_wait(argv + 1, nargs, req, why, why_len);
-	if (c->cmd == CMD_SCREENDUMP) {
+	if (c->cmd == CMD_SCREENDUMP || c->cmd == CMD_SNAPSHOT) {
 		if (argv[2][0] != '/')
-			return refuse(why, why_len, "screendump: '%.40s' is not an absolute path",
-				      argv[2]);
+			return refuse(why, why_len, "%s: '%.40s' is not an absolute path",
+				      argv[0], argv[2]);
 		req->text = argv[2];
+	}
+	if (c->cmd == CMD_MIGRATE) {
+		if (strncmp(argv[2], "tcp:", 4))
+			return refuse(why, why_len, "migrate: '%.40s': want tcp:HOST:PORT", argv[2]);
+		if (nargs == 3 && (strncmp(argv[3], "downtime=", 9) ||
+				   strspn(argv[3] + 9, "0123456789") != strlen(argv[3] + 9) ||
+				   !argv[3][9]))
+			return refuse(why, why_len, "migrate: '%.40s': want downtime=MS", argv[3]);
+		req->text = argv[2];
+		req->option = nargs == 3 ? argv[3] : NULL;
 	}
 	if (c->cmd == CMD_CREATE) {
 		req->config = argv[2];

@@ -15,7 +15,7 @@
 #define VM_NAME_MAX  32	  /* a VM name: [A-Za-z0-9][A-Za-z0-9._-]* */
 
 enum mgr_cmd { CMD_CREATE, CMD_LIST, CMD_DESTROY, CMD_CONSOLE, CMD_WAIT, CMD_SHUTDOWN,
-	       CMD_SCREENDUMP };
+	       CMD_SCREENDUMP, CMD_SNAPSHOT, CMD_MIGRATE };
 enum wait_for { WAIT_STOPPED, WAIT_OUTPUT };
 
 /* A parsed request. Its strings point into the line that proto_parse split in place. */
@@ -26,7 +26,9 @@ struct request {
 	char **extra;	    /* create: flags passed on to the VMM after -config FILE */
 	int nextra;
 	enum wait_for wait;	       /* wait: what for */
-	const char *text;	       /* wait output: the text to look for; screendump: FILE */
+	const char *text;	       /* wait output: the text to look for; screendump, snapshot:
+					  FILE; migrate: tcp:HOST:PORT */
+	const char *option;	       /* migrate: downtime=MS (or NULL) */
 	int timeout_s;		       /* wait: give up after this many seconds */
 	char *words[MGR_ARGS_MAX + 1]; /* the split line: the fields above point here */
 };

@@ -101,7 +101,7 @@ static int exec_result(int report)
 }
 
 static int build_argv(char *argv[], const char *vmm, const char *config, char *const extra[],
-		      int nextra, const char *monitor)
+		      int nextra, const char *monitor, const char *control)
 {
 	int argc = 0;
 
@@ -114,6 +114,10 @@ static int build_argv(char *argv[], const char *vmm, const char *config, char *c
 		argv[argc++] = "-monitor";
 		argv[argc++] = (char *)monitor;
 	}
+	if (control[0]) {   /* where snapshot and migrate requests go (migration/migrate.h) */
+		argv[argc++] = "-control";
+		argv[argc++] = (char *)control;
+	}
 	argv[argc] = NULL;
 	return argc;
 }
@@ -122,10 +126,10 @@ static int build_argv(char *argv[], const char *vmm, const char *config, char *c
 int vm_start(struct vm *vm, const char *vmm, char *const extra[], int nextra, char *why,
 	     size_t why_len)
 {
-	char *argv[MGR_ARGS_MAX + 6];
+	char *argv[MGR_ARGS_MAX + 8];
 	int slave, report[2], err;
 
-	build_argv(argv, vmm, vm->config, extra, nextra, vm->monitor);
+	build_argv(argv, vmm, vm->config, extra, nextra, vm->monitor, vm->control);
 	vm->console_fd = open_pty(&slave);
 	if (vm->console_fd < 0)
 		return refuse(why, why_len, "cannot open a pty: %s", strerror(errno));

@@ -22,6 +22,7 @@ struct vm {
 	char name[VM_NAME_MAX + 1];
 	char config[PATH_MAX];
 	char monitor[108];     /* the VMM's -monitor socket (screendumps); "": none */
+	char control[108];     /* its -control socket (snapshot, migrate: ../migration/) */
 	pid_t pid;
 	int console_fd; /* pty master; -1 once the VM's side has closed */
 	enum vm_state state;

@@ -154,7 +154,10 @@ M_ENV="env -u XDG_RUNTIME_DIR -u MINIVISOR_SOCKET TMPDIR=$M_PUB"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 # A raw client as nobody: connect to $1, send $2, print the answer.
 nobody_raw() {
+	# The manager may answer and hang up before the request is written: ignore SIGPIPE so
+	# that the client still reads the answer waiting in its socket.
 	printf "$2" | as_nobody perl -MIO::Socket::UNIX -e '
+		$SIG{PIPE} = "IGNORE";
 		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!\n";
 		local $/; my $in = <STDIN>; print $s $in; shutdown($s, 1); print <$s>;' "$1"
 }

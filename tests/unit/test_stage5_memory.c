@@ -141,7 +141,7 @@ static void test_dsdt_values(void **state)
 /* 3 MiB of RAM: 2 MiB at 0, 1 MiB at 4 GiB. */
 static struct guest_memory split_ram(void)
 {
-	struct guest_memory m = { calloc(1, 3 * MIB), 3 * MIB, 0 };
+	struct guest_memory m = { calloc(1, 3 * MIB), 3 * MIB, 0, NULL };
 	guest_memory_split(&m, 1 * MIB);
 	return m;
 }

@@ -1,0 +1,277 @@
+#!/bin/bash
+# guests/stage5/migrate-test.sh - stage 5's migration checks on this host's KVM (SeaBIOS and a
+# boot sector run on any KVM), for tests/checks/stage5-migration.sh. The guest is
+# guests/stage5/count-test.img: it counts on COM1, rewrites RAM and a disk sector as it goes
+# ("BAD memory" when a page came across stale) and answers its console ('q': power off).
+#
+#   migrate-test.sh snapshot M       snapshot, the first process ends, a second one restores
+#   migrate-test.sh pingpong M N     N live migrations back and forth between two processes
+#   migrate-test.sh refuse           the destination has -m 32M: it refuses, the source runs on
+#   migrate-test.sh killed           the destination is gone (refused, then dead mid-stream)
+#   migrate-test.sh manager          the same through minivisor-manager and minivisor-ctl:
+#                                    snapshot, migrate, restore (create -- -incoming file:)
+#   migrate-test.sh unsaved          a machine with a network card: refused, in one line
+#   migrate-test.sh badstreams       a snapshot damaged each way, restored: truncated, flipped,
+#                                    version, size (a section of the wrong size), ram (a page
+#                                    past RAM); lines "KIND: ..." 
+# Each prints what it saw, as lines the check matches ("continues: yes", "vmm-exit: N", ...).
+# Waiting is on what the guest prints (with a time limit), never on a fixed sleep.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MV=$ROOT/stage5-full-machine/minivisor
+CTL=$ROOT/stage5-full-machine/manager/minivisor-ctl
+T=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+PORT=$((20000 + $$ % 20000))
+
+cp "$ROOT/guests/stage5/count-test.img" "$T/disk.img"
+truncate -s 1M "$T/disk.img"   # SeaBIOS boots a disk of whole cylinders (AHCI)
+
+# wait_for FILE REGEX [SECONDS]: until FILE has a line matching REGEX; 1 when it never does.
+wait_for() {
+	local i
+	for ((i = 0; i < ${3:-60} * 10; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "never saw /$2/ in $(basename "$1")"
+	return 1
+}
+
+# The last count a log shows.
+last_count() {
+	grep -Eo 'count-test: count [0-9]+' "$1" | tail -1 | awk '{print $3}'
+}
+
+# vmm NAME MACHINE [FLAGS...]: a minivisor in the background, its console a FIFO (kept open
+# here, so it never sees the end of its input), its output in $T/NAME.log.
+vmm() {
+	local name=$1 m=$2
+	shift 2
+	mkfifo "$T/$name.in"
+	"$MV" -M "$m" -m 64M -vga none -drive "file=$T/disk.img,format=raw" \
+		-control "$T/$name.ctl" "$@" <"$T/$name.in" >"$T/$name.log" 2>&1 &
+	PIDS+=($!)
+	eval "${name}_pid=$!"
+	exec {fd}>"$T/$name.in"
+	eval "${name}_in=$fd"
+}
+
+# The guest's console answers (an echo), then 'q' powers it off: the VMM ends with 0.
+finish() {
+	local name=$1 pid in
+	eval "pid=\$${name}_pid in=\$${name}_in"
+	printf 'x' >&"$in"
+	wait_for "$T/$name.log" 'count-test: echo x' 30 && echo "console answers: yes"
+	printf 'q' >&"$in"
+	wait "$pid"
+	echo "vmm-exit: $?"
+	grep -c 'BAD memory' "$T/$name.log" | sed 's/^/bad-memory-lines: /'
+	grep -h 'minivisor:' "$T"/*.log | sort -u | grep -v 'guest powered off' | tail -5
+	echo "disk-sector: $(dd if="$T/disk.img" bs=512 skip=9 count=1 2>/dev/null | head -c 24)"
+}
+
+# The first whole count a log shows after a move is the next one (or, if the source had
+# started printing it, the one after).
+continues() {
+	local before=$1 log=$2 first
+	first=$(grep -Eo '^count-test: count [0-9]+' "$log" | head -1 | awk '{print $3}')
+	if [ -n "$first" ] && [ "$first" -gt "$before" ] && [ "$first" -le $((before + 2)) ]; then
+		echo "continues: yes ($before -> $first)"
+	else
+		echo "continues: NO (before $before, after ${first:-nothing})"
+	fi
+}
+
+snapshot() {
+	vmm a "$1"
+	wait_for "$T/a.log" 'count-test: count 15' || return 1
+	"$CTL" control "$T/a.ctl" snapshot "$T/snap.bin"
+	local before   # the last count the source printed before it paused for the snapshot
+	before=$(sed '/minivisor: snapshot/q' "$T/a.log" | grep -Eo 'count-test: count [0-9]+' |
+		tail -1 | awk '{print $3}')
+	kill "$a_pid"; wait "$a_pid" 2>/dev/null
+	echo "snapshot-size: $(stat -c %s "$T/snap.bin") bytes, RAM $((64 << 20)) bytes"
+	vmm b "$1" -incoming "file:$T/snap.bin"
+	wait_for "$T/b.log" "count-test: count $((before + 10))" || return 1
+	continues "$before" "$T/b.log"
+	finish b
+}
+
+pingpong() {
+	local m=$1 n=$2 from=a to=b before
+	vmm a "$m"
+	wait_for "$T/a.log" 'count-test: count 10' || return 1
+	for ((i = 1; i <= n; i++)); do
+		: >"$T/$to.log.keep"
+		[ -e "$T/$to.log" ] && mv "$T/$to.log" "$T/$to.log.$i"
+		rm -f "$T/$to.in"
+		vmm "$to" "$m" -incoming "tcp:127.0.0.1:$((PORT + i))"
+		wait_for "$T/$to.log" 'waiting for a migration' || return 1
+		"$CTL" control "$T/$from.ctl" migrate "tcp:127.0.0.1:$((PORT + i))" >"$T/ctl.$i" ||
+			{ cat "$T/ctl.$i"; return 1; }
+		local pid
+		eval "pid=\$${from}_pid"
+		wait "$pid"
+		local rc=$?
+		before=$(last_count "$T/$from.log")
+		wait_for "$T/$to.log" "count-test: count $((before + 3))" || return 1
+		echo "migration $i: $from -> $to, source exit $rc, $(continues "$before" "$T/$to.log")," \
+			"$(grep '^ok' "$T/ctl.$i" | grep -o 'downtime [0-9.]* ms')"
+		local t=$from
+		from=$to
+		to=$t
+	done
+	finish "$from"
+}
+
+refuse() {
+	vmm a pc
+	wait_for "$T/a.log" 'count-test: count 5' || return 1
+	"$MV" -M pc -m 32M -vga none -drive "file=$T/disk.img,format=raw" \
+		-incoming "tcp:127.0.0.1:$PORT" </dev/null >"$T/dst.log" 2>&1 &
+	local dst=$!
+	wait_for "$T/dst.log" 'waiting for a migration' || return 1
+	"$CTL" control "$T/a.ctl" migrate "tcp:127.0.0.1:$PORT"
+	echo "migrate-exit: $?"
+	wait "$dst"
+	echo "destination-exit: $?"
+	sed 's/^/destination: /' "$T/dst.log"
+	local before
+	before=$(last_count "$T/a.log")
+	wait_for "$T/a.log" "count-test: count $((before + 5))" && echo "source counts on: yes"
+	finish a
+}
+
+killed() {
+	vmm a pc
+	wait_for "$T/a.log" 'count-test: count 5' || return 1
+	# Nobody listens: refused at once.
+	"$CTL" control "$T/a.ctl" migrate "tcp:127.0.0.1:$PORT"
+	# A destination that takes the configuration, then dies after 200 KB of RAM.
+	python3 - "$((PORT + 1))" >"$T/fake.log" 2>&1 <<'PY' &
+import socket, struct, sys
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1])))
+l.listen(1)
+print("fake destination: listening", flush=True)
+c, _ = l.accept()
+n = len(c.recv(4096))
+c.sendall(b"OK configuration\n")
+while n < 200000:
+    d = c.recv(65536)
+    if not d:
+        break
+    n += len(d)
+print("fake destination: killed after", n, "bytes", flush=True)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))   # a reset, as a kill
+c.close()
+PY
+	local fake=$!
+	wait_for "$T/fake.log" 'listening' || return 1
+	"$CTL" control "$T/a.ctl" migrate "tcp:127.0.0.1:$((PORT + 1))"
+	wait "$fake"
+	cat "$T/fake.log"
+	local before
+	before=$(last_count "$T/a.log")
+	wait_for "$T/a.log" "count-test: count $((before + 5))" && echo "source counts on: yes"
+	finish a
+}
+
+# Damage a snapshot with Python (a section rewritten with its checksum fixed, so that only
+# the check under test can catch it).
+damage() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys, zlib
+kind, path = sys.argv[1], sys.argv[2]
+b = bytearray(open(path, "rb").read())
+clen = struct.unpack_from("<I", b, 12)[0]
+pos = 16 + clen + 4
+sections = []
+while pos < len(b):
+    name = bytes(b[pos:pos + 16]).rstrip(b"\0").decode()
+    ver, length, crc = struct.unpack_from("<III", b, pos + 16)
+    sections.append((name, pos, length))
+    pos += 28 + length
+def section(name, ver, payload):
+    return name.encode().ljust(16, b"\0") + struct.pack("<III", ver, len(payload),
+                                                       zlib.crc32(payload)) + payload
+if kind == "truncated":
+    b = b[:len(b) // 2]
+elif kind == "flipped":
+    b[sections[2][1] + 28 + 10] ^= 0x40          # a byte inside the third section
+elif kind == "version":
+    b[8] = 7
+elif kind == "size":                              # the legacy devices, 4 bytes short
+    name, at, length = next(s for s in sections if s[0] == "legacy")
+    payload = bytes(b[at + 28:at + 28 + length - 4])
+    b = b[:at] + section(name, 1, payload) + b[at + 28 + length:]
+elif kind == "ram":                               # a page at 64 MiB in a 64 MiB machine
+    end = sections[-1][1]
+    b = b[:end] + section("ram", 1, struct.pack("<Q", (64 << 20) // 4096) + bytes(4096)) + b[end:]
+open(path, "wb").write(b)
+PY
+}
+
+# One snapshot, then each kind of damage to a copy of it, restored: lines "KIND: ...".
+badstreams() {
+	vmm a pc
+	wait_for "$T/a.log" 'count-test: count 5' || return 1
+	"$CTL" control "$T/a.ctl" snapshot "$T/snap.bin" >/dev/null
+	for kind in truncated flipped version size ram; do
+		cp "$T/snap.bin" "$T/bad.bin"
+		damage "$kind" "$T/bad.bin"
+		"$MV" -M pc -m 64M -vga none -drive "file=$T/disk.img,format=raw" \
+			-incoming "file:$T/bad.bin" </dev/null >"$T/bad.log" 2>&1
+		echo "$kind: destination-exit: $?"
+		sed "s/^/$kind: destination: /" "$T/bad.log"
+	done
+	finish a
+}
+
+manager() {
+	local C="$ROOT/stage5-full-machine/manager/minivisor-ctl -s $T/mgr/m.sock"
+	mkdir -m 700 "$T/mgr"
+	printf 'machine: pc\nmemory: 64M\ndisplay:\n  vga: none\n' >"$T/vm.yaml"
+	"$ROOT/stage5-full-machine/manager/minivisor-manager" -s "$T/mgr/m.sock" --vmm "$MV" \
+		2>"$T/manager.log" &
+	PIDS+=($!)
+	wait_for "$T/manager.log" 'listening|started|manager' 10 >/dev/null
+	for ((i = 0; i < 50; i++)); do [ -S "$T/mgr/m.sock" ] && break; sleep 0.1; done
+	local disk="file=$T/disk.img,format=raw"
+	$C create src "$T/vm.yaml" -- -drive "$disk" || return 1
+	$C wait -t 60 src output 'count-test: count 10' || return 1
+	$C snapshot src "$T/snap.bin" || return 1
+	$C create dst "$T/vm.yaml" -- -drive "$disk" -incoming "tcp:127.0.0.1:$PORT" || return 1
+	$C wait -t 30 dst output 'waiting for a migration' || return 1
+	$C migrate src "tcp:127.0.0.1:$PORT" downtime=50 || return 1
+	$C wait -t 30 src stopped && echo "source stopped: yes"
+	$C wait -t 60 dst output 'count-test: count 30' && echo "destination counts: yes"
+	$C destroy dst >/dev/null
+	$C destroy src >/dev/null
+	$C create back "$T/vm.yaml" -- -drive "$disk" -incoming "file:$T/snap.bin" || return 1
+	$C wait -t 60 back output 'count-test: count 30' && echo "restored counts: yes"
+	$C list | awk 'NR > 1 {print "vm:", $1, $3}'
+	$C shutdown
+}
+
+unsaved() {
+	"$MV" -M pc -m 64M -vga none -nic user,model=e1000 -drive "file=$T/disk.img,format=raw" \
+		-control "$T/n.ctl" </dev/null >"$T/n.log" 2>&1 &
+	local pid=$!
+	PIDS+=($pid)
+	wait_for "$T/n.log" 'count-test: count 3' || return 1
+	"$CTL" control "$T/n.ctl" snapshot "$T/n.bin"
+	echo "snapshot-exit: $?"
+	"$CTL" control "$T/n.ctl" resume-please
+	echo "unknown-exit: $?"
+	[ -e "$T/n.bin" ] && echo "file left: yes"
+	"$MV" -M pc -incoming "bogus:x" -vga none </dev/null
+	echo "bogus-exit: $?"
+	"$MV" -M pc -incoming "file:$T/none.bin" -vga none </dev/null
+	echo "missing-exit: $?"
+}
+
+"$@"

@@ -1,0 +1,108 @@
+# tests/checks/stage5-migration.sh - stage 5: snapshot, restore and live migration
+# (stage5-full-machine/migration/, lesson docs/stage5-migration.md). Sourced by tests/grade
+# (tests/grade stage5-migration).
+#
+# On this host's KVM (SeaBIOS and a boot sector run on any KVM): the stream parser's unit
+# tests; guests/stage5/count-test.img - a guest that counts on COM1, rewrites RAM and a disk
+# sector as it goes and answers its console - snapshotted and restored into a new process,
+# migrated ten times back and forth between two processes on pc and on q35 (the counter goes
+# on from where it was, no page comes across stale, the disk and the console still work);
+# failures (the destination refuses the configuration, is not there, dies mid-stream: the
+# source says why and its guest runs on); damaged streams (truncated, a flipped byte, another
+# version, a section of the wrong size, a page past RAM: the destination exits 2 with one
+# line and never runs); the manager's snapshot and migrate; a device that cannot be saved.
+# guests/stage5/migrate-test.sh does the driving; each check reads what it printed.
+# Then one nested session (Linux needs a hardware KVM): a Linux guest that counts, writes and
+# fsyncs records with their sha256 and answers its console, moved four times back and forth
+# between two minivisor processes on L1's loopback (pc; four, not ten, and pc only, for the
+# part's time: each move of its 256 MiB takes 4-10 s under L1's emulated CPU).
+
+S5G=stage5-full-machine
+S5G_T=guests/stage5/migrate-test.sh
+check "build minivisor, the manager and the count-test disk (nasm)" 0 -- \
+	sh -c "make -s -C $S5G minivisor && make -s -C $S5G/manager &&
+		make -s -C guests stage5/count-test.img"
+check "unit tests: the stream parser (round trip, truncated, flipped byte, version, sizes, RAM past the end)" 0 \
+	'\[  PASSED  \] 8 test' '!FAILED' \
+	-- bash -c 'make -s -C tests/unit test_stage5_migration && tests/unit/test_stage5_migration'
+
+# ---- snapshot and restore ----
+CHECK_TIMEOUT=90 check "pc: snapshot, the process ends, a new one restores it: the count goes on, RAM, disk and console intact" 0 \
+	'^ok snapshot ' '^continues: yes' '^console answers: yes' '^vmm-exit: 0$' \
+	'^bad-memory-lines: 0$' 'minivisor: incoming: [0-9]+ KiB loaded' \
+	'^disk-sector: count-test disk [0-9a-f]{8}' '!continues: NO' '!never saw' \
+	-- $S5G_T snapshot pc
+check "snapshot file: zero pages take no room (the file is much smaller than RAM)" 0 \
+	'^snapshot-size: [0-9]{5,7} bytes, RAM 67108864 bytes' -- cat "$CHECK_LOG"
+
+# ---- live migration, ten times back and forth ----
+for s5g_m in pc q35; do
+	CHECK_TIMEOUT=150 check "$s5g_m: ten live migrations back and forth: each source ends (0), the count goes on, RAM, disk and console intact" 0 \
+		'^migration 10: b -> a, source exit 0, continues: yes' '^console answers: yes' \
+		'^vmm-exit: 0$' '^bad-memory-lines: 0$' '!continues: NO' '!never saw' \
+		'!source exit [1-9]' '^disk-sector: count-test disk [0-9a-f]{8}' \
+		-- $S5G_T pingpong $s5g_m 10
+done
+
+# ---- failures: the source keeps its guest ----
+CHECK_TIMEOUT=90 check "the destination refuses the configuration (-m 32M): it exits 2 naming it; the source runs on" 0 \
+	"destination: minivisor: -incoming tcp:127.0.0.1:[0-9]+: configuration differs: ram is '67108864' in the stream, '33554432' here" \
+	'^destination-exit: 2$' '^migrate-exit: 1$' \
+	'error: migration failed, the guest runs on here: the destination refused: configuration differs' \
+	'^source counts on: yes' '^console answers: yes' '^vmm-exit: 0$' '^bad-memory-lines: 0$' \
+	-- $S5G_T refuse
+CHECK_TIMEOUT=90 check "no destination, then one that dies mid-stream: the source says why and runs on" 0 \
+	'error: migration failed, the guest runs on here: tcp:127.0.0.1:[0-9]+: Connection refused' \
+	'fake destination: killed after' \
+	'error: migration failed, the guest runs on here: (sending to the destination|the destination closed)' \
+	'^source counts on: yes' '^console answers: yes' '^vmm-exit: 0$' '^bad-memory-lines: 0$' \
+	-- $S5G_T killed
+
+# ---- damaged streams: exit 2, one line, the guest never runs ----
+CHECK_TIMEOUT=90 check "damaged streams: a snapshot taken, then damaged five ways" 0 \
+	'^ram: destination-exit: ' '^vmm-exit: 0$' -- $S5G_T badstreams
+s5g_log=$CHECK_LOG
+s5g_bad() {   # s5g_bad KIND WHAT PATTERN
+	check "damaged stream ($2): the destination exits 2 with one line, never runs" 0 \
+		"^$1: destination-exit: 2$" "^$1: destination: minivisor: -incoming file:[^ ]+: $3" \
+		"!^$1: destination: .*count-test" "!^$1: destination: .*SeaBIOS" -- cat "$s5g_log"
+}
+s5g_bad truncated "truncated" "stream truncated in section 'ram' \(after [0-9]+ bytes\)"
+s5g_bad flipped "a flipped byte" "section '[a-z0-9-]+': checksum mismatch: the stream is corrupt"
+s5g_bad version "an unknown version" "stream version 7: this minivisor reads version 1"
+s5g_bad size "a device section of the wrong size" "section 'legacy': 620 bytes, want 624"
+s5g_bad ram "RAM larger than configured" \
+	"RAM page at 64 MiB: larger than the 64 MiB of RAM configured here"
+
+# ---- the manager ----
+CHECK_TIMEOUT=120 check "manager: minivisor-ctl snapshot, migrate (the source stops, the destination counts), restore by create -- -incoming file:" 0 \
+	'^snapshot /.*: [0-9]+ KiB written' '^migrated to tcp:127.0.0.1:[0-9]+: ' \
+	'^source stopped: yes' '^destination counts: yes' '^restored counts: yes' '^vm: back running' \
+	-- $S5G_T manager
+
+# ---- what cannot be saved, bad input ----
+CHECK_TIMEOUT=60 check "a network card cannot be saved yet: snapshot refused in one line, nothing written; bad -incoming: exit 2" 0 \
+	'error: snapshot failed: these devices cannot be saved yet: network cards' \
+	'^snapshot-exit: 1$' "error: unknown request 'resume-please'" '!file left' \
+	'^minivisor: -incoming bogus:x: want file:PATH or tcp:HOST:PORT$' '^bogus-exit: 2$' \
+	'^minivisor: -incoming file:[^ ]+: No such file or directory$' '^missing-exit: 2$' \
+	-- $S5G_T unsaved
+
+# ---- Linux, in the nested host ----
+guests/linux/build.sh >/dev/null 2>&1
+s5g_tmp=$(mktemp -d)
+mkdir -p "$s5g_tmp/root"
+cp guests/stage5/migrate-linux.sh "$s5g_tmp/root/test.sh"
+(cd "$s5g_tmp/root" && echo test.sh | cpio -o -H newc --quiet | gzip) | \
+	cat build/linux/initrd.cpio.gz - >"$s5g_tmp/initrd.cpio.gz"
+make -s -C $S5G minivisor.static >/dev/null 2>&1
+CHECK_TIMEOUT=420 check "nested: Linux moved 4 times between two minivisors in L1: the count goes on, every fsynced record is on the disk, the console answers" 0 \
+	'^migration 4: b -> a, source exit 0, count [0-9]+ -> [0-9]+' '^console answers: yes$' \
+	'^vmm-exit: 0$' '^records on the disk: [1-9][0-9]* ok, 0 bad$' '== end' '!failed' \
+	-- tests/nested/run-nested --timeout 400 --file $S5G/minivisor.static:/work/minivisor \
+	--file $S5G/manager/minivisor-ctl:/work/minivisor-ctl \
+	--file /usr/share/seabios/bios-256k.bin:/work/bios-256k.bin \
+	--file /usr/share/qemu/linuxboot_dma.bin:/work/linuxboot_dma.bin \
+	--file build/linux/vmlinuz --file "$s5g_tmp/initrd.cpio.gz:/work/initrd.cpio.gz" \
+	--file guests/stage5/l1-migrate.sh -- sh l1-migrate.sh 4 pc
+rm -rf "$s5g_tmp"
