@@ -99,6 +99,10 @@ static int drive_option(struct drive_config *d, const char *key, const char *v, 
 			d->interface = DRIVE_IF_PFLASH;
 			return 0;
 		}
+		if (!strcmp(v, "none")) {   /* a device's disk: -device usb-storage,drive=ID */
+			d->interface = DRIVE_IF_NONE;
+			return 0;
+		}
 		if (strcmp(v, "ide") && strcmp(v, "ahci") && strcmp(v, "sata"))
 			goto bad;
 		d->interface = strcmp(v, "ide") ? DRIVE_IF_AHCI : DRIVE_IF_IDE;
@@ -123,9 +127,13 @@ static int drive_option(struct drive_config *d, const char *key, const char *v, 
 	} else if (!strcmp(key, "readonly")) {
 		if (!parse_bool(v, &d->readonly))
 			goto bad;
+	} else if (!strcmp(key, "id")) {
+		if (!*v)
+			goto bad;
+		d->id = v;
 	} else {
 		snprintf(why, why_len, "unknown drive option '%s' (known: file, if, media, format, "
-			 "index, readonly, unit)", key);
+			 "index, readonly, unit, id)", key);
 		return -1;
 	}
 	return 0;
@@ -447,6 +455,84 @@ static int set_network(struct yaml_ctx *y, yaml_node_t *v)
 	return 0;
 }
 
+/* usb.devices: entry: a name (usb-tablet) or a map (type, file, format, readonly, port). */
+static int set_usb_device(struct yaml_ctx *y, yaml_node_t *d)
+{
+	char problem[256];
+	const char *name = scalar(d);
+	if (name) {
+		if (!strcmp(name, "usb-storage"))
+			return yerr(y, d, "key 'usb.devices': usb-storage needs a map with a 'file'");
+		if (!usb_config_add(&y->c->usb, name, problem, sizeof(problem)))
+			return yerr(y, d, "key 'usb.devices': %s", problem);
+		return 0;
+	}
+	if (d->type != YAML_MAPPING_NODE)
+		return yerr(y, d, "key 'usb.devices': each entry is a name or a map");
+	struct drive_config drive = { .index = -1, .unit = -1 };
+	const char *type = NULL, *port = NULL, *bootindex = NULL;
+	for (yaml_node_pair_t *p = d->data.mapping.pairs.start; p < d->data.mapping.pairs.top; p++) {
+		const char *k = scalar(yaml_document_get_node(y->doc, p->key));
+		const char *v = scalar(yaml_document_get_node(y->doc, p->value));
+		if (!k || !v)
+			return yerr(y, d, "key 'usb.devices': values must be scalars");
+		if (!strcmp(k, "type"))
+			type = v;
+		else if (!strcmp(k, "port"))
+			port = v;
+		else if (!strcmp(k, "bootindex"))
+			bootindex = v;
+		else if (strcmp(k, "file") && strcmp(k, "format") && strcmp(k, "readonly"))
+			return yerr(y, d, "key 'usb.devices': unknown key '%s' (known: type, file, "
+				    "format, readonly, port, bootindex)", k);
+		else if (drive_option(&drive, k, !strcmp(k, "file") ? path_value(y, v) : v,
+				      problem, sizeof(problem)))
+			return yerr(y, d, "key 'usb.devices': %s", problem);
+	}
+	struct usb_device_config *dev = type ? usb_config_add(&y->c->usb, type, problem,
+							      sizeof(problem)) : NULL;
+	if (!dev)
+		return yerr(y, d, "key 'usb.devices': %s", type ? problem : "an entry needs 'type'");
+	if (dev->kind == USB_DEV_STORAGE && !drive.file)
+		return yerr(y, d, "key 'usb.devices': usb-storage needs a 'file'");
+	dev->file = drive.file;
+	dev->format = drive.format;
+	dev->readonly = drive.readonly;
+	if (port && (port[0] < '1' || port[0] > '4' || port[1]))
+		return yerr(y, d, "key 'usb.devices': port %s: the USB 2 ports are 1 to 4", port);
+	dev->port = port ? port[0] - '0' : 0;
+	char *end = NULL;
+	long bi = bootindex ? strtol(bootindex, &end, 10) : -1;
+	if (bootindex && (*end || end == bootindex || bi < 0 || bi > 999))
+		return yerr(y, d, "key 'usb.devices': bootindex %s: a number 0 to 999", bootindex);
+	dev->bootindex = bi;
+	return 0;
+}
+
+static int set_usb_key(struct yaml_ctx *y, const char *key, yaml_node_t *v)
+{
+	if (!strcmp(key, "devices")) {
+		if (v->type != YAML_SEQUENCE_NODE)
+			return yerr(y, v, "key 'usb.devices': expected a list of devices");
+		for (yaml_node_item_t *i = v->data.sequence.items.start;
+		     i < v->data.sequence.items.top; i++)
+			if (set_usb_device(y, yaml_document_get_node(y->doc, *i)))
+				return -1;
+		return 0;
+	}
+	const char *s;
+	if (strcmp(key, "controller"))
+		return yerr(y, y->key, "unknown key 'usb.%s' (known: controller, devices)", key);
+	if (want_scalar(y, key, v, &s))
+		return -1;
+	if (strcmp(s, "xhci") && strcmp(s, "qemu-xhci") && strcmp(s, "uhci") && strcmp(s, "none"))
+		return yerr(y, v, "key 'usb.controller': unknown controller '%s' (known: xhci, "
+			    "uhci, none)", s);
+	y->c->usb.controller = !strcmp(s, "none") ? USB_CONTROLLER_NONE :
+			       !strcmp(s, "uhci") ? USB_CONTROLLER_UHCI : USB_CONTROLLER_XHCI;
+	return 0;
+}
+
 /* vfio: - { host: 0000:00:03.0, mmap: false }: each entry is one -device vfio-pci (vfio.h). */
 static int set_vfio(struct yaml_ctx *y, yaml_node_t *v)
 {
@@ -499,11 +585,13 @@ static int set_top(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 		return each_pair(y, key, v, set_display);
 	if (strcmp(key, "network") == 0)
 		return set_network(y, v);
+	if (strcmp(key, "usb") == 0)
+		return each_pair(y, key, v, set_usb_key);
 	if (strcmp(key, "vfio") == 0)
 		return set_vfio(y, v);
 	if (strcmp(key, "machine") && strcmp(key, "memory") && strcmp(key, "cpus"))
 		return yerr(y, y->key, "unknown key '%s' (known: machine, memory, cpus, firmware, "
-			    "kernel, devices, drives, boot, display, network, vfio)", key);
+			    "kernel, devices, drives, boot, display, network, usb, vfio)", key);
 	if (want_scalar(y, key, v, &s))
 		return -1;
 	if (strcmp(key, "machine") == 0) {
@@ -627,6 +715,11 @@ static int set_device(struct vmm_config *c, const char *v, char *why, size_t why
 	snprintf(name, sizeof(name), "%.*s", (int)n, v);
 	if (net_model_known(name, NULL)) {   /* a network card: net/net_config.h */
 		if (net_config_device(&c->net, v, problem, sizeof(problem)))
+			return flag_err(why, why_len, "-device %s: %s", v, problem);
+		return 0;
+	}
+	if (usb_device_name_known(name)) {   /* USB: usb/usb_config.h */
+		if (usb_config_device(&c->usb, v, problem, sizeof(problem)))
 			return flag_err(why, why_len, "-device %s: %s", v, problem);
 		return 0;
 	}
@@ -796,6 +889,27 @@ static int one_flag(struct vmm_config *c, const char *f, const char *v, char *wh
 	return 0;
 }
 
+/* Each usb-storage names an if=none drive by its id; an if=none drive needs an id. */
+static int usb_drives_check(const struct vmm_config *c, char *why, size_t why_len)
+{
+	for (unsigned i = 0; i < c->ndrives; i++)
+		if (c->drives[i].interface == DRIVE_IF_NONE && !c->drives[i].id)
+			return flag_err(why, why_len, "-drive file=%s,if=none: needs id= (for "
+					"-device usb-storage,drive=ID)", c->drives[i].file);
+	for (unsigned i = 0; i < c->usb.ndevices; i++) {
+		const struct usb_device_config *d = &c->usb.devices[i];
+		bool found = d->kind != USB_DEV_STORAGE || d->file;
+		for (unsigned j = 0; j < c->ndrives && !found; j++)
+			found = c->drives[j].interface == DRIVE_IF_NONE &&
+				!strcmp(c->drives[j].id, d->drive);
+		if (!found)
+			return flag_err(why, why_len, "-device usb-storage,drive=%s: no drive has "
+					"id=%s (-drive if=none,id=%s,file=...)", d->drive, d->drive,
+					d->drive);
+	}
+	return 0;
+}
+
 int config_parse_args(struct vmm_config *c, int argc, char **argv, char *why, size_t why_len)
 {
 	for (int i = 1; i < argc; i++) {
@@ -811,6 +925,10 @@ int config_parse_args(struct vmm_config *c, int argc, char **argv, char *why, si
 			c->trace_io = true;
 			continue;
 		}
+		if (!strcmp(f, "-usb")) {   /* this machine's USB controller: xHCI */
+			c->usb.controller = USB_CONTROLLER_XHCI;
+			continue;
+		}
 		if (f[0] != '-')
 			return flag_err(why, why_len, "unexpected argument '%s'", argv[i]);
 		if (i + 1 == argc)
@@ -818,5 +936,7 @@ int config_parse_args(struct vmm_config *c, int argc, char **argv, char *why, si
 		if (one_flag(c, f, argv[++i], why, why_len))
 			return -1;
 	}
+	if (usb_config_finish(&c->usb, why, why_len) || usb_drives_check(c, why, why_len))
+		return -1;
 	return net_config_finish(&c->net, why, why_len);
 }

@@ -11,6 +11,9 @@
  *             [-drive if=pflash,format=raw,unit=0|1,file=F[,readonly=on]]
  *             [-netdev user|tap,id=ID,...] [-nic user|tap,...]
  *             [-device e1000|virtio-net-pci,netdev=ID[,mac=M]]   (net/net_config.h)
+ *             [-usb] [-device qemu-xhci|piix3-usb-uhci] [-device usb-storage,drive=ID]
+ *             [-device usb-kbd|usb-tablet]                       (usb/usb_config.h)
+ *             [-drive if=none,id=ID,file=F[,format=raw|qcow2]]   (a stick's disk)
  *             [-device vfio-pci,host=DDDD:BB:DD.F[,x-no-mmap=on]]  (vfio/vfio.h)
  *
  * The two can be mixed; later settings win, so `-config base.yaml -m 1G` changes the memory
@@ -28,6 +31,8 @@
  *               screendump: FILE, monitor: SOCKET }
  *   network:  - { backend: user|tap, model: e1000|virtio-net-pci, mac: M, hostfwd: F,
  *                 net: ADDR/BITS, ifname: TAP }      (one entry per -nic)
+ *   usb:      { controller: xhci|uhci, devices: [ usb-kbd, usb-tablet, { type: usb-storage,
+ *                 file: F, format: raw|qcow2, readonly: B, port: N, bootindex: N } ] }
  *   vfio:     - { host: DDDD:BB:DD.F, mmap: true|false }   (one entry per -device vfio-pci)
  *
  * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
@@ -63,6 +68,7 @@
 #include <stdint.h>
 
 #include "net/net_config.h"
+#include "usb/usb_config.h"
 #include "vfio/vfio.h"
 
 #define DEFAULT_BIOS      "/usr/share/seabios/bios-256k.bin"
@@ -73,7 +79,8 @@
 
 #define MAX_DRIVES 8
 
-enum drive_interface { DRIVE_IF_DEFAULT, DRIVE_IF_IDE, DRIVE_IF_AHCI, DRIVE_IF_PFLASH };
+enum drive_interface { DRIVE_IF_DEFAULT, DRIVE_IF_IDE, DRIVE_IF_AHCI, DRIVE_IF_PFLASH,
+		       DRIVE_IF_NONE };   /* none: a device names it by id (usb-storage) */
 
 struct drive_config {
 	const char *file;
@@ -83,6 +90,7 @@ struct drive_config {
 	int index;                    /* -1: the next free position */
 	bool readonly;
 	int unit;                     /* if=pflash: the flash unit; -1: the next free one */
+	const char *id;               /* id=: for if=none drives (-device usb-storage,drive=ID) */
 };
 
 struct vmm_config {
@@ -111,6 +119,7 @@ struct vmm_config {
 	const char *flash_vars;       /* pflash unit 1: its variables, written back; NULL: none */
 	bool flash_vars_readonly;
 	struct net_config net;        /* -netdev, -device e1000|virtio-net-pci, -nic; network: */
+	struct usb_config usb;        /* -device qemu-xhci|usb-storage|..., -usb; usb: */
 	struct vfio_config vfio;      /* -device vfio-pci; vfio: (PCI passthrough) */
 };
 

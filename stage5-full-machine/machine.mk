@@ -11,7 +11,7 @@
 # family or of this folder (config.h, byteorder.h) by its name.
 ifndef MACHINE_DIR
 MACHINE_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-MACHINE_FAMILIES := board storage block display input net vfio migration
+MACHINE_FAMILIES := board storage block display input net vfio usb migration
 
 # What is not in a family: the machine's description (flags, YAML) and one shared helper.
 MACHINE_SRCS := $(MACHINE_DIR)/config.c

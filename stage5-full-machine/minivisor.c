@@ -46,6 +46,10 @@ static const char usage[] =
 	"                  [,net=ADDR/BITS][,host=ADDR][,dns=ADDR]] [-netdev tap,id=ID,ifname=TAP]\n"
 	"                 [-device e1000|virtio-net-pci[,netdev=ID][,mac=52:54:00:12:34:56]]\n"
 	"                 [-nic user|tap|none[,model=e1000|virtio-net-pci][,mac=M][,hostfwd=..]]\n"
+	"                 [-usb | -device qemu-xhci | -device piix3-usb-uhci]\n"
+	"                 [-device usb-kbd] [-device usb-tablet]\n"
+	"                 [-drive if=none,id=ID,file=F[,format=raw|qcow2]\n"
+	"                  -device usb-storage,drive=ID[,port=N][,bootindex=N]]\n"
 	"                 [-device vfio-pci,host=DDDD:BB:DD.F[,x-no-mmap=on]]\n"
 	"  -m SIZE: up to the host's RAM; above the PCI hole RAM continues from 4 GiB\n"
 	"  -kernel FILE: a Linux bzImage, or a Multiboot kernel (ELF) whose modules are\n"
@@ -108,7 +112,7 @@ int main(int argc, char **argv)
 				  c.drives, c.ndrives, c.boot_order, c.reboot_timeout_ms, config_vga(&c),
 				  c.vgabios, { c.vnc, c.screendump, c.monitor }, c.input_script,
 				  c.no_reboot, c.flash_code, c.flash_vars, c.flash_vars_readonly,
-				  &c.net, &c.vfio, c.incoming != NULL };
+				  &c.net, &c.usb, &c.vfio, c.incoming != NULL };
 	if (c.debug_log && !pcfg.debug_log) {
 		fprintf(stderr, "minivisor: %s: cannot write the debug log: %s\n", c.debug_log,
 			strerror(errno));

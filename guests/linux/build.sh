@@ -81,6 +81,10 @@ INPUT_MODULES="psmouse"
 DISPLAY_MODULES="bochs evdev"
 # PC network (stage 5's cards): the e1000 driver (virtio_net is among GUEST_MODULES).
 NET_MODULES="e1000"
+# USB (stage 5's usb/): the xHCI and UHCI host drivers, the stick (usb-storage, then sd_mod
+# above) and HID (usbhid with hid-generic, for the keyboard and the tablet). Module names with
+# "_" (the files have "-": xhci-pci.ko); usbcore and friends come as their dependencies.
+USB_MODULES="xhci_pci uhci_hcd usb_storage usbhid hid_generic"
 DISK_SIZE=16M
 BOOT_DISK_MIB=32
 
@@ -95,7 +99,7 @@ kernel_fetch "$CACHE" linux-image-amd64 || exit 1
 stamp=$(
 	{
 		echo "$KERNEL_PKG $KERNEL_VERSION $GUEST_MODULES $STORAGE_MODULES $INPUT_MODULES" \
-			"$DISPLAY_MODULES $NET_MODULES $DISK_SIZE"
+			"$DISPLAY_MODULES $NET_MODULES $USB_MODULES $DISK_SIZE"
 		busybox 2>&1 | head -n 1
 		dpkg-query -W xorriso isolinux syslinux syslinux-common mtools dosfstools 2>/dev/null
 		cat "$HERE/build.sh" "$HERE/kernel.sh" "$HERE/media.sh" "$HERE/init" "$HERE/boot.cfg" \
@@ -129,8 +133,8 @@ done
 storage_modules=
 {
 	echo "# storage, input and display drivers of $KERNEL_PKG $KERNEL_VERSION (build.sh"
-	echo "# STORAGE_MODULES, INPUT_MODULES, DISPLAY_MODULES, NET_MODULES)"
-	for name in $STORAGE_MODULES $INPUT_MODULES $DISPLAY_MODULES $NET_MODULES; do
+	echo "# STORAGE_MODULES, INPUT_MODULES, DISPLAY_MODULES, NET_MODULES, USB_MODULES)"
+	for name in $STORAGE_MODULES $INPUT_MODULES $DISPLAY_MODULES $NET_MODULES $USB_MODULES; do
 		if grep -q "/$name\.ko\$" "$KERNEL_ROOT/lib/modules/$KERNEL_RELEASE/modules.builtin"; then
 			echo "$name built-in"
 		elif kernel_module_file "$name" >/dev/null 2>&1; then

@@ -20,6 +20,10 @@
 #                           q35: 0x90000000), where RAM was before the split: DMA there is refused
 #   stage5/memtouch         a static Linux program: writes and checks a pattern over most of
 #                           the guest's RAM (the RAM above 4 GiB check, tests/checks/stage5-memory.sh)
+#   stage5/xhci-hostile.img a disk whose boot sector hands the xHCI controller bad rings, contexts,
+#                           buffers and a bad CBW (a USB stick on port 1), then a good transfer
+#   stage5/uhci-hostile.img a disk whose boot sector hands the UHCI controller a QH loop and
+#                           pointers outside RAM, then a good control transfer by TDs
 #   stage5/reset-test.img   a disk whose boot sector resets the machine a different way each boot
 #                           (0xcf9, 0x92, 8042, triple fault), then pokes the HPET and powers off
 #   stage5/edu-test.elf     a Multiboot kernel (C) that drives QEMU's edu device passed through
@@ -35,7 +39,7 @@ STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ah
 	stage5/multiboot-test.elf stage5/multiboot-badsum.elf stage5/multiboot-aout.bin \
 	stage5/multiboot-hole.elf stage5/memtouch stage5/ide-hole.img stage5/ahci-hole.img \
 	stage5/reset-test.img stage5/e1000-hostile.img stage5/edu-test.elf stage5/edu-rom.bin \
-	stage5/count-test.img
+	stage5/count-test.img stage5/xhci-hostile.img stage5/uhci-hostile.img
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)

@@ -132,6 +132,8 @@ static int open_drives(struct pc *pc, const struct pc_config *cfg, char *why, si
 	pc->drives.positions = cfg->chipset == CHIPSET_Q35 ? AHCI_MAX_PORTS : IDE_MAX_DRIVES;
 	for (unsigned i = 0; i < cfg->ndrives; i++) {
 		const struct drive_config *d = &cfg->drives[i];
+		if (d->interface == DRIVE_IF_NONE)
+			continue;   /* a device's disk (usb-storage): the device opens it */
 		int at = drive_position(pc, cfg, d, why, why_len);
 		if (at < 0)
 			return at;
@@ -154,6 +156,11 @@ static void bootorder_add(struct pc *pc, const char *line)
 	snprintf(pc->bootorder + n, cap - n, "%s%s", n ? "\n" : "", line);
 }
 
+static void bootorder_add_fn(void *pc, const char *line)
+{
+	bootorder_add(pc, line);
+}
+
 /* SeaBIOS's names for the positions (its src/boot.c builds the same paths to compare). */
 static void boot_path(const struct pc *pc, unsigned at, char *out, size_t len)
 {
@@ -170,6 +177,8 @@ static void build_bootorder(struct pc *pc, const struct pc_config *cfg)
 	if (cfg->kernel)   /* the ROM that boots it (firmware.c chooses the same way) */
 		bootorder_add(pc, multiboot_is_kernel(cfg->kernel) ? "/rom@genroms/multiboot.bin" :
 			      "/rom@genroms/linuxboot_dma.bin");
+	if (cfg->usb)   /* USB sticks with a bootindex: before the disks */
+		usb_bootorder(&pc->usb, cfg->usb, true, bootorder_add_fn, pc);
 	bool cd_first = cfg->boot_order == 'd';
 	for (int pass = 0; pass < 2; pass++) {
 		enum ata_media want = (pass == 0) == cd_first ? ATA_MEDIA_CDROM : ATA_MEDIA_DISK;
@@ -180,6 +189,8 @@ static void build_bootorder(struct pc *pc, const struct pc_config *cfg)
 			}
 		}
 	}
+	if (cfg->usb)   /* USB sticks without a bootindex: after the disks */
+		usb_bootorder(&pc->usb, cfg->usb, false, bootorder_add_fn, pc);
 }
 
 /*
@@ -211,12 +222,18 @@ static void vnc_key(void *opaque, uint32_t keysym, bool down)
 {
 	struct pc *pc = opaque;
 	ps2_kbd_keysym(&pc->i8042, keysym, down);
+	pthread_mutex_lock(&pc->m.bus.lock);   /* and the USB keyboard, if there is one */
+	usb_vnc_key(&pc->usb, keysym, down);
+	pthread_mutex_unlock(&pc->m.bus.lock);
 }
 
 static void vnc_pointer(void *opaque, int x, int y, unsigned buttons)
 {
 	struct pc *pc = opaque;
 	ps2_mouse_pointer(&pc->i8042, &pc->pointer, x, y, buttons);   /* display thread only */
+	pthread_mutex_lock(&pc->m.bus.lock);   /* the USB tablet: absolute, no acceleration */
+	usb_vnc_pointer(&pc->usb, x, y, pc->display.r.g.width, pc->display.r.g.height, buttons);
+	pthread_mutex_unlock(&pc->m.bus.lock);
 }
 
 /* The standard VGA where QEMU puts it (00:02.0 on pc, 00:01.0 on q35), and its picture. */
@@ -303,6 +320,9 @@ static int attach_devices(struct pc *pc, const struct pc_config *cfg, char *why,
 	int err = attach_disk_controller(pc, why, why_len);
 	if (!err)
 		err = attach_display(pc, cfg, why, why_len);
+	if (!err && cfg->usb)   /* at its fixed slot, before the NICs take the free ones */
+		err = usb_attach(&pc->usb, cfg->usb, &m->bus, &pc->chipset.pci, &m->vm.mem,
+				 m->vm.vm_fd, chipset_intx_gsi(USB_PCI_SLOT, 0), why, why_len);
 	/* Network cards after the fixed devices, in the next free slots (as QEMU's -nic). */
 	unsigned first_nic_slot = pc->chipset.state.kind == CHIPSET_Q35 ? 2 : 3;
 	if (!err && cfg->net)
@@ -422,6 +442,7 @@ static void teardown_machine(struct pc *pc)
 		std_vga_detach(&pc->vga);
 	hpet_detach(&pc->hpet);
 	net_detach(&pc->net);   /* the cards; the back ends are host side */
+	usb_detach(&pc->usb);   /* the controller; the sticks' disks are host side */
 	vfio_detach(&pc->vfio); /* interrupts, slots, DMA; the VFIO fds are host side */
 	machine_destroy(&pc->m);
 	ide_detach(&pc->ide);
@@ -449,6 +470,9 @@ static int open_host(struct pc *pc, const struct pc_config *cfg, char *why, size
 		err = open_flash(pc, cfg, why, why_len);
 	if (!err)
 		err = open_drives(pc, cfg, why, why_len);
+	if (!err && cfg->usb)
+		err = usb_open(&pc->usb, cfg->usb, cfg->drives, cfg->ndrives,
+			       cfg->chipset == CHIPSET_Q35, why, why_len);
 	if (!err && cfg->net)   /* host sockets and taps: a port in use is a host problem too */
 		err = net_open(&pc->net, cfg->net, why, why_len);
 	if (!err && cfg->vfio && cfg->vfio->n)   /* host devices: checked before any VM */
@@ -500,13 +524,20 @@ static enum machine_end run_once(struct pc *pc)
 {
 	if (pc->has_vga && display_start(&pc->display))
 		fprintf(stderr, "minivisor: the display thread did not start: no picture\n");
+	struct input_sink usb_input;   /* the script's events reach the USB keyboard and tablet */
+	usb_input_sink(&pc->usb, &usb_input);
+	if (pc->input_script)
+		input_script_set_sink(pc->input_script, &usb_input);
 	if (pc->input_script && input_script_start(pc->input_script, &pc->i8042))
 		fprintf(stderr, "minivisor: the input script's thread did not start\n");
 	hpet_start(&pc->hpet);
+	if (usb_start(&pc->usb, &pc->m.bus.lock))
+		fprintf(stderr, "minivisor: the UHCI frame thread did not start: no USB\n");
 	if (net_start(&pc->net, &pc->m.bus.lock))
 		fprintf(stderr, "minivisor: the net thread did not start: no network\n");
 	enum machine_end end = machine_run(&pc->m);
 	net_stop(&pc->net);
+	usb_stop(&pc->usb);
 	hpet_stop(&pc->hpet);
 	input_script_close(pc->input_script);   /* stops its thread; it plays once */
 	pc->input_script = NULL;
@@ -560,6 +591,7 @@ void pc_destroy(struct pc *pc)
 	input_script_close(pc->input_script);
 	net_close(&pc->net);
 	teardown_machine(pc);
+	usb_close(&pc->usb);
 	vfio_close(&pc->vfio);
 	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++)
 		if (pc->drives.at[i])

@@ -30,6 +30,10 @@
  * 4's virtio-net (its first free slot), on user-mode (libslirp) or tap back ends, with a net
  * thread (net/).
  *
+ * USB: QEMU's xHCI (1b36:000d) at 00:0d.0 with -device qemu-xhci or -usb, or the PIIX3's UHCI
+ * (8086:7020) at 00:01.2 on pc, 00:1d.0 on q35 with -device piix3-usb-uhci; USB sticks on it
+ * (-device usb-storage,drive=ID), which SeaBIOS can boot, a keyboard and a tablet (usb/).
+ *
  * The whole stage 4 `struct machine` is reused: its bus, its vCPU threads and terminal loop
  * (machine_run), its UART, RTC and power devices. Only the building differs (pc_create).
  */
@@ -53,6 +57,7 @@
 #include "net/net.h"
 #include "storage/ahci.h"
 #include "storage/ide.h"
+#include "usb/usb_machine.h"
 #include "vfio/vfio.h"
 
 #define PC_DEBUGCON_PORT 0x402
@@ -81,6 +86,7 @@ struct pc_config {
 	const char *flash_vars;       /* pflash unit 1, written back to the file; NULL: none */
 	bool flash_vars_readonly;
 	const struct net_config *net; /* network cards and back ends (net/net.h); NULL: none */
+	const struct usb_config *usb; /* the USB controller and devices (usb/); NULL: none */
 	const struct vfio_config *vfio;   /* passed-through host devices (vfio/vfio.h); NULL: none */
 	bool incoming;                /* -incoming: disks opened unlocked until handed over */
 };
@@ -114,6 +120,7 @@ struct pc {
 	struct pflash flash[2];       /* UEFI: code at the top of 4 GiB, vars below (pflash.h) */
 	unsigned nflash;
 	struct pc_net net;            /* e1000, virtio-net, their back ends, the net thread */
+	struct pc_usb usb;            /* xHCI or UHCI, its devices, the sticks' disks (usb/) */
 	struct vfio_set vfio;         /* passed-through host devices: after the NICs' slots */
 	char bootorder[512];          /* fw_cfg "bootorder": OpenFirmware paths, one a line */
 	FILE *debug_log;

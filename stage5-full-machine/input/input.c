@@ -120,6 +120,7 @@ struct input_script {
 	pthread_t thread;
 	bool started;
 	volatile bool stop;
+	struct input_sink sink;   /* USB HID devices that hear the same events; may be empty */
 };
 
 static struct script_event *add_event(struct input_script *s)
@@ -248,18 +249,36 @@ struct input_script *input_script_open(const char *path, char *why, size_t why_l
 	return s;
 }
 
-/* Lock held: may this event go in now? */
-static bool ready(const struct i8042 *c, const struct script_event *ev)
+/* Lock held: may this event go in now? With a sink that takes moves (a USB tablet, always
+ * ready: it queues), a move goes at once; the PS/2 mouse queues it as it does VNC's moves,
+ * or ignores it while it is not reporting. */
+static bool ready(const struct i8042 *c, const struct script_event *ev,
+		  const struct input_sink *sink)
 {
 	const struct i8042_state *st = &c->state;
 	bool buffer_free = !st->out_full && !st->ctl_full;
 	if (ev->op == OP_WAIT_LEDS)
 		return st->kbd.leds == ev->count;
+	if (ev->op == OP_MOUSE && sink->move)
+		return true;
 	if (ev->op == OP_MOUSE)
 		return st->mouse.reporting && !st->mouse.remote && !ps2_mouse_has_data(&st->mouse) &&
 		       !(st->mouse.dx || st->mouse.dy || st->mouse.dz) && buffer_free;
 	return st->kbd.scanning && !ps2_kbd_has_data(&st->kbd) && buffer_free &&
 	       !st->kbd.param_for;
+}
+
+/* The sink hears each key and move too (the USB keyboard and tablet), lock held. */
+static void play_sink(const struct input_sink *k, const struct script_event *ev)
+{
+	if (ev->op == OP_MOUSE && k->move)
+		k->move(k->opaque, ev->dx, ev->dy, ev->dz, ev->buttons);
+	else if (ev->op == OP_KEY && k->key)
+		k->key(k->opaque, &ev->key.key, ev->key.shifted, ev->down);
+	for (unsigned i = 0; ev->op == OP_FLOOD && k->key && i < ev->count; i++) {
+		k->key(k->opaque, &ev->key.key, ev->key.shifted, true);
+		k->key(k->opaque, &ev->key.key, ev->key.shifted, false);
+	}
 }
 
 static void play(struct i8042 *c, const struct script_event *ev)
@@ -285,9 +304,11 @@ static void *script_thread(void *arg)
 	const struct timespec tick = { 0, 1000000 };   /* 1 ms */
 	for (unsigned i = 0; i < s->n && !s->stop;) {
 		lock(s->c);
-		bool go = ready(s->c, &s->events[i]);
-		if (go)
+		bool go = ready(s->c, &s->events[i], &s->sink);
+		if (go) {
 			play(s->c, &s->events[i]);
+			play_sink(&s->sink, &s->events[i]);
+		}
 		unlock(s->c);
 		if (go)
 			i++;
@@ -295,6 +316,11 @@ static void *script_thread(void *arg)
 			nanosleep(&tick, NULL);
 	}
 	return NULL;
+}
+
+void input_script_set_sink(struct input_script *s, const struct input_sink *sink)
+{
+	s->sink = *sink;
 }
 
 int input_script_start(struct input_script *s, struct i8042 *c)

@@ -83,6 +83,19 @@ struct input_script;
 
 /* Read and check the whole file (errors: one line "FILE:LINE: what"); NULL on error. */
 struct input_script *input_script_open(const char *path, char *why, size_t why_len);
+/*
+ * Devices beside the PS/2 pair that hear the script's events too (the USB keyboard and tablet,
+ * usb/usb_hid.h), called on the script's thread with the bus lock held, right after the PS/2
+ * device got the same event. Keys still wait for the PS/2 keyboard (and "wait leds" watches
+ * it); a move goes at once when a sink takes moves (a tablet queues them), the PS/2 mouse
+ * queueing it as it does VNC's. Set before input_script_start.
+ */
+struct input_sink {
+	void (*key)(void *opaque, const struct ps2_key *key, bool shifted, bool down);
+	void (*move)(void *opaque, int dx, int dy, int dz, unsigned buttons);
+	void *opaque;
+};
+void input_script_set_sink(struct input_script *s, const struct input_sink *sink);
 /* Play it into c on a thread of its own. 0 or a negative errno. */
 int input_script_start(struct input_script *s, struct i8042 *c);
 /* Stop the thread (if started) and free the script. */

@@ -52,6 +52,8 @@ int vmstate_check(const struct pc *pc, char *why, size_t why_len)
 		strcat(list, " pflash (UEFI)");
 	if (pc->vfio.n)   /* a host device's state is in the device: nothing to copy it from */
 		strcat(list, " passed-through devices (vfio-pci)");
+	if (pc->usb.has_controller)
+		strcat(list, " USB (the controller and its devices)");
 	if (!list[0])
 		return 0;
 	snprintf(why, why_len, "these devices cannot be saved yet:%s", list);
