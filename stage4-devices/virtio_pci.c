@@ -235,7 +235,8 @@ static int bar_read(void *opaque, uint64_t offset, uint8_t *data, unsigned len)
 		update_irq(vp);
 	} else if (offset >= VIRTIO_DEVICE_OFFSET &&
 		   offset - VIRTIO_DEVICE_OFFSET + len <= vp->state.config_len) {
-		memcpy(data, vp->state.config + offset - VIRTIO_DEVICE_OFFSET, len);
+		/* The difference first: config + offset alone points far past the array (UB). */
+		memcpy(data, vp->state.config + (offset - VIRTIO_DEVICE_OFFSET), len);
 		return 0;
 	}
 	u64_to_bytes(v, data, len);

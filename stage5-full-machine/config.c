@@ -765,16 +765,21 @@ static int option_list(const char *flag, const char *text, const char *first_key
 			*eq = '\0';
 		else if (!first)
 			rc = flag_err(why, why_len, "%s %s: '%s' is not key=value", flag, text, item);
-		if (!rc && fn(target, key, strdup(value), problem, sizeof(problem)))
+		if (!rc && fn(target, key, value, problem, sizeof(problem)))
 			rc = flag_err(why, why_len, "%s %s: %s", flag, text, problem);
 	}
 	free(copy);
 	return rc;
 }
 
+/* option_list's text is its own copy, freed after the list: the drive keeps only the file
+ * name, so only that is copied (a copy of every value was a leak of all the others). */
 static int drive_option_fn(void *d, const char *key, const char *v, char *why, size_t why_len)
 {
-	return drive_option(d, key, v, why, why_len);
+	char *file = !strcmp(key, "file") ? strdup(v) : NULL;
+	if (!strcmp(key, "file") && !file)
+		return snprintf(why, why_len, "out of memory"), -1;
+	return drive_option(d, key, file ? file : v, why, why_len);
 }
 
 static int boot_option_fn(void *c, const char *key, const char *v, char *why, size_t why_len)

@@ -86,6 +86,7 @@ static int check_elf_header(const uint8_t *file, size_t len, const Elf32_Ehdr **
 	}
 	if (eh->e_ident[EI_CLASS] != ELFCLASS32 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh->e_machine != EM_386 || eh->e_phentsize != sizeof(Elf32_Phdr) || !eh->e_phnum ||
+	    eh->e_phoff % 4 ||   /* read in place as Elf32_Phdr[]: aligned, as linkers lay it */
 	    (uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > len) {
 		snprintf(why, why_len, "multiboot: not a 32-bit i386 ELF executable with "
 			 "program headers");

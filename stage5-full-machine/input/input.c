@@ -5,6 +5,7 @@
 #include "input.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +74,11 @@ static uint8_t ps2_buttons(unsigned x11)
 
 int ps2_mouse_move(struct i8042 *c, int dx, int dy, int dz, unsigned buttons)
 {
+	/* Screen directions in, PS/2 directions (y grows upwards) out. An input script may say
+	 * INT_MIN, whose negation is no int: it goes up as far as an int goes (ps2.c clamps). */
+	int up = dy == INT_MIN ? INT_MAX : -dy;
 	lock(c);
-	/* Screen directions in, PS/2 directions (y grows upwards) out. */
-	ps2_mouse_event(&c->state.mouse, dx, -dy, dz, ps2_buttons(buttons));
+	ps2_mouse_event(&c->state.mouse, dx, up, dz, ps2_buttons(buttons));
 	i8042_update(c);
 	unlock(c);
 	return 0;
