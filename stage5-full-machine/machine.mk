@@ -13,9 +13,10 @@ ifndef MACHINE_DIR
 MACHINE_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 MACHINE_FAMILIES := board storage block display input net vfio usb migration
 
-# What is not in a family: the machine's description (flags, YAML) and one shared helper.
-MACHINE_SRCS := $(MACHINE_DIR)/config.c
-MACHINE_HDRS := $(addprefix $(MACHINE_DIR)/,config.h byteorder.h)
+# What is not in a family: the machine's description (flags, YAML) and two shared helpers
+# (big-endian bytes; how a device reports a guest's mistakes).
+MACHINE_SRCS := $(MACHINE_DIR)/config.c $(MACHINE_DIR)/guest_error.c
+MACHINE_HDRS := $(addprefix $(MACHINE_DIR)/,config.h byteorder.h guest_error.h)
 MACHINE_CPPFLAGS := -I$(MACHINE_DIR)
 MACHINE_LIBS := -lyaml
 MACHINE_GENERATED :=

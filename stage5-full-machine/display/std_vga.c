@@ -3,6 +3,7 @@
  * with dirty logging, BAR moves. See std_vga.h. Register behaviour lives in vga.c.
  */
 #include "std_vga.h"
+#include "guest_error.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,16 +18,10 @@
 __attribute__((format(printf, 2, 3)))
 static void say(struct std_vga *sv, const char *fmt, ...)
 {
-	if (sv->lines >= STD_VGA_MAX_REPORTS)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("std-vga: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	guest_verror(&sv->errors, "std-vga", NULL, fmt, ap);
 	va_end(ap);
-	if (++sv->lines == STD_VGA_MAX_REPORTS)
-		fputs("std-vga: further refused requests are not shown\n", stderr);
 }
 
 static void report(struct std_vga *sv)

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "guest_error.h"
 #include "pci.h"
 #include "vga.h"
 
@@ -34,7 +35,6 @@
 #define STD_VGA_ROM_NAME "pci1234,1111.rom"
 #define STD_VGA_DEFAULT_ROM "/usr/share/seabios/vgabios-stdvga.bin"
 #define STD_VGA_MMIO_SIZE 0x1000
-#define STD_VGA_MAX_REPORTS 16  /* refused requests reported, one line each; then quiet */
 
 struct std_vga {
 	struct vga vga;
@@ -45,7 +45,7 @@ struct std_vga {
 	bool log_dirty;            /* KVM logs the slot's writes (else: assume all dirty) */
 	struct bus_range *mmio;    /* BAR2 */
 	unsigned reported;         /* vga.refused when last looked at */
-	unsigned lines;            /* lines printed about refusals */
+	struct guest_errors errors; /* lines printed about refusals (guest_error.h) */
 };
 
 /*

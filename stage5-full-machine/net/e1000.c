@@ -12,6 +12,7 @@
  * interrupt is raised at once), and the EEPROM is a 64-word image with a valid checksum.
  */
 #include "e1000.h"
+#include "guest_error.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -99,7 +100,6 @@
 
 #define MIN_FRAME 60       /* without the FCS: shorter frames are padded */
 #define ETH_HLEN 14
-#define MAX_ERROR_LINES 20
 
 static uint32_t reg(const struct e1000 *e, unsigned offset)
 {
@@ -113,19 +113,11 @@ static void set_reg(struct e1000 *e, unsigned offset, uint32_t value)
 
 /* One line on stderr per guest mistake, so a looping guest cannot flood the log. */
 __attribute__((format(printf, 2, 3)))
-static void guest_error(struct e1000 *e, const char *fmt, ...)
+static void nic_error(struct e1000 *e, const char *fmt, ...)
 {
-	if (e->errors_reported > MAX_ERROR_LINES)
-		return;
-	if (e->errors_reported++ == MAX_ERROR_LINES) {
-		fprintf(stderr, "%s: more guest errors, not reported\n", e->name);
-		return;
-	}
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", e->name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	guest_verror(&e->errors, e->name, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -351,7 +343,7 @@ static uint8_t *ring_desc(struct e1000 *e, unsigned bal, unsigned index, const c
 	uint64_t gpa = ring_base(e, bal) + (uint64_t)index * DESC_SIZE;
 	uint8_t *d = gpa_to_hva(e->mem, gpa, DESC_SIZE);
 	if (!d)
-		guest_error(e, "%s descriptor %u at %#llx is outside RAM", which, index,
+		nic_error(e, "%s descriptor %u at %#llx is outside RAM", which, index,
 			    (unsigned long long)gpa);
 	return d;
 }
@@ -422,7 +414,7 @@ static void send_tso(struct e1000 *e)
 	size_t hdr = c->hdr_len, total = e->tx_len;
 	if (hdr >= total || c->mss == 0 || hdr + c->mss > sizeof(seg) ||
 	    c->tucso + 2u > hdr || c->tucss + 20u > hdr || c->ipcss + 20u > hdr) {
-		guest_error(e, "TSO context does not fit its frame (headers %zu, mss %u, "
+		nic_error(e, "TSO context does not fit its frame (headers %zu, mss %u, "
 			    "frame %zu): dropped", hdr, c->mss, total);
 		return;
 	}
@@ -465,11 +457,11 @@ static void end_frame(struct e1000 *e)
 	if (e->tx_bad) {
 		/* already reported */
 	} else if (e->tx_len == 0) {
-		guest_error(e, "zero-length frame: dropped");
+		nic_error(e, "zero-length frame: dropped");
 	} else if (e->tx_tse && e->ctx.tse) {
 		send_tso(e);
 	} else if (e->tx_len > E1000_FRAME_MAX) {
-		guest_error(e, "frame of %zu bytes is longer than %u: dropped", e->tx_len,
+		nic_error(e, "frame of %zu bytes is longer than %u: dropped", e->tx_len,
 			    E1000_FRAME_MAX);
 	} else {
 		send_frame(e, e->tx_buf, e->tx_len);
@@ -485,11 +477,11 @@ static void gather(struct e1000 *e, uint64_t addr, size_t len)
 		return;
 	const uint8_t *p = gpa_to_hva(e->mem, addr, len);
 	if (!p) {
-		guest_error(e, "transmit buffer %#llx+%zu is outside RAM: frame dropped",
+		nic_error(e, "transmit buffer %#llx+%zu is outside RAM: frame dropped",
 			    (unsigned long long)addr, len);
 		e->tx_bad = true;
 	} else if (e->tx_len + len > sizeof(e->tx_buf)) {
-		guest_error(e, "frame longer than %zu bytes (no end of packet?): dropped",
+		nic_error(e, "frame longer than %zu bytes (no end of packet?): dropped",
 			    sizeof(e->tx_buf));
 		e->tx_bad = true;
 	} else {
@@ -540,7 +532,7 @@ static uint8_t tx_descriptor(struct e1000 *e, const uint8_t *d)
 		}
 		gather(e, addr, lower & 0xfffff);
 	} else {
-		guest_error(e, "transmit descriptor type %u unknown: ignored", lower >> 20 & 0xf);
+		nic_error(e, "transmit descriptor type %u unknown: ignored", lower >> 20 & 0xf);
 		return cmd & ~TXD_CMD_EOP;
 	}
 	if (cmd & TXD_CMD_EOP)
@@ -646,7 +638,7 @@ static bool fill_descriptors(struct e1000 *e, const uint8_t *frame, size_t len, 
 		uint64_t addr = bytes_to_u64(d, 8);
 		uint8_t *buf = gpa_to_hva(e->mem, addr, piece);
 		if (!buf) {
-			guest_error(e, "receive buffer %#llx is outside RAM: frame dropped",
+			nic_error(e, "receive buffer %#llx is outside RAM: frame dropped",
 				    (unsigned long long)addr);
 			return false;
 		}

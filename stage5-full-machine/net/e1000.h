@@ -47,6 +47,7 @@
 
 #include "bus.h"
 #include "guest_memory.h"
+#include "guest_error.h"
 #include "pci.h"
 
 #define E1000_VENDOR_ID   0x8086
@@ -123,7 +124,7 @@ struct e1000 {
 	const struct guest_memory *mem;
 	e1000_send_fn send;
 	void *send_opaque;
-	unsigned errors_reported; /* one stderr line per guest mistake, up to a limit */
+	struct guest_errors errors; /* one stderr line per guest mistake, up to a limit */
 	char name[16];            /* "e1000.0" in messages */
 	uint64_t rx_dropped;      /* frames that found no buffer (RXO) */
 	/* For the lesson's numbers: frames each way, and register accesses (each one an exit). */

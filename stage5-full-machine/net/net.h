@@ -27,6 +27,7 @@
 #include "net_config.h"
 #include "bus.h"
 #include "e1000.h"
+#include "guest_error.h"
 #include "guest_memory.h"
 #include "pci.h"
 #include "virtio_net.h"
@@ -46,9 +47,8 @@ struct netdev {
 	int tap_fd;                  /* tap; -1 otherwise */
 	int wake_fd;                 /* the net thread's eventfd */
 	uint64_t tx_frames, rx_frames;
-	unsigned errors_reported;    /* slirp's complaints about the guest, up to a limit */
+	struct guest_errors errors;  /* slirp's complaints about the guest, up to a limit */
 };
-#define NET_MAX_ERROR_LINES 20
 
 /* A virtio-net card and what the lesson counts of it (its BAR's accesses pass through here). */
 struct net_virtio {

@@ -11,6 +11,7 @@
  * Debian ships libslirp as a shared library only: minivisor.static has user_none.c instead.
  */
 #include "net.h"
+#include "guest_error.h"
 #include "machine.h"   /* machine_fail: the one line in why */
 
 #include <arpa/inet.h>
@@ -52,17 +53,11 @@ static ssize_t slirp_send_packet(const void *buf, size_t len, void *opaque)
 	return len;
 }
 
-/* What slirp finds wrong in the guest's frames: one line each, up to a limit (a guest must
- * not be able to flood the log). */
+/* What slirp finds wrong in the guest's frames: one line each, up to a limit (guest_error.h). */
 static void slirp_guest_error(const char *msg, void *opaque)
 {
 	struct netdev *d = opaque;
-	if (d->errors_reported > NET_MAX_ERROR_LINES)
-		return;
-	if (d->errors_reported++ == NET_MAX_ERROR_LINES)
-		fprintf(stderr, "minivisor: netdev %s: more guest errors, not reported\n", d->cfg->id);
-	else
-		fprintf(stderr, "minivisor: netdev %s: slirp: %s\n", d->cfg->id, msg);
+	guest_error(&d->errors, "minivisor: netdev", d->cfg->id, "slirp: %s", msg);
 }
 
 static int64_t slirp_clock_ns(void *opaque)

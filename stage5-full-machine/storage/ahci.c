@@ -11,6 +11,7 @@
  * SATA 2.6 section 10.3). The drive's commands are ata.c's and atapi.c's.
  */
 #include "ahci.h"
+#include "guest_error.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -130,19 +131,12 @@ static uint64_t join64(uint32_t low, uint32_t high)
 }
 
 /* One line on stderr per guest mistake, so a looping guest cannot flood the log. */
+__attribute__((format(printf, 2, 3)))
 static void port_error(struct ahci_port *port, const char *fmt, ...)
 {
-	if (port->errors_reported > MAX_ERROR_LINES)
-		return;
-	if (port->errors_reported++ == MAX_ERROR_LINES) {
-		fprintf(stderr, "ahci: port %s: more errors, not reported\n", port->name);
-		return;
-	}
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "ahci: port %s: ", port->name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	guest_verror(&port->errors, "ahci: port", port->name, fmt, ap);
 	va_end(ap);
 }
 
@@ -238,7 +232,7 @@ static void port_power_on(struct ahci_controller *a, struct ahci_port *port)
 {
 	memset(&port->r, 0, sizeof(port->r));
 	port->r.cmd = PXCMD_SUD | PXCMD_POD;
-	port->errors_reported = 0;
+	port->errors.reported = 0;
 	drive_reset(a, port, false);
 }
 

@@ -31,6 +31,7 @@
 #include "ata.h"
 #include "bus.h"
 #include "guest_memory.h"
+#include "guest_error.h"
 #include "pci.h"
 
 #define AHCI_MAX_PORTS 6
@@ -53,7 +54,7 @@ struct ahci_port {
 	struct ahci_port_regs r;
 	struct ata_drive drive;
 	bool srst;               /* a control FIS set SRST: the one that clears it resets */
-	unsigned errors_reported;   /* one stderr line per guest mistake, up to a limit */
+	struct guest_errors errors; /* one stderr line per guest mistake, up to a limit */
 	char name[8];            /* "ahci.3": the drive's name in messages */
 };
 

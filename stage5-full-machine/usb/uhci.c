@@ -9,6 +9,7 @@
 #include "uhci.h"
 
 #include "byteorder.h"
+#include "guest_error.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -55,26 +56,18 @@
 #define PID_IN      0x69
 #define PID_OUT     0xe1
 
-#define MAX_ERROR_LINES 20
 #define PCI_DEVICE_PIIX3_UHCI 0x7020
 #define PCI_CLASS_UHCI 0x0c0300
 #define USBLEGSUP   0xc0              /* legacy support register: 0x2000 after reset */
 
 enum td_result { TD_DONE, TD_SHORT, TD_WAIT, TD_FAILED, TD_OFF, TD_HSE };
 
+__attribute__((format(printf, 2, 3)))
 static void uhci_error(struct uhci *u, const char *fmt, ...)
 {
-	if (u->errors_reported > MAX_ERROR_LINES)
-		return;
-	if (u->errors_reported++ == MAX_ERROR_LINES) {
-		fprintf(stderr, "uhci: more errors, not reported\n");
-		return;
-	}
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("uhci: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	guest_verror(&u->errors, "uhci", NULL, fmt, ap);
 	va_end(ap);
 }
 

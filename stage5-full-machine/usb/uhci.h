@@ -32,6 +32,7 @@
 
 #include "bus.h"
 #include "guest_memory.h"
+#include "guest_error.h"
 #include "pci.h"
 
 #define UHCI_PORTS 2
@@ -57,7 +58,7 @@ struct uhci {
 	struct usb_device *dev[UHCI_PORTS];
 	struct uhci_control ctl[UHCI_PORTS];
 	uint8_t packet[1024];
-	unsigned errors_reported;
+	struct guest_errors errors;      /* lines said about the guest (guest_error.h) */
 	/* the frame thread */
 	pthread_mutex_t *lock;
 	pthread_t thread;

@@ -11,12 +11,12 @@
 
 #include "block/block.h"
 #include "byteorder.h"
+#include "guest_error.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define SECTOR 512u
-#define MAX_ERROR_LINES 10
 
 /* SCSI operation codes (SPC-4, SBC-3). */
 enum {
@@ -76,9 +76,8 @@ static struct usb_storage *of(struct usb_device *d)
 
 static void report(struct usb_storage *s, const char *what, uint32_t value)
 {
-	if (s->errors_reported++ < MAX_ERROR_LINES)
-		fprintf(stderr, "usb-storage: %s %#x: both bulk endpoints stall until a "
-			"Bulk-Only reset\n", what, value);
+	guest_error(&s->errors, "usb-storage", NULL,
+		    "%s %#x: both bulk endpoints stall until a Bulk-Only reset", what, value);
 }
 
 static uint64_t sectors(const struct usb_storage *s)

@@ -17,6 +17,7 @@
 #define USB_STORAGE_H
 
 #include "usb.h"
+#include "guest_error.h"
 
 struct block_dev;
 
@@ -45,7 +46,7 @@ struct usb_storage {
 	uint64_t disk_offset;             /* bytes */
 	uint32_t disk_left;               /* bytes the command still moves */
 	uint8_t sense_key, asc, ascq;     /* for REQUEST SENSE */
-	unsigned errors_reported;
+	struct guest_errors errors;      /* lines said about the guest (guest_error.h) */
 	bool super_speed;
 };
 

@@ -9,6 +9,7 @@
 #include "xhci.h"
 
 #include "byteorder.h"
+#include "guest_error.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -106,7 +107,6 @@ enum { EPT_CONTROL = 4 };
 enum { SLOT_ENABLED = 0, SLOT_DEFAULT = 1, SLOT_ADDRESSED = 2, SLOT_CONFIGURED = 3 };
 
 #define CTX_SIZE       32             /* HCCPARAMS1.CSZ = 0 */
-#define MAX_ERROR_LINES 20
 #define MAX_TDS_PER_KICK 256
 #define MAX_COMMANDS_PER_KICK 256
 #define PCI_VENDOR_REDHAT 0x1b36
@@ -116,19 +116,12 @@ enum { SLOT_ENABLED = 0, SLOT_DEFAULT = 1, SLOT_ADDRESSED = 2, SLOT_CONFIGURED =
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
+__attribute__((format(printf, 2, 3)))
 static void xhci_error(struct xhci *x, const char *fmt, ...)
 {
-	if (x->errors_reported > MAX_ERROR_LINES)
-		return;
-	if (x->errors_reported++ == MAX_ERROR_LINES) {
-		fprintf(stderr, "xhci: more errors, not reported\n");
-		return;
-	}
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("xhci: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	guest_verror(&x->errors, "xhci", NULL, fmt, ap);
 	va_end(ap);
 }
 

@@ -45,6 +45,7 @@
 
 #include "bus.h"
 #include "guest_memory.h"
+#include "guest_error.h"
 #include "pci.h"
 
 #define XHCI_PORTS_USB2 4
@@ -121,7 +122,7 @@ struct xhci {
 	struct xhci_trb td[XHCI_MAX_TD_TRBS];     /* the TD being run */
 	uint8_t *bounce;                          /* a TD's bytes, gathered or to scatter */
 	size_t bounce_size;
-	unsigned errors_reported;
+	struct guest_errors errors;      /* lines said about the guest (guest_error.h) */
 	uint64_t start_ns;                        /* MFINDEX counts from here */
 };
 

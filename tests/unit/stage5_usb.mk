@@ -9,9 +9,11 @@ include ../../stage5-full-machine/machine.mk
 TESTS += test_stage5_usb
 
 S5U_STAGE4 := $(addprefix $(STAGE4_DIR)/,bus.c irq.c pci.c)
+# How the devices report a guest's mistakes (stage5-full-machine/guest_error.h).
+S5U_SHARED := $(MACHINE_DIR)/guest_error.c
 
 test_stage5_usb: test_stage5_usb.c fake_ram.h $(USB_UNIT_SRCS) $(USB_HDRS) $(BLOCK_SRCS) \
-		$(S5U_STAGE4)
+		$(S5U_STAGE4) $(S5U_SHARED)
 	$(CC) $(CFLAGS) -I$(STAGE1_DIR) -I$(STAGE4_DIR) $(MACHINE_CPPFLAGS) -pthread -o $@ $< \
-		$(USB_UNIT_SRCS) $(BLOCK_SRCS) $(S5U_STAGE4) $(STAGE1_DIR)/guest_memory.c \
+		$(USB_UNIT_SRCS) $(BLOCK_SRCS) $(S5U_STAGE4) $(S5U_SHARED) $(STAGE1_DIR)/guest_memory.c \
 		-lcmocka $(BLOCK_LIBS)
