@@ -772,14 +772,16 @@ static int option_list(const char *flag, const char *text, const char *first_key
 	return rc;
 }
 
-/* option_list's text is its own copy, freed after the list: the drive keeps only the file
- * name, so only that is copied (a copy of every value was a leak of all the others). */
+/* option_list's text is its own copy, freed after the list: the drive keeps two of its values
+ * (the file name and the id a device names it by), so only those are copied (a copy of every
+ * value was a leak of all the others). */
 static int drive_option_fn(void *d, const char *key, const char *v, char *why, size_t why_len)
 {
-	char *file = !strcmp(key, "file") ? strdup(v) : NULL;
-	if (!strcmp(key, "file") && !file)
+	bool kept = !strcmp(key, "file") || !strcmp(key, "id");
+	char *copy = kept ? strdup(v) : NULL;
+	if (kept && !copy)
 		return snprintf(why, why_len, "out of memory"), -1;
-	return drive_option(d, key, file ? file : v, why, why_len);
+	return drive_option(d, key, copy ? copy : v, why, why_len);
 }
 
 static int boot_option_fn(void *c, const char *key, const char *v, char *why, size_t why_len)

@@ -45,8 +45,9 @@ ALL_GUESTS += stage5
 stage5: $(STAGE5)
 
 # A disk image: the boot sector (nasm -f bin pads it to its own size) plus a few sectors.
-# boot-sector.inc and guest-lib.inc: the code the multi-sector guests share (%include).
-STAGE5_INC = stage5/boot-sector.inc stage5/guest-lib.inc
+# boot-sector.inc and guest-lib.inc: the code the multi-sector guests share (%include);
+# verdict.inc: the USB hostile guests' verdict lines.
+STAGE5_INC = stage5/boot-sector.inc stage5/guest-lib.inc stage5/verdict.inc
 stage5/%.img: stage5/%.asm $(STAGE5_INC)
 	$(NASM) -f bin -I stage5/ -o $@ $<
 

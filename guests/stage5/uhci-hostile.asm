@@ -204,20 +204,7 @@ expect_hse:
 	call rd16
 	test al, STS_HSE
 	jz failed
-ok:
-	call print_name
-	mov si, s_ok
-	jmp puts
-failed:
-	call print_name
-	mov si, s_failed
-	jmp puts
-
-print_name:
-	mov si, s_prefix
-	call puts
-	mov si, [cur_name]
-	jmp puts
+%include "verdict.inc"
 
 rd16:
 	mov dx, [io]
@@ -245,8 +232,6 @@ s_qh_loop    db "qh-loop: ", 0
 s_td_outside db "td-outside: ", 0
 s_frames_outside db "frames-outside: ", 0
 s_good       db "good-transfer: ", 0
-s_ok         db "ok", 13, 10, 0
-s_failed     db "FAILED", 13, 10, 0
 s_done       db "uhci-hostile: done", 13, 10, 0
 s_no_uhci    db "uhci-hostile: no UHCI at 00:01.2", 13, 10, 0
 

@@ -332,20 +332,7 @@ expect_status:
 expect_event:
 	call expect_event_quiet
 	jc failed
-ok:
-	call print_name
-	mov si, s_ok
-	jmp puts
-failed:
-	call print_name
-	mov si, s_failed
-	jmp puts
-
-print_name:                             ; "xhci-hostile: NAME: "
-	mov si, s_prefix
-	call puts
-	mov si, [cur_name]
-	jmp puts
+%include "verdict.inc"
 
 ; The same, silent: carry set when it does not match.
 expect_event_quiet:
@@ -381,8 +368,6 @@ s_tr_loop    db "tr-link-loop: ", 0
 s_buf_outside db "buffer-outside: ", 0
 s_bad_cbw    db "bad-cbw: ", 0
 s_good       db "good-transfer: ", 0
-s_ok         db "ok", 13, 10, 0
-s_failed     db "FAILED", 13, 10, 0
 s_done       db "xhci-hostile: done", 13, 10, 0
 s_no_xhci    db "xhci-hostile: no qemu-xhci at 00:0d.0", 13, 10, 0
 

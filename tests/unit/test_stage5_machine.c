@@ -687,6 +687,13 @@ static void test_drive_flags(void **state)
 	assert_int_equal(c.ndrives, 3);
 	assert_string_equal(c.drives[2].file, "copy.qcow2");
 
+	/* a device's disk: its id outlives the option list (usb-storage,drive=ID looks it up) */
+	char *none[] = { "minivisor", "-drive", "if=none,id=stick,file=s.raw,format=raw",
+			 "-device", "qemu-xhci", "-device", "usb-storage,drive=stick" };
+	assert_int_equal(config_parse_args(&c, 7, none, why, sizeof(why)), 0);
+	assert_string_equal(c.drives[3].id, "stick");
+	assert_string_equal(c.drives[3].file, "s.raw");
+
 	char *bad_if[] = { "minivisor", "-drive", "file=x,if=scsi" };
 	assert_int_equal(config_parse_args(&c, 3, bad_if, why, sizeof(why)), -1);
 	assert_string_equal(why, "-drive file=x,if=scsi: drive option 'if': bad value 'scsi'");
