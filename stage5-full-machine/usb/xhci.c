@@ -12,10 +12,12 @@
 #include "guest_error.h"
 
 #include <errno.h>
+#include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 /* ---- register offsets and bits ------------------------------------------------------------ */
@@ -99,7 +101,8 @@ enum {
 enum {
 	CC_SUCCESS = 1, CC_USB_TRANSACTION_ERROR = 4, CC_TRB_ERROR = 5, CC_STALL = 6,
 	CC_NO_SLOTS = 9, CC_SLOT_NOT_ENABLED = 11, CC_EP_NOT_ENABLED = 12, CC_SHORT_PACKET = 13,
-	CC_PARAMETER_ERROR = 17, CC_CONTEXT_STATE_ERROR = 19, CC_COMMAND_RING_STOPPED = 24,
+	CC_PARAMETER_ERROR = 17, CC_CONTEXT_STATE_ERROR = 19, CC_EVENT_RING_FULL = 21,
+	CC_COMMAND_RING_STOPPED = 24,
 };
 
 enum { EP_DISABLED = 0, EP_RUNNING = 1, EP_HALTED = 2, EP_STOPPED = 3 };
@@ -113,6 +116,10 @@ enum { SLOT_ENABLED = 0, SLOT_DEFAULT = 1, SLOT_ADDRESSED = 2, SLOT_CONFIGURED =
 #define PCI_DEVICE_QEMU_XHCI 0x000d
 #define PCI_CLASS_XHCI 0x0c0330
 #define PCI_SBRN       0x60           /* serial bus release number: USB 3.0 */
+#define PCI_CAP_ID_MSIX 0x11
+#define MSIX_CTRL_ENABLE 0x8000u
+#define MSIX_CTRL_MASK   0x4000u      /* function mask: every vector masked */
+#define MSIX_ENTRY_MASKED 1u          /* vector control bit 0 */
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
@@ -145,11 +152,54 @@ static bool running(const struct xhci *x)
 	return !(x->usbsts & STS_HCH);
 }
 
+/* The guest turned MSI-X on (Message Control's enable bit): INTA# is then unused (PCI 6.8.2). */
+static bool msix_enabled(const struct xhci *x)
+{
+	return x->msix_cap &&
+	       (bytes_to_u64(x->pci.config.bytes + x->msix_cap + 2, 2) & MSIX_CTRL_ENABLE);
+}
+
+/*
+ * Send the vector's message: a memory write the LAPICs take, which KVM_SIGNAL_MSI makes for
+ * us (no GSI route needed for one message). A masked vector only sets its pending bit; the
+ * unmask sends it (PCI 6.8.2.9).
+ */
+static void msix_send(struct xhci *x)
+{
+	uint16_t ctrl = bytes_to_u64(x->pci.config.bytes + x->msix_cap + 2, 2);
+	if ((ctrl & MSIX_CTRL_MASK) || (x->msix_entry[3] & MSIX_ENTRY_MASKED)) {
+		x->msix_pending = true;
+		return;
+	}
+	x->msix_pending = false;
+	x->msix_sent++;
+	if (x->pci.irq.vm_fd <= 0)
+		return;   /* unit tests: counted only */
+	struct kvm_msi m = { .address_lo = x->msix_entry[0], .address_hi = x->msix_entry[1],
+			     .data = x->msix_entry[2] };
+	/* 0 means "blocked" (an address no LAPIC takes): the guest's own business. */
+	if (ioctl(x->pci.irq.vm_fd, KVM_SIGNAL_MSI, &m) < 0)
+		xhci_error(x, "MSI-X: KVM_SIGNAL_MSI failed: %s", strerror(errno));
+}
+
+/*
+ * Interrupter 0 asserts while IMAN.IP and IMAN.IE and USBCMD.INTE are set (xHCI 4.17.2), and
+ * Host System Error with USBCMD.HSEE. With INTx that is a level on INTA#, held until the guest
+ * clears IP. With MSI-X it is one message, and the controller clears IP itself once the
+ * message is out (4.17.5): Linux's handler does not clear IP when it runs on MSI(-X).
+ */
 static void update_irq(struct xhci *x)
 {
-	bool level = (x->iman & IMAN_IP) && (x->iman & IMAN_IE) && (x->usbcmd & CMD_INTE);
-	level |= (x->usbsts & STS_HSE) && (x->usbcmd & CMD_HSEE);
+	bool ir = (x->iman & IMAN_IP) && (x->iman & IMAN_IE) && (x->usbcmd & CMD_INTE);
+	bool level = ir || ((x->usbsts & STS_HSE) && (x->usbcmd & CMD_HSEE));
 	uint8_t *cfg = x->pci.config.bytes;
+	if (msix_enabled(x)) {
+		level = false;
+		if (ir) {
+			x->iman &= ~IMAN_IP;
+			msix_send(x);
+		}
+	}
 	bool disabled = bytes_to_u64(cfg + PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE;
 	cfg[PCI_STATUS] = (cfg[PCI_STATUS] & ~0x08) | (level ? 0x08 : 0);
 	if (x->pci.irq.vm_fd > 0)
@@ -163,6 +213,8 @@ static void system_error(struct xhci *x, const char *what, uint64_t gpa)
 		   (unsigned long long)gpa);
 	x->usbsts |= STS_HSE | STS_HCH;
 	x->usbcmd &= ~CMD_RS;
+	if (msix_enabled(x) && (x->usbcmd & CMD_HSEE))
+		msix_send(x);   /* an edge, once; INTx holds a level instead */
 	update_irq(x);
 }
 
@@ -219,28 +271,29 @@ static void event_ring_reset(struct xhci *x)
 		load_segment(x, 0);
 }
 
-/* The position after the enqueue pointer, to compare with the guest's dequeue pointer: the
- * ring is full when they meet. After a segment's last TRB comes the next segment's first. */
-static uint64_t next_enqueue(const struct xhci *x)
+/* The position n TRBs after the enqueue pointer, to compare with the guest's dequeue
+ * pointer. After a segment's last TRB comes the next segment's first. 0: not in RAM. */
+static uint64_t enqueue_after(const struct xhci *x, unsigned n)
 {
-	if (x->ev_index + 1 < x->ev_seg_size)
-		return x->ev_seg_base + 16ull * (x->ev_index + 1);
-	uint32_t seg = x->ev_seg + 1 < x->erstsz ? x->ev_seg + 1 : 0;
-	const uint8_t *e = gpa_to_hva(x->mem, x->erstba + 16ull * seg, 16);
-	return e ? rd64(e) & ~0x3full : 0;
+	uint64_t base = x->ev_seg_base;
+	uint32_t index = x->ev_index, size = x->ev_seg_size, seg = x->ev_seg;
+	while (n--) {
+		if (++index < size)
+			continue;
+		seg = seg + 1 < x->erstsz ? seg + 1 : 0;
+		const uint8_t *e = gpa_to_hva(x->mem, x->erstba + 16ull * seg, 16);
+		if (!e)
+			return 0;
+		base = rd64(e) & ~0x3full;
+		size = rd32(e + 8) & 0xffff;
+		index = 0;
+	}
+	return base + 16ull * index;
 }
 
-/* Write one event TRB and raise the interrupt. */
-static void post_event(struct xhci *x, uint64_t param, uint32_t status, uint32_t control)
+/* Write one event TRB at the enqueue pointer, move it on, raise the interrupt. */
+static void write_event(struct xhci *x, uint64_t param, uint32_t status, uint32_t control)
 {
-	if (!running(x) || !x->erstsz || !x->ev_seg_size)
-		return;
-	if (next_enqueue(x) == (x->erdp & ~0xfull)) {
-		if (!x->ev_full_reported)
-			xhci_error(x, "event ring full: events dropped until the guest reads");
-		x->ev_full_reported = true;
-		return;
-	}
 	uint64_t gpa = x->ev_seg_base + 16ull * x->ev_index;
 	uint8_t *p = gpa_to_hva(x->mem, gpa, 16);
 	if (!p)
@@ -259,6 +312,28 @@ static void post_event(struct xhci *x, uint64_t param, uint32_t status, uint32_t
 	x->erdp |= ERDP_EHB;
 	x->usbsts |= STS_EINT;
 	update_irq(x);
+}
+
+/*
+ * Post an event. The ring is full when the enqueue pointer would catch up with the guest's
+ * dequeue pointer (ERDP). xHCI 4.9.4: the last free TRB then takes a Host Controller Event
+ * with Event Ring Full Error, and the controller writes nothing more until the guest has
+ * read and moved ERDP (ev_full_reported: set from that event to the next ERDP write). The
+ * events in between are lost: the guest that stopped reading pays, not the VMM.
+ */
+static void post_event(struct xhci *x, uint64_t param, uint32_t status, uint32_t control)
+{
+	if (!running(x) || !x->erstsz || !x->ev_seg_size)
+		return;
+	if (x->ev_full_reported)
+		return;
+	if (enqueue_after(x, 1) == (x->erdp & ~0xfull)) {
+		xhci_error(x, "event ring full: Event Ring Full Error posted, events dropped "
+			   "until the guest moves ERDP");
+		x->ev_full_reported = true;
+		return write_event(x, 0, CC_EVENT_RING_FULL << 24, EV_HOST_CONTROLLER << 10);
+	}
+	write_event(x, param, status, control);
 }
 
 static void command_completion(struct xhci *x, uint64_t trb_addr, unsigned cc, unsigned slot)
@@ -965,6 +1040,10 @@ static uint32_t read_dword(struct xhci *x, unsigned off)
 		return operational_read(x, off - OPER);
 	if (off < DOORBELLS)
 		return runtime_read(x, off - RUNTIME);
+	if (off >= XHCI_MSIX_TABLE && off < XHCI_MSIX_TABLE + 16)
+		return x->msix_entry[(off - XHCI_MSIX_TABLE) / 4];
+	if (off == XHCI_MSIX_PBA)
+		return x->msix_pending;
 	return 0;   /* doorbells read 0 */
 }
 
@@ -1059,6 +1138,14 @@ static void runtime_write(struct xhci *x, unsigned off, uint32_t v)
 	}
 }
 
+/* The MSI-X table's one entry: address, data, vector control. An unmask sends what is pending. */
+static void msix_table_write(struct xhci *x, unsigned dword, uint32_t v)
+{
+	x->msix_entry[dword] = dword == 3 ? v & MSIX_ENTRY_MASKED : v;
+	if (dword == 3 && x->msix_pending && msix_enabled(x))
+		msix_send(x);
+}
+
 static void write_dword(struct xhci *x, unsigned off, uint32_t v)
 {
 	if (off < CAP_LENGTH)
@@ -1067,6 +1154,10 @@ static void write_dword(struct xhci *x, unsigned off, uint32_t v)
 		return operational_write(x, off - OPER, v);
 	if (off < DOORBELLS)
 		return runtime_write(x, off - RUNTIME, v);
+	if (off >= XHCI_MSIX_TABLE && off < XHCI_MSIX_TABLE + 16)
+		return msix_table_write(x, (off - XHCI_MSIX_TABLE) / 4, v);
+	if (off >= XHCI_MSIX_TABLE)
+		return;   /* the PBA is read-only */
 	unsigned target = (off - DOORBELLS) / 4;
 	if (target == 0) {
 		if (running(x))
@@ -1095,6 +1186,36 @@ int xhci_mmio_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned
 
 static const struct bus_ops mmio_ops = { xhci_mmio_read, xhci_mmio_write };
 
+/*
+ * Configuration registers from 0x40 on: only MSI-X's Message Control has writable bits (15
+ * enable, 14 function mask). Turning it on or off moves the interrupt between INTA# and the
+ * message; an unmask sends what is pending.
+ */
+static void config_write(struct pci_device *pci, unsigned off, uint32_t value, unsigned len)
+{
+	struct xhci *x = pci->owner;
+	uint8_t *c = x->pci.config.bytes, b[4];
+	u64_to_bytes(value, b, len);
+	for (unsigned i = 0; i < len; i++)
+		if (x->msix_cap && off + i == x->msix_cap + 3u)
+			c[off + i] = (c[off + i] & 0x3f) | (b[i] & 0xc0);
+	if (msix_enabled(x) && x->msix_pending)
+		msix_send(x);
+	update_irq(x);
+}
+
+void xhci_add_msix(struct xhci *x)
+{
+	/* ID, next, Message Control (table size - 1 = 0: one vector), table and PBA in BAR0. */
+	uint8_t cap[12] = { PCI_CAP_ID_MSIX, 0, 0, 0 };
+	u64_to_bytes(XHCI_MSIX_TABLE, cap + 4, 4);   /* BIR 0 */
+	u64_to_bytes(XHCI_MSIX_PBA, cap + 8, 4);
+	x->msix_cap = pci_config_add_capability(&x->pci.config, cap, sizeof(cap));
+	x->msix_entry[3] = MSIX_ENTRY_MASKED;        /* the reset value: masked */
+	x->pci.specific_write = config_write;
+	x->pci.owner = x;
+}
+
 int xhci_attach(struct xhci *x, struct io_bus *bus, struct pci_host *pci,
 		const struct guest_memory *mem, int vm_fd, unsigned slot, unsigned gsi,
 		char *why, size_t why_len)
@@ -1112,6 +1233,7 @@ int xhci_attach(struct xhci *x, struct io_bus *bus, struct pci_host *pci,
 	x->pci.owner = x;
 	irq_line_init(&x->pci.irq, vm_fd, gsi);
 	xhci_init(x, mem);
+	xhci_add_msix(x);
 	x->pci.bar_range[0] = bus_register(bus, BUS_MMIO, bar, XHCI_MMIO_SIZE, &mmio_ops, x,
 					   "xhci");
 	if (!x->pci.bar_range[0]) {

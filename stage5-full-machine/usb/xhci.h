@@ -21,6 +21,7 @@
  *            speed, and the change bits that the guest clears by writing 1)
  *     0x1000 runtime registers: MFINDEX, interrupter 0 (IMAN, IMOD, ERSTSZ, ERSTBA, ERDP)
  *     0x2000 doorbells: 0 for the command ring, n for device slot n (the value: which endpoint)
+ *     0x3000 the MSI-X table (one entry), 0x3800 its pending bit array
  *
  * In guest RAM: the command ring; the event ring (its segment table, ERST); the DCBAA, whose
  * entry n points at slot n's Device Context (a slot context and 31 endpoint contexts that the
@@ -29,8 +30,8 @@
  * Everything runs synchronously in the vCPU's doorbell write: commands complete, transfers go
  * through the device model (usb.h) and their events are written before the store returns.
  * An interrupt endpoint with nothing to say (a HID device, no key pressed) keeps its TD on the
- * ring; the device's wakeup runs that ring again. The interrupt is INTx (level, INTA#): the
- * machines here have no MSI.
+ * ring; the device's wakeup runs that ring again. The interrupt is MSI-X (one vector, its
+ * table at 0x3000 of BAR0) when the guest enables it, else INTx (level, INTA#).
  *
  * Hostile guests: every guest pointer goes through gpa_to_hva (guest_memory.h). A ring,
  * context or buffer outside RAM stops the controller with Host System Error (USBSTS.HSE, as
@@ -54,6 +55,8 @@
 #define XHCI_SLOTS 16
 #define XHCI_ENDPOINTS 32            /* device context indexes (DCI) 1..31 */
 #define XHCI_MMIO_SIZE 0x4000u
+#define XHCI_MSIX_TABLE 0x3000u       /* in BAR0, after the doorbells (as QEMU's) */
+#define XHCI_MSIX_PBA   0x3800u
 #define XHCI_MAX_LINKS 32            /* Link TRBs in a row before "this is a loop" */
 #define XHCI_MAX_TD_TRBS 512         /* TRBs in one TD (a chain) before "endless chain" */
 #define XHCI_MAX_TD_BYTES (4u << 20) /* a TD moving more is refused (TRB Error) */
@@ -116,7 +119,8 @@ struct xhci {
 	uint64_t erstba, erdp;
 	uint64_t ev_seg_base;
 	uint32_t ev_seg_size, ev_index, ev_seg;
-	bool ev_pcs, ev_full_reported;
+	bool ev_pcs;
+	bool ev_full_reported;         /* Event Ring Full Error posted; nothing more until ERDP moves */
 	struct xhci_port ports[XHCI_PORTS];
 	struct xhci_slot slots[XHCI_SLOTS + 1];   /* slot IDs are 1-based */
 	struct xhci_trb td[XHCI_MAX_TD_TRBS];     /* the TD being run */
@@ -124,6 +128,11 @@ struct xhci {
 	size_t bounce_size;
 	struct guest_errors errors;      /* lines said about the guest (guest_error.h) */
 	uint64_t start_ns;                        /* MFINDEX counts from here */
+	/* MSI-X, one vector (interrupter 0); msix_cap 0: none (xhci_add_msix not called). */
+	uint8_t msix_cap;                /* where the capability is in config space */
+	uint32_t msix_entry[4];          /* the table entry: address low, high, data, control */
+	bool msix_pending;               /* the PBA bit: a message held back by a mask */
+	uint64_t msix_sent;              /* messages sent (unit tests; nothing else reads it) */
 };
 
 /* Reset values, no device plugged in; mem is the guest RAM every pointer is checked against.
@@ -131,6 +140,10 @@ struct xhci {
 void xhci_init(struct xhci *x, const struct guest_memory *mem);
 /* Plug dev into root hub port (1-based; USB 2 ports 1-4 for full/high speed). */
 int xhci_plug(struct xhci *x, unsigned port, struct usb_device *dev);
+
+/* The MSI-X capability (PCI 6.8.2) and its table in BAR0; xhci_attach calls it. While the
+ * guest has it enabled, interrupts are messages (KVM_SIGNAL_MSI), INTA# stays low. */
+void xhci_add_msix(struct xhci *x);
 
 /* The register file (BAR0): offset, len 1, 2, 4 or 8. */
 int xhci_mmio_read(void *opaque, uint64_t offset, uint8_t *data, unsigned len);

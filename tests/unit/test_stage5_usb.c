@@ -11,7 +11,8 @@
  *   the controller    xHCI through its registers, as a driver: Enable Slot, Address Device, a
  *                     control transfer on endpoint 0; and hostile rings: a doorbell for a slot
  *                     never enabled, a command-ring link loop (Host Controller Error), a
- *                     command ring outside RAM (Host System Error)
+ *                     command ring outside RAM (Host System Error); an event ring the guest
+ *                     never reads (Event Ring Full Error); MSI-X on, masked, off
  *   the options       -device usb-storage / qemu-xhci and their errors
  *   HID               the keyboard's usages, Shift, the report queue and its bound
  *   UHCI              the TD walker: a control transfer as SETUP/IN/OUT TDs in a QH, a short
@@ -62,6 +63,11 @@ static uint32_t get32(struct guest_memory *m, uint64_t gpa)
 	uint32_t v;
 	memcpy(&v, m->host + gpa, 4);
 	return v;
+}
+
+static uint32_t get32_of(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void put64(struct guest_memory *m, uint64_t gpa, uint64_t v)
@@ -481,6 +487,87 @@ static void xhci_hostile_rings(void **state)
 	hc_free(h);
 }
 
+/*
+ * A guest that never reads its events: 16 No-Op commands into a 16-TRB event ring whose
+ * dequeue pointer stays at its start. 15 completions fit; the last free TRB takes a Host
+ * Controller Event with Event Ring Full Error (xHCI 4.9.4) and the 16th completion is
+ * dropped. Once the guest has read and moved ERDP, events flow again (cycle bit toggled).
+ */
+static void xhci_event_ring_full(void **state)
+{
+	(void)state;
+	struct hc *h = hc_new();
+	hc_start(h, CMDRING);
+	for (unsigned i = 0; i < 16; i++)
+		trb(h->m, CMDRING + 16 * i, 0, 0, 23, C_CYCLE);   /* No Op Command */
+	w(h, DB(0), 0);
+	for (unsigned i = 0; i < 15; i++) {
+		assert_int_equal(ev_type(h, i), 33);
+		assert_int_equal(get32(h->m, EVRING + 16 * i), CMDRING + 16 * i);
+	}
+	assert_int_equal(ev_type(h, 15), 37);                  /* Host Controller Event */
+	assert_int_equal(ev_cc(h, 15), 21);                    /* Event Ring Full Error */
+	assert_int_equal(get32(h->m, EVRING + 12) & 1, 1);     /* nothing overwrote event 0 */
+	/* The guest reads all 16 and moves ERDP back to the start (the ring wrapped). */
+	w(h, R_ERDP, EVRING | 8);
+	trb(h->m, CMDRING + 16 * 16, 0, 0, 23, C_CYCLE);
+	w(h, DB(0), 0);
+	assert_int_equal(ev_type(h, 0), 33);
+	assert_int_equal(get32(h->m, EVRING), CMDRING + 16 * 16);
+	assert_int_equal(get32(h->m, EVRING + 12) & 1, 0);     /* the next lap's cycle bit */
+	hc_free(h);
+}
+
+/*
+ * MSI-X: the capability in config space, its table in BAR0. Off: INTx as before (IMAN.IP
+ * stays set until the guest clears it). On: each event is one message and IP clears itself;
+ * a masked vector holds the message in the PBA until the unmask.
+ */
+static void xhci_msix(void **state)
+{
+	(void)state;
+	struct hc *h = hc_new();
+	pci_config_init(&h->x.pci.config, 0x1b36, 0x000d, 0x0c0330, 1);
+	xhci_add_msix(&h->x);
+	uint8_t cap = h->x.msix_cap;
+	assert_true(cap >= 0x40);
+	assert_int_equal(h->x.pci.config.bytes[PCI_CAPABILITY_LIST], cap);
+	assert_int_equal(h->x.pci.config.bytes[cap], 0x11);
+	assert_int_equal(get32_of(h->x.pci.config.bytes + cap + 4), XHCI_MSIX_TABLE);
+	assert_int_equal(r(h, XHCI_MSIX_TABLE + 12), 1);        /* masked at reset */
+	hc_start(h, CMDRING);
+	trb(h->m, CMDRING, 0, 0, 23, C_CYCLE);
+	w(h, DB(0), 0);
+	assert_true(r(h, R_IMAN) & 1);                          /* INTx: IP held */
+	assert_int_equal(h->x.msix_sent, 0);
+	/* The driver fills the entry, enables MSI-X (function unmasked) and clears IP. */
+	w(h, XHCI_MSIX_TABLE, 0xfee00000);
+	w(h, XHCI_MSIX_TABLE + 8, 0x4041);
+	w(h, XHCI_MSIX_TABLE + 12, 0);
+	h->x.pci.specific_write(&h->x.pci, cap + 2, 0x8000, 2);
+	assert_int_equal(h->x.msix_sent, 1);                    /* the pending IP, as a message */
+	assert_int_equal(r(h, R_IMAN) & 1, 0);                  /* IP cleared by the controller */
+	trb(h->m, CMDRING + 16, 0, 0, 23, C_CYCLE);
+	w(h, DB(0), 0);
+	assert_int_equal(h->x.msix_sent, 2);
+	/* Masked: the message waits in the PBA; the unmask sends it. */
+	w(h, XHCI_MSIX_TABLE + 12, 1);
+	trb(h->m, CMDRING + 32, 0, 0, 23, C_CYCLE);
+	w(h, DB(0), 0);
+	assert_int_equal(h->x.msix_sent, 2);
+	assert_int_equal(r(h, XHCI_MSIX_PBA), 1);
+	w(h, XHCI_MSIX_TABLE + 12, 0);
+	assert_int_equal(h->x.msix_sent, 3);
+	assert_int_equal(r(h, XHCI_MSIX_PBA), 0);
+	/* Disabled again: back to INTx, IP held. */
+	h->x.pci.specific_write(&h->x.pci, cap + 2, 0, 2);
+	trb(h->m, CMDRING + 48, 0, 0, 23, C_CYCLE);
+	w(h, DB(0), 0);
+	assert_int_equal(h->x.msix_sent, 3);
+	assert_true(r(h, R_IMAN) & 1);
+	hc_free(h);
+}
+
 /* ---- UHCI: the frame list, QHs and TDs ---------------------------------------------------- */
 
 #define U_FL   0x10000u   /* frame list (4 KiB) */
@@ -662,6 +749,8 @@ int main(void)
 		cmocka_unit_test(xhci_enumerates_a_device),
 		cmocka_unit_test(xhci_interrupt_endpoint_waits_for_a_report),
 		cmocka_unit_test(xhci_hostile_rings),
+		cmocka_unit_test(xhci_event_ring_full),
+		cmocka_unit_test(xhci_msix),
 		cmocka_unit_test(uhci_control_transfer_by_tds),
 		cmocka_unit_test(uhci_hostile_schedules),
 		cmocka_unit_test(options),
