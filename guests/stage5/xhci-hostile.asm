@@ -14,6 +14,9 @@
 ;   tr-link-loop       endpoint 0's ring a Link TRB loop: a Transfer Event with TRB Error
 ;   buffer-outside     GET_DESCRIPTOR into a buffer outside RAM: Host System Error
 ;   bad-cbw            a CBW with signature "XSBC" on the stick's bulk OUT: Stall Error
+;   event-ring-full    16 No-Op commands while ERDP stays put: 15 completions, then a Host
+;                      Controller Event with Event Ring Full Error in the last free TRB; after
+;                      the guest moves ERDP, the next command completes again
 ;   good-transfer      then GET_DESCRIPTOR into RAM: Success, 18 bytes of device descriptor
 ; The VMM says one line for each bad one and runs on. Then the guest powers off.
 ; Real mode, 16-bit code; the guest's structures live in the first 64 KiB. Image: 1 MiB.
@@ -25,7 +28,7 @@ COM1      equ 0x3f8
 PM1A_CNT  equ 0x604
 S5_SLEEP  equ (5 << 10) | 0x2000
 PCI_XHCI  equ 0x80006800         ; CONFIG_ADDRESS of 00:0d.0, register 0
-REST_SECTORS equ 4
+REST_SECTORS equ 5
 NOWHERE   equ 0xfff00000
 
 USBCMD  equ 0x40
@@ -52,7 +55,7 @@ DATA    equ 0xb800
 
 %include "boot-sector.inc"
 
-s_no_load   db "xhci-hostile: cannot load sectors 1-4", 13, 10, 0
+s_no_load   db "xhci-hostile: cannot load sectors 1-5", 13, 10, 0
 
 	times 510 - ($ - $$) db 0
 	dw 0xaa55
@@ -168,7 +171,43 @@ main:
 	mov bx, 3 * 16
 	call expect_event
 
-	; 8: after all that, a good GET_DESCRIPTOR
+	; 8: an event ring the guest never reads
+	mov si, s_ev_full
+	call hc_start
+	mov di, CMDRING
+.noops:                                 ; DI: CMDRING .. CMDRING + 15 * 16 (put_trb uses ECX)
+	xor eax, eax
+	mov ebx, (23 << 10) | 1         ; No Op Command
+	call put_trb
+	add di, 16
+	cmp di, CMDRING + 16 * 16
+	jb .noops
+	call ring_db0
+	mov al, 37                      ; Host Controller Event ...
+	mov ah, 21                      ; ... Event Ring Full Error
+	mov bx, 15 * 16                 ; in the last free TRB
+	call expect_event_quiet
+	jc .full_failed
+	cmp dword [EVRING + 14 * 16], CMDRING + 14 * 16   ; the 15th completion, in place
+	jne .full_failed
+	mov ebx, ERDP                   ; read them all: back at the start (EHB written 1)
+	mov eax, EVRING | 8
+	call wr
+	xor eax, eax                    ; a 17th command (the 16th's completion was dropped)
+	mov ebx, (23 << 10) | 1
+	call put_trb                    ; DI: CMDRING + 16 * 16, after the loop
+	call ring_db0
+	cmp dword [EVRING], CMDRING + 16 * 16  ; its completion, in the next lap
+	jne .full_failed
+	test byte [EVRING + 12], 1
+	jnz .full_failed
+	call ok
+	jmp .good
+.full_failed:
+	call failed
+
+.good:
+	; 9: after all that, a good GET_DESCRIPTOR
 	mov si, s_good
 	call hc_start
 	call address_slot
@@ -367,9 +406,10 @@ s_tr_outside db "tr-ring-outside: ", 0
 s_tr_loop    db "tr-link-loop: ", 0
 s_buf_outside db "buffer-outside: ", 0
 s_bad_cbw    db "bad-cbw: ", 0
+s_ev_full    db "event-ring-full: ", 0
 s_good       db "good-transfer: ", 0
 s_done       db "xhci-hostile: done", 13, 10, 0
 s_no_xhci    db "xhci-hostile: no qemu-xhci at 00:0d.0", 13, 10, 0
 
-	times 5 * 512 - ($ - $$) db 0
+	times 6 * 512 - ($ - $$) db 0
 	times 1024 * 1024 - ($ - $$) db 0
