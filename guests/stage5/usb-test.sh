@@ -62,6 +62,44 @@ hid_test() {
 	kill $guard 2>/dev/null
 	decode kbd /tmp/kbd.ev
 	decode tablet /tmp/tab.ev
+	irq_report
+}
+
+# With usbtest=vnc (the check's pc-xhci-vnc run): the tablet's events while a VNC client in L1
+# (tests/checks/usb/vnc-pointer.c) moves the VMM's pointer. "usb-vnc: ready" on the console
+# tells L1 to start the client once the event device is open; the events are read one at a
+# time until the button's release (key 272 value 0), at most 64.
+vnc_test() {
+	i=0
+	while [ -z "$(event_node "QEMU QEMU USB Tablet")" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	tab=$(event_node "QEMU QEMU USB Tablet")
+	echo "usb-vnc: tablet $tab"
+	[ -n "$tab" ] || return 1
+	exec 3<"$tab"
+	echo "usb-vnc: ready"
+	n=0
+	while [ $n -lt 64 ]; do
+		dd bs=24 count=1 <&3 >/tmp/ev 2>/dev/null || break
+		ev=$(decode tablet /tmp/ev)
+		echo "$ev"
+		n=$((n + 1))
+		[ "$ev" = "hid-event: tablet 1 272 0" ] && break
+	done
+	exec 3<&-
+}
+
+# The controllers' interrupts: their /proc/interrupts lines, and for each PCI function with
+# MSI or MSI-X vectors which kind they are (msi_irqs/N holds "msi" or "msix").
+irq_report() {
+	grep 'hci_hcd' /proc/interrupts | sed 's/^ */usb-irq: /'
+	for m in /sys/bus/pci/devices/*/msi_irqs/*; do
+		[ -f "$m" ] || continue
+		f=${m%/msi_irqs/*}
+		echo "usb-msi: ${f##*/} $(cat "$m")"
+	done
 }
 
 list_devices() {
@@ -74,6 +112,10 @@ list_devices() {
 case " $(cat /proc/cmdline) " in
 *" usbtest=hid "*)
 	hid_test
+	exit $?
+	;;
+*" usbtest=vnc "*)
+	vnc_test
 	exit $?
 	;;
 *" usbtest=bench "*)   # tests/bench.d/stage5-usb.sh: a timed sequential read of big.bin
@@ -113,6 +155,7 @@ if [ -f guest.md5 ]; then
 	cat guest.txt
 	cd /
 	umount /stick
+	irq_report
 	exit 0
 fi
 echo "written by the guest through usb-storage" >guest.txt
@@ -128,6 +171,7 @@ if [ -n "${once:-}" ]; then
 	echo "usb-test: read back: $(md5sum -c guest.md5)"
 	cd /
 	umount /stick
+	irq_report
 	exit 0
 fi
 echo "usb-test: wrote, rebooting"

@@ -26,7 +26,9 @@ check "build minivisor (USB family), the guest kernel's USB modules, the test bo
 	'^xhci_pci (module|built-in)' '^uhci_hcd (module|built-in)' \
 	'^usb_storage (module|built-in)' -- sh -c \
 	"make -s -C $S5U minivisor minivisor.static && make -s -C guests stage5/ahci-boot.bin \
-	 stage5/xhci-hostile.img stage5/uhci-hostile.img && guests/linux/build.sh >/dev/null && cat build/linux/modules.txt"
+	 stage5/xhci-hostile.img stage5/uhci-hostile.img && guests/linux/build.sh >/dev/null && \
+	 cc -std=gnu11 -Wall -Wextra -Werror -O2 -o build/vnc-pointer tests/checks/usb/vnc-pointer.c \
+	 -lvncclient && cat build/linux/modules.txt"
 check "USB unit tests: ring walker, BOT state machine, xHCI registers, hostile rings, options" 0 \
 	'\[  PASSED  \] [0-9]+ test' '!FAILED' \
 	-- bash -c 'make -s -C tests/unit test_stage5_usb && tests/unit/test_stage5_usb'
@@ -52,6 +54,8 @@ s5u_sticks() {
 	mkfs.ext4 -q -F -d files stick.raw 32M
 	cp stick.raw stick-q.raw
 	cp stick.raw stick-u.raw
+	cp stick.raw stick-uq.raw
+	cp "$2/build/linux/boot-disk.qcow2" boot-disk.qcow2
 	qemu-img convert -O qcow2 stick-q.raw stick.qcow2
 	mkdir layer
 	cp "$2/guests/stage5/usb-test.sh" layer/test.sh
@@ -141,18 +145,23 @@ check "hostile guest: a UHCI QH loop (bounded), a TD and a frame list outside RA
 	-drive file=guests/stage5/uhci-hostile.img,format=raw
 
 # ---- Linux's drivers, on a hardware KVM (nested host): one session -----------------------------
-CHECK_TIMEOUT=420 check "nested session ran (Linux: stick on xHCI pc and q35, UHCI pc; HID on xHCI)" 0 \
-	'== end' -- tests/nested/run-nested --timeout 360 \
-	--file $S5U/minivisor.static:/work/minivisor \
+CHECK_TIMEOUT=600 check "nested session ran (Linux: sticks on xHCI and UHCI, HID, boot chains, VNC)" 0 \
+	'== end' -- tests/nested/run-nested --timeout 540 \
+	--file $S5U/minivisor.static:/work/minivisor --file $S5U/minivisor:/work/minivisor-vnc \
+	--file build/vnc-pointer:/work/vnc-pointer \
 	--file /usr/share/seabios/bios-256k.bin:/work/bios-256k.bin \
+	--file /usr/share/seabios/vgabios-stdvga.bin:/usr/share/seabios/vgabios-stdvga.bin \
 	--file /usr/share/qemu/linuxboot_dma.bin:/work/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file "$s5u_tmp/initrd-usb.cpio.gz:/work/initrd-usb.cpio.gz" \
 	--file "$s5u_tmp/stick.raw:/work/stick.raw" --file "$s5u_tmp/stick.qcow2:/work/stick.qcow2" \
 	--file "$s5u_tmp/stick-u.raw:/work/stick-u.raw" --out "stick-u.raw:$s5u_tmp/out-u.raw" \
+	--file "$s5u_tmp/stick-uq.raw:/work/stick-uq.raw" --out "stick-uq.raw:$s5u_tmp/out-uq.raw" \
+	--file "$s5u_tmp/boot-disk.qcow2:/work/boot-disk.qcow2" \
+	--file build/linux/data-storage.img:/work/data.img \
 	--file guests/stage5/l1-usb.sh --file guests/stage5/usb-hid.script --out "stick.raw:$s5u_tmp/out.raw" \
 	--out "stick.qcow2:$s5u_tmp/out.qcow2" -- sh l1-usb.sh
 s5u_log=$CHECK_LOG
-for s5u_run in pc-xhci-raw q35-xhci-qcow2 pc-uhci-raw; do
+for s5u_run in pc-xhci-raw q35-xhci-qcow2 pc-uhci-raw q35-uhci-raw; do
 	case $s5u_run in
 	*uhci*) s5u_speed=12 s5u_hub='usb1 1d6b:0001 speed 12 UHCI Host Controller' ;;
 	*) s5u_speed=480 s5u_hub='usb2 1d6b:0003 speed 5000 xHCI Host Controller' ;;
@@ -167,38 +176,77 @@ check "pc-xhci-raw: files read back with their checksums; a write survives a gue
 	'minivisor: guest reset: the machine starts again' \
 	'^usb-test: after reboot: guest\.bin: OK' 'minivisor-test-exit: 0' '^vmm-exit: 0' \
 	'!^xhci:' '!usb-storage:' -- tests/nested/section "$s5u_log" pc-xhci-raw
-for s5u_run in q35-xhci-qcow2 pc-uhci-raw; do
+for s5u_run in q35-xhci-qcow2 pc-uhci-raw q35-uhci-raw; do
 	check "$s5u_run: files read back with their checksums; a write read back (cache dropped)" 0 \
 		'^a\.bin: OK' '^b\.txt: OK' '^usb-test: read back: guest\.bin: OK' \
 		'minivisor-test-exit: 0' '^vmm-exit: 0' '!^xhci:' '!^uhci:' '!usb-storage:' \
 		-- tests/nested/section "$s5u_log" $s5u_run
 done
-check "pc-xhci-hid: Linux binds usbhid to the keyboard and tablet (full speed)" 0 \
-	'^usb-dev: 1-1 0627:0001 speed 12 QEMU USB Keyboard' \
-	'^usb-dev: 1-2 0627:0001 speed 12 QEMU USB Tablet' \
-	'^usb-hid: keyboard /dev/input/event[0-9]+ tablet /dev/input/event[0-9]+' \
-	-- tests/nested/section "$s5u_log" pc-xhci-hid
-check "pc-xhci-hid: the script's key reaches the keyboard's event device, the move the tablet's" 0 \
-	'^hid-event: kbd 1 30 1[[:cntrl:]]?$' '^hid-event: kbd 1 30 0[[:cntrl:]]?$' \
-	'^hid-event: tablet 3 0 16483[[:cntrl:]]?$' \
-	'^hid-event: tablet 3 1 16583[[:cntrl:]]?$' '^hid-event: tablet 1 272 1[[:cntrl:]]?$' '^vmm-exit: 0' \
-	'!^xhci:' -- tests/nested/section "$s5u_log" pc-xhci-hid
+for s5u_run in pc-xhci-hid q35-uhci-hid; do
+	check "$s5u_run: Linux binds usbhid to the keyboard and tablet (full speed)" 0 \
+		'^usb-dev: [0-9]-1 0627:0001 speed 12 QEMU USB Keyboard' \
+		'^usb-dev: [0-9]-2 0627:0001 speed 12 QEMU USB Tablet' \
+		'^usb-hid: keyboard /dev/input/event[0-9]+ tablet /dev/input/event[0-9]+' \
+		-- tests/nested/section "$s5u_log" $s5u_run
+	check "$s5u_run: the script's key reaches the keyboard's event device, the move the tablet's" 0 \
+		'^hid-event: kbd 1 30 1[[:cntrl:]]?$' '^hid-event: kbd 1 30 0[[:cntrl:]]?$' \
+		'^hid-event: tablet 3 0 16483[[:cntrl:]]?$' \
+		'^hid-event: tablet 3 1 16583[[:cntrl:]]?$' '^hid-event: tablet 1 272 1[[:cntrl:]]?$' \
+		'^vmm-exit: 0' '!^xhci:' '!^uhci:' -- tests/nested/section "$s5u_log" $s5u_run
+done
+# MSI-X: Linux's xhci_hcd takes it on both machines (msi_irqs/N of 00:0d.0 says msix); UHCI
+# stays on its INTx line through the IOAPIC.
+for s5u_run in pc-xhci-raw q35-xhci-qcow2; do
+	check "$s5u_run: xhci_hcd interrupts by MSI-X (no INTx)" 0 \
+		'^usb-msi: 0000:00:0d\.0 msix' '^usb-irq: .*MSI.*xhci_hcd' '!^usb-irq: .*IO-APIC.*xhci_hcd' \
+		-- tests/nested/section "$s5u_log" $s5u_run
+done
+check "q35-uhci-raw: uhci_hcd on its INTx line (IOAPIC, level)" 0 \
+	'^usb-irq: .*IO-APIC.*uhci_hcd' -- tests/nested/section "$s5u_log" q35-uhci-raw
+
+# The boot chains: firmware, the stick's boot loader, Linux, init, the test checking the stick.
+for s5u_run in pc-usb-boot q35-usb-boot; do
+	check "$s5u_run: SeaBIOS -> USB stick on xHCI (MBR, SYSLINUX) -> Linux -> init -> storage test" 0 \
+		'SeaBIOS \(version' 'SYSLINUX' 'minivisor-init: up' 'xhci_hcd 0000:00:0d\.0' \
+		'storage: partition sd[a-z]1: MD5SUMS ok' 'storage: all ok' 'minivisor-test-exit: 0' \
+		'minivisor: guest powered off' '^vmm-exit: 0' '!^xhci:' '!usb-storage:' \
+		-- tests/nested/section "$s5u_log" $s5u_run
+done
+
+# VNC -> tablet: the guest's absolute events are where the client put the pointer, scaled to
+# 0..32767 over the framebuffer the client saw (usb_hid_pointer: x * 32767 / (W - 1)).
+s5u_vnc() {
+	tests/nested/section "$1" pc-xhci-vnc | tr -d '\r' | awk '
+		BEGIN { ax = 0; ay = 0 }   # the kernel's start values
+		/^vnc-pointer: move/ { n++; x[n] = int($3 * 32767 / ($6 - 1)); y[n] = int($4 * 32767 / ($7 - 1)) }
+		/^hid-event: tablet 3 0 / { ax = $5; seen[ax, ay] = 1 }
+		/^hid-event: tablet 3 1 / { ay = $5; seen[ax, ay] = 1 }
+		{ print }
+		END { for (i = 1; i <= n; i++)
+			print "vnc-tablet: point " i " " x[i] "," y[i] ((x[i], y[i]) in seen ? " reached" : " missed") }'
+}
+check "pc-xhci-vnc: a VNC client (LibVNCClient) moves the pointer; the guest's tablet reports each place" 0 \
+	'^vnc-pointer: done' 'vnc-pointer-exit: 0' '^usb-vnc: ready' \
+	'^vnc-tablet: point 1 32767,0 reached' '^vnc-tablet: point 2 0,32767 reached' \
+	'^vnc-tablet: point 3 [0-9]+,[0-9]+ reached' '^hid-event: tablet 1 272 1' '^vmm-exit: 0' \
+	'!missed' -- bash -c "$(declare -f s5u_vnc); s5u_vnc $s5u_log"
 s5u_image() {   # the guest's files, read on this side; the qcow2 converted first
 	set -e
 	cd "$1"
 	qemu-img check out.qcow2
 	qemu-img convert -O raw out.qcow2 out-q.raw
-	for img in out.raw out-q.raw out-u.raw; do
+	for img in out.raw out-q.raw out-u.raw out-uq.raw; do
 		debugfs -R 'cat /guest.txt' $img 2>/dev/null | sed "s/^/$img: /"
 		debugfs -R 'dump /guest.bin guest.bin' $img 2>/dev/null
 		echo "$img: $(md5sum guest.bin | cut -d' ' -f1) $(debugfs -R 'cat /guest.md5' $img 2>/dev/null | cut -d' ' -f1)"
 		rm -f guest.bin
 	done
 }
-check "on this side: the guest's writes are in the three images (same md5), the qcow2 is clean" 0 \
+check "on this side: the guest's writes are in the four images (same md5), the qcow2 is clean" 0 \
 	'No errors were found on the image' '^out\.raw: written by the guest through usb-storage' \
 	'^out-q\.raw: written by the guest through usb-storage' \
 	'^out-u\.raw: written by the guest through usb-storage' '^out-u\.raw: ([0-9a-f]{32}) \1$' \
+	'^out-uq\.raw: written by the guest through usb-storage' '^out-uq\.raw: ([0-9a-f]{32}) \1$' \
 	'^out\.raw: ([0-9a-f]{32}) \1$' '^out-q\.raw: ([0-9a-f]{32}) \1$' \
 	-- bash -c "$(declare -f s5u_image); s5u_image $s5u_tmp"
 rm -rf "$s5u_tmp"
