@@ -36,8 +36,9 @@
  * Hostile guests: every guest pointer goes through gpa_to_hva (guest_memory.h). A ring,
  * context or buffer outside RAM stops the controller with Host System Error (USBSTS.HSE, as
  * a PCI master abort would); a link-TRB loop or a TD longer than XHCI_MAX_TD_TRBS is a TRB
- * Error on that endpoint (a Host Controller Error on the command ring). One stderr line each,
- * up to a limit; the VMM runs on.
+ * Error on that endpoint (a Host Controller Error on the command ring). An event ring the
+ * guest stops reading gets an Event Ring Full Error event in its last free TRB, then nothing
+ * until ERDP moves. One stderr line each, up to a limit; the VMM runs on.
  */
 #ifndef XHCI_H
 #define XHCI_H

@@ -8,21 +8,26 @@
 # (guests/stage5/ahci-boot.bin: reads sector 1 by INT 13h and prints it on COM1) on pc and q35,
 # by flags and by YAML, and before an IDE disk when the stick has a bootindex; a boot sector
 # (guests/stage5/xhci-hostile.asm) hands the controller bad rings, contexts, buffers and a bad
-# CBW: each answered with the error xHCI or BOT defines, one line from the VMM, which runs on;
+# CBW, an event ring never read (Event Ring Full Error): each answered with the error xHCI or
+# BOT defines, one line from the VMM, which runs on;
 # the same for UHCI (guests/stage5/uhci-hostile.asm: a QH loop, a TD and a frame list outside
 # RAM), and SeaBIOS's UHCI driver boots the stick on pc and q35.
 # Then ONE nested session (Linux needs a hardware KVM; guests/stage5/l1-usb.sh): Linux's
 # xhci_hcd / uhci_hcd, usb-storage and sd drivers on pc (raw stick, xHCI and UHCI) and q35
-# (qcow2 stick, xHCI): the devices in /sys/bus/usb/devices, files read back with the checksums
-# written on this side, a write read back (after a guest reset on pc-xhci-raw: the machine
-# starts again); afterwards this side finds the guest's file in the images and qemu-img check
-# finds the qcow2 clean. A third run has a USB
-# keyboard and tablet: keys and a move from the input script (-input-script, the input
-# family's test hook) reach their /dev/input/event* devices in the guest.
+# (qcow2 stick on xHCI, raw on UHCI): the devices in /sys/bus/usb/devices, files read back with
+# the checksums written on this side, a write read back (after a guest reset on pc-xhci-raw:
+# the machine starts again); afterwards this side finds the guest's file in the images and
+# qemu-img check finds the qcow2 clean; xhci_hcd on MSI-X (pc and q35), uhci_hcd on INTx.
+# Two runs have a USB keyboard and tablet (xHCI on pc, UHCI on q35): keys and a move from the
+# input script (-input-script, the input family's test hook) reach their /dev/input/event*
+# devices in the guest. Two boot chains (pc, q35): SeaBIOS boots the stick on xHCI, its
+# SYSLINUX loads Linux, the init runs the storage test (which checks the stick's files). And
+# a VNC client nobody here wrote (LibVNCClient: tests/checks/usb/vnc-pointer.c) moves the
+# pointer: the guest's tablet events show each absolute position.
 
 S5U=stage5-full-machine
 S5U_MV="$S5U/minivisor -no-reboot"   # the boot sectors end with a reset
-check "build minivisor (USB family), the guest kernel's USB modules, the test boot sectors" 0 \
+CHECK_TIMEOUT=300 check "build minivisor (USB family), the guest kernel's USB modules, the test boot sectors" 0 \
 	'^xhci_pci (module|built-in)' '^uhci_hcd (module|built-in)' \
 	'^usb_storage (module|built-in)' -- sh -c \
 	"make -s -C $S5U minivisor minivisor.static && make -s -C guests stage5/ahci-boot.bin \
@@ -217,7 +222,7 @@ done
 # 0..32767 over the framebuffer the client saw (usb_hid_pointer: x * 32767 / (W - 1)).
 s5u_vnc() {
 	tests/nested/section "$1" pc-xhci-vnc | tr -d '\r' | awk '
-		BEGIN { ax = 0; ay = 0 }   # the kernel's start values
+		BEGIN { ax = 0; ay = 0 }   # where the kernel starts
 		/^vnc-pointer: move/ { n++; x[n] = int($3 * 32767 / ($6 - 1)); y[n] = int($4 * 32767 / ($7 - 1)) }
 		/^hid-event: tablet 3 0 / { ax = $5; seen[ax, ay] = 1 }
 		/^hid-event: tablet 3 1 / { ay = $5; seen[ax, ay] = 1 }
