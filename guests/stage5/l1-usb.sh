@@ -53,7 +53,7 @@ echo "== pc-xhci-hid"
 	-append "console=ttyS0 panic=-1 quiet usbtest=hidvnc" </dev/null >hid.log 2>&1 &
 vm=$!
 i=0
-while ! grep -q '^usb-vnc: ready' hid.log && kill -0 $vm 2>/dev/null && [ $i -lt 1500 ]; do
+while ! grep -q '^usb-vnc: ready' hid.log 2>/dev/null && [ -d /proc/$vm ] && [ $i -lt 1500 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done

@@ -168,8 +168,8 @@ if [ "${STAGE5_USB_FULL:-0}" = 1 ]; then
 else
 	echo "NOTE  stage5-usb the pc UHCI stick run is not in the default session (STAGE5_USB_FULL=1 runs it)"
 fi
-CHECK_TIMEOUT=600 check "nested session ran (Linux: sticks on xHCI and UHCI, HID, boot chains, VNC)" 0 \
-	'== end' -- tests/nested/run-nested --timeout 540 \
+CHECK_TIMEOUT=960 check "nested session ran (Linux: sticks on xHCI and UHCI, HID, boot chains, VNC)" 0 \
+	'== end' -- tests/nested/run-nested --timeout 900 \
 	--file $S5U/minivisor.static:/work/minivisor --file $S5U/minivisor:/work/minivisor-vnc \
 	--file build/vnc-pointer:/work/vnc-pointer \
 	--file /usr/share/seabios/bios-256k.bin:/work/bios-256k.bin \
