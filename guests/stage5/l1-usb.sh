@@ -20,6 +20,7 @@
 # which checks the stick's files. Each run is a section "== NAME" ending "vmm-exit: N"; the
 # check reads the sticks back on the host afterwards (--out).
 cd /work || exit 1
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up   # L1's init leaves loopback down (VNC)
 USB_FULL=${1:-}   # "full" (STAGE5_USB_FULL=1): the pc UHCI stick run too
 run() {
 	name=$1
