@@ -4,7 +4,8 @@
  * Teaches: how a modern USB controller is driven entirely by rings in guest memory - the
  * guest produces TRBs and rings a doorbell, the controller consumes them, tracks the cycle
  * bit, and produces events the guest consumes - and how a device's state lives in contexts
- * the guest allocated but the controller writes. See xhci.h for the register map.
+ * the guest allocated but the controller writes; and how a PCI function interrupts by message
+ * (MSI-X) instead of a wire once the guest asks for it. See xhci.h for the register map.
  */
 #include "xhci.h"
 
