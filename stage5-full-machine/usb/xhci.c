@@ -309,9 +309,13 @@ static void write_event(struct xhci *x, uint64_t param, uint32_t status, uint32_
 			x->ev_pcs = !x->ev_pcs;
 		load_segment(x, seg);
 	}
-	x->iman |= IMAN_IP;
-	x->erdp |= ERDP_EHB;
 	x->usbsts |= STS_EINT;
+	/* xHCI 4.17.2: no new interrupt while Event Handler Busy is set (the guest's handler has not
+	 * written ERDP back yet); that write raises one if events came meanwhile (erdp_write). */
+	if (!(x->erdp & ERDP_EHB)) {
+		x->iman |= IMAN_IP;
+		x->erdp |= ERDP_EHB;
+	}
 	update_irq(x);
 }
 
@@ -1133,6 +1137,13 @@ static void runtime_write(struct xhci *x, unsigned off, uint32_t v)
 		uint64_t ehb = (x->erdp & ERDP_EHB) && !(v & ERDP_EHB) ? ERDP_EHB : 0;
 		x->erdp = (x->erdp & ~0xffffffffull) | (v & ~0xfu) | (v & 7) | ehb;
 		x->ev_full_reported = false;
+		/* Events posted while the handler was busy and not yet read: interrupt again. */
+		if (!ehb && x->ev_seg_size &&
+		    (x->erdp & ~0xfull) != x->ev_seg_base + 16ull * x->ev_index) {
+			x->iman |= IMAN_IP;
+			x->erdp |= ERDP_EHB;
+			update_irq(x);
+		}
 		return;
 	}
 	case 0x3c: x->erdp = (x->erdp & 0xffffffffull) | (uint64_t)v << 32; return;

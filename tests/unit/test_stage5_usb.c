@@ -520,8 +520,9 @@ static void xhci_event_ring_full(void **state)
 
 /*
  * MSI-X: the capability in config space, its table in BAR0. Off: INTx as before (IMAN.IP
- * stays set until the guest clears it). On: each event is one message and IP clears itself;
- * a masked vector holds the message in the PBA until the unmask.
+ * stays set until the guest clears it). On: an event is one message and IP clears itself;
+ * no more while the handler is busy (ERDP.EHB), the ERDP write sends one if events wait; a
+ * masked vector holds the message in the PBA until the unmask.
  */
 static void xhci_msix(void **state)
 {
@@ -549,6 +550,10 @@ static void xhci_msix(void **state)
 	assert_int_equal(r(h, R_IMAN) & 1, 0);                  /* IP cleared by the controller */
 	trb(h->m, CMDRING + 16, 0, 0, 23, C_CYCLE);
 	w(h, DB(0), 0);
+	assert_int_equal(h->x.msix_sent, 1);                    /* the handler is busy (EHB) */
+	w(h, R_ERDP, (EVRING + 16) | 8);                        /* it read one event of two */
+	assert_int_equal(h->x.msix_sent, 2);                    /* so: another message */
+	w(h, R_ERDP, (EVRING + 32) | 8);                        /* all read: nothing more */
 	assert_int_equal(h->x.msix_sent, 2);
 	/* Masked: the message waits in the PBA; the unmask sends it. */
 	w(h, XHCI_MSIX_TABLE + 12, 1);
@@ -559,6 +564,7 @@ static void xhci_msix(void **state)
 	w(h, XHCI_MSIX_TABLE + 12, 0);
 	assert_int_equal(h->x.msix_sent, 3);
 	assert_int_equal(r(h, XHCI_MSIX_PBA), 0);
+	w(h, R_ERDP, (EVRING + 48) | 8);
 	/* Disabled again: back to INTx, IP held. */
 	h->x.pci.specific_write(&h->x.pci, cap + 2, 0, 2);
 	trb(h->m, CMDRING + 48, 0, 0, 23, C_CYCLE);
