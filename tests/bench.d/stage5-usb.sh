@@ -57,7 +57,7 @@ else
 		--file guests/stage5/l1-usb-bench.sh -- sh l1-usb-bench.sh 2 2>&1)
 	echo "$bench5u_out" | awk '
 		/^bench: (ours|qemu) [a-z0-9-]+ read/ {
-			split($6, s, "="); split($7, e, "=")
+			split($7, s, "="); split($8, e, "=")
 			t = e[2] - s[2]; k = $2 " " $3
 			if (t > 0 && (!(k in best) || t < best[k])) { best[k] = t; mib[k] = $5 }
 		}
