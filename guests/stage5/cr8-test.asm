@@ -6,15 +6,17 @@
 ; interrupts off, writes it back. In the nested host (tests/nested/README.md) the guest (L2)
 ; runs on L1's KVM, whose SVM is emulated by QEMU's TCG in L0. When an interrupt is pending for
 ; L2 and L2 has IF=0, L1's KVM asks for an interrupt window: V_IRQ in the VMCB (svm_set_vintr).
-; It does not intercept that CR8 write (TPR 0 is below the pending interrupt), so TCG runs it:
+; It does not intercept the CR8 write (svm_update_cr8_intercept clears that intercept unless the
+; TPR masks a waiting LAPIC interrupt; here the TPR is 0, and IRQ0 comes from the PIC), so TCG
+; runs it:
 ; helper_write_crN(8) sees V_IRQ and calls cpu_interrupt() on its vCPU thread without QEMU's
 ; big lock, and tcg_handle_interrupt's assertion aborts L0's QEMU, and with it L1 and all.
 ;
 ; The kernel does just that, in 32-bit protected mode (AMD's CR8 alias there: LOCK MOV CR0):
 ; it sets the PIT to 1 kHz and unmasks IRQ0, then loops on [a port read (a VM exit: L1's KVM
 ; re-enters L2 and opens its interrupt window once IRQ0 waits); CR8 := 0], IF=0 throughout. It
-; prints "cr8-test: IRQ0 pending" once the PIC shows IRQ0 waiting, and after 10000 more CR8
-; writes "cr8-test: survived", then powers off. Where the bug is, the second line never comes.
+; prints "cr8-test: IRQ0 pending" once the PIC shows IRQ0 waiting, and after 10000 more loops
+; "cr8-test: survived", then powers off. Where the bug is, the second line never comes.
 ; Built by guests/stage5/guests.mk like multiboot-test.elf, and as cr8-test-nocr8.elf with
 ; -DWITHOUT_CR8 (the same loop, no CR8 write: the control); run by guests/stage5/l1-cr8.sh.
 
