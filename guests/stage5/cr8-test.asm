@@ -8,9 +8,8 @@
 ; L2 and L2 has IF=0, L1's KVM asks for an interrupt window: V_IRQ in the VMCB (svm_set_vintr).
 ; It does not intercept the CR8 write (svm_update_cr8_intercept clears that intercept unless the
 ; TPR masks a waiting LAPIC interrupt; here the TPR is 0, and IRQ0 comes from the PIC), so TCG
-; runs it:
-; helper_write_crN(8) sees V_IRQ and calls cpu_interrupt() on its vCPU thread without QEMU's
-; big lock, and tcg_handle_interrupt's assertion aborts L0's QEMU, and with it L1 and all.
+; runs it: helper_write_crN(8) sees V_IRQ and calls cpu_interrupt() on its vCPU thread without
+; QEMU's big lock, and tcg_handle_interrupt's assertion aborts L0's QEMU, and with it L1 and all.
 ;
 ; The kernel does just that, in 32-bit protected mode (AMD's CR8 alias there: LOCK MOV CR0):
 ; it sets the PIT to 1 kHz and unmasks IRQ0, then loops on [a port read (a VM exit: L1's KVM
