@@ -23,7 +23,8 @@
 # command. (An EFI stub started as BOOTX64.EFI would get no command line, hence no initrd.)
 #
 # No root needed (sfdisk, mkfs.vfat --offset, mtools, syslinux --offset). A stamp makes a
-# rerun a no-op until an input changes. Quiet on success; one line on stderr and a non-zero exit on failure.
+# rerun a no-op until an input changes. Quiet on success; one line on stderr and a non-zero
+# exit on failure.
 set -u -o pipefail
 ME=${0##*/}
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -33,8 +33,9 @@
 #   stage5/count-test.img   a disk whose boot sector counts on COM1, rewrites RAM (112 pages) and a
 #                           disk sector as it goes, and answers the console (migration checks)
 #   stage5/cr8-test.elf     a Multiboot kernel that writes CR8 with IF=0 while IRQ0 waits: what
-#                           makes the nested host's QEMU 7.2 abort under OVMF (tests/nested/README.md);
-#                           cr8-test-nocr8.elf: the same loop without the CR8 write (the control)
+#                           makes the nested host's QEMU 7.2 abort under OVMF (see
+#                           tests/nested/README.md); cr8-test-nocr8.elf: the same loop without
+#                           the CR8 write (the control)
 # Debian packages: nasm, xorriso.
 
 STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img \

@@ -17,7 +17,7 @@
 # session that timed out after finishing at least one boot (a loaded host: four boots can
 # take longer than the session's 900 s). Any other loss (a stall, L1 not booting, a timeout
 # with no boot finished) ends the bench with what it has.
-echo "== stage 5: start -> kernel's first line, OVMF and SeaBIOS, one disk (minivisor vs QEMU, q35, nested host)"
+echo "== stage 5: start -> kernel's first line, OVMF and SeaBIOS, one disk (minivisor vs QEMU, q35)"
 bench5u_dir=build/uefi-bench
 mkdir -p $bench5u_dir
 if ! make -s -C stage5-full-machine minivisor.static || ! guests/linux/build.sh >/dev/null ||

@@ -68,8 +68,8 @@ fi
 check "build the Linux guest and its EFI system partition" 0 -- \
 	sh -c "guests/linux/build.sh && guests/linux/uefi-disk.sh"
 s5u_out=$(mktemp -d)
-CHECK_TIMEOUT=600 check "nested session ran (OVMF, a reboot, OVMF again, under L1's KVM)" 0 '== end' \
-	-- tests/nested/run-nested --timeout 540 --file $S5/minivisor.static:/work/minivisor \
+CHECK_TIMEOUT=600 check "nested session ran (OVMF, a reboot, OVMF again, under L1's KVM)" 0 \
+	'== end' -- tests/nested/run-nested --timeout 540 --file $S5/minivisor.static:/work/minivisor \
 	--file $OVMF_CODE:/work/OVMF_CODE_4M.fd --file build/linux/uefi-vars.fd \
 	--file build/linux/uefi-disk.img:/work/uefi-disk.img --file guests/stage5/l1-uefi.sh \
 	--out vars.fd:"$s5u_out/vars.fd" -- sh l1-uefi.sh
