@@ -189,6 +189,7 @@ static uint32_t transmit_frame(struct virtio_pci *vp, struct virtq_chain *chain)
 	}
 	net->tx_frames++;
 	net->tx_bytes += len;
+	net->negotiated = vp->state.driver_features;
 	if (net->send) {
 		send_bare(net, iov, n, len);
 		return 0;
@@ -300,6 +301,7 @@ static void rx_complete(struct virtio_net *net, struct rx_window *w, size_t len)
 	}
 	net->rx_frames++;
 	net->rx_bytes += len - VNET_HDR_LEN;
+	net->negotiated = net->vp.state.driver_features;
 }
 
 /* Chains taken but not filled go back, the last taken first, so the ring sees no gap. */

@@ -79,6 +79,7 @@ struct virtio_net {
 	unsigned offloads_set;
 	struct virtio_device_ops ops;      /* the type's ops with those features */
 	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes, rx_dropped;
+	uint64_t negotiated;               /* the driver's features when a frame last passed */
 	unsigned bad_headers;              /* guest errors reported (at most a few lines) */
 };
 

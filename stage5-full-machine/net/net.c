@@ -351,6 +351,28 @@ void net_stop(struct pc_net *net)
 		perror("minivisor: net: eventfd");
 }
 
+/* What the driver accepted of what the card offered, by name (the check reads this line). */
+static void virtio_features_line(const struct net_virtio *v, unsigned i)
+{
+	static const struct { uint64_t bit; const char *name; } names[] = {
+		{ VIRTIO_RING_F_EVENT_IDX, "event-idx" },
+		{ VIRTIO_RING_F_INDIRECT_DESC, "indirect" },
+		{ VIRTIO_NET_F_MRG_RXBUF, "mrg-rxbuf" },
+		{ VIRTIO_NET_F_CSUM, "csum" },
+		{ VIRTIO_NET_F_GUEST_CSUM, "guest-csum" },
+		{ VIRTIO_NET_F_HOST_TSO4, "host-tso4" },
+		{ VIRTIO_NET_F_HOST_TSO6, "host-tso6" },
+		{ VIRTIO_NET_F_GUEST_TSO4, "guest-tso4" },
+		{ VIRTIO_NET_F_GUEST_TSO6, "guest-tso6" },
+	};
+	char line[256] = "";
+	size_t at = 0;
+	for (unsigned k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (v->net.negotiated & names[k].bit && at < sizeof(line))
+			at += snprintf(line + at, sizeof(line) - at, " %s", names[k].name);
+	fprintf(stderr, "minivisor: virtio-net.%u: features:%s\n", i, at ? line : " none");
+}
+
 /* The lesson's figures for a virtio-net card: frames, bytes, and exits per frame and per MiB
  * moved (both directions: a TCP stream's acknowledgements come back on the same card). */
 static void virtio_stats(const struct net_virtio *v, unsigned i)
@@ -360,6 +382,7 @@ static void virtio_stats(const struct net_virtio *v, unsigned i)
 	double mib = (n->tx_bytes + n->rx_bytes) / 1048576.0;
 	if (!frames)
 		return;
+	virtio_features_line(v, i);
 	fprintf(stderr, "minivisor: virtio-net.%u (%s path): %llu frames sent (%.1f MiB), %llu "
 		"received (%.1f MiB), %llu dropped; register accesses (exits): %llu before the "
 		"first frame, %llu after: %.2f per frame, %.0f per MiB\n", i,
