@@ -84,8 +84,8 @@ check "the guest kernel has Linux's e1000 driver (build/linux/modules.txt)" 0 \
 check "build the test DNS responder (tests/nested/dns-answer.c)" 0 \
 	-- cc -std=gnu11 -Wall -Wextra -Werror -O2 -o build/dns-answer tests/nested/dns-answer.c
 s5n_tun=$(ls build/cache/kernel/*cloud*/lib/modules/*/kernel/drivers/net/tun.ko 2>/dev/null | head -1)
-CHECK_TIMEOUT=360 check "nested session ran (e1000, virtio-net over slirp; e1000, virtio-net over tap)" 0 \
-	'== end' -- tests/nested/run-nested --timeout 320 --file $MV:/work/minivisor \
+CHECK_TIMEOUT=480 check "nested session ran (e1000, virtio-net over slirp; e1000, virtio-net over tap)" 0 \
+	'== end' -- tests/nested/run-nested --timeout 440 --file $MV:/work/minivisor \
 	--file /usr/share/seabios/bios-256k.bin:/usr/share/seabios/bios-256k.bin \
 	--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file build/linux/initrd.cpio.gz \
