@@ -161,6 +161,7 @@ static int attach_virtio(struct pc_net *net, struct netdev *d, const uint8_t mac
 		/* The card and the tap share the header format: frames pass without a copy. */
 		v->net.tap_fd = d->tap_fd;
 		v->net.tap_offloads = d->tap_offloads;
+		v->net.offloads_set = ~0u;   /* unknown: the tap outlives a reset; set it anew */
 		snprintf(v->net.ifname, sizeof(v->net.ifname), "%s", d->cfg->ifname);
 		d->direct = v;
 	} else {
