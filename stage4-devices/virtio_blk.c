@@ -162,7 +162,7 @@ static void serve_off_lock(struct virtio_blk *blk)
 		if (n <= 0) {
 			/* one interrupt for the batch, if the driver wants one (event index) */
 			if (used && virtq_needs_interrupt(vp->mem, &vp->state.vq[0]))
-				virtio_pci_notify_used(vp);
+				virtio_pci_notify_used(vp, 0);
 			pthread_mutex_unlock(blk->lock);
 			return;
 		}

@@ -142,7 +142,7 @@ bool virtio_net_receive(struct virtio_net *net)
 		used = true;
 	}
 	if (used)
-		virtio_pci_notify_used(&net->vp);
+		virtio_pci_notify_used(&net->vp, RX_QUEUE);
 	return more;
 }
 
@@ -172,7 +172,7 @@ bool virtio_net_deliver(struct virtio_net *net, const uint8_t *frame, size_t len
 		fprintf(stderr, "virtio-net: receive buffer of %zu bytes for a %zu-byte frame\n",
 			done, total);
 	virtq_push(net->vp.mem, &net->vp.state.vq[RX_QUEUE], chain.head, done);
-	virtio_pci_notify_used(&net->vp);
+	virtio_pci_notify_used(&net->vp, RX_QUEUE);
 	return true;
 }
 
