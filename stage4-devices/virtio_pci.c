@@ -76,6 +76,7 @@ static void msix_fire(struct virtio_pci *vp, unsigned v)
 		return;
 	}
 	vp->state.msix_pending &= ~(1u << v);
+	vp->irq_count[vp->irq_fd[v] >= 0 ? VIRTIO_IRQ_IRQFD : VIRTIO_IRQ_MSI]++;
 	if (vp->irq_fd[v] >= 0) {
 		uint64_t one = 1;
 		if (write(vp->irq_fd[v], &one, sizeof(one)) < 0)
@@ -101,10 +102,12 @@ static void msix_deliver_pending(struct virtio_pci *vp)
 static void interrupt(struct virtio_pci *vp, uint8_t isr_bit, uint16_t vector)
 {
 	vp->state.isr |= isr_bit;
-	if (msix_enabled(vp))
+	if (msix_enabled(vp)) {
 		msix_fire(vp, vector);
-	else
-		update_irq(vp);
+		return;
+	}
+	vp->irq_count[VIRTIO_IRQ_INTX] += !vp->pci.irq.level;
+	update_irq(vp);
 }
 
 void virtio_pci_notify_used(struct virtio_pci *vp, unsigned q)

@@ -120,8 +120,12 @@ struct virtio_pci {
 	struct msi_routes *msi;
 	int irq_fd[VIRTIO_MSIX_VECTORS];
 	int irq_gsi[VIRTIO_MSIX_VECTORS];
+	/* Interrupts sent, by how (for --stats): INTx raises, KVM_SIGNAL_MSI calls, irqfd writes */
+	unsigned long long irq_count[3];
 	unsigned resets;              /* device resets so far: a request in flight across one is dropped */
 };
+
+enum { VIRTIO_IRQ_INTX, VIRTIO_IRQ_MSI, VIRTIO_IRQ_IRQFD };
 
 /* Set up the transport for a device type and plug it into the PCI host. */
 int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops, void *device,
