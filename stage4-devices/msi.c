@@ -67,8 +67,9 @@ int msi_routes_commit(struct msi_routes *r)
 	t->nr = k;
 	int err = ioctl(r->vm_fd, KVM_SET_GSI_ROUTING, t) < 0 ? -errno : 0;
 	free(t);
-	if (err)
-		fprintf(stderr, "minivisor: KVM_SET_GSI_ROUTING: %s\n", strerror(-err));
+	if (err && !r->warned)
+		fprintf(stderr, "minivisor: KVM_SET_GSI_ROUTING: %s (said once)\n", strerror(-err));
+	r->warned |= err != 0;
 	return err;
 }
 

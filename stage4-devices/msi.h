@@ -43,6 +43,7 @@ struct msi_msg {
 struct msi_routes {
 	int vm_fd;
 	unsigned n;
+	bool warned;            /* KVM refused a table once: said so (a guest may repeat it) */
 	struct msi_route {
 		struct msi_msg msg;
 		bool on;            /* routed: unmasked and programmed */

@@ -86,8 +86,10 @@ static void msix_fire(struct virtio_pci *vp, unsigned v)
 	struct msi_msg msg;
 	msix_entry_msg(entry, &msg);
 	int err = msi_signal(vp->pci.irq.vm_fd, &msg);
-	if (err && err != -EBADF)   /* (EBADF: no VM, as in the unit tests) */
-		fprintf(stderr, "%s: KVM_SIGNAL_MSI: %s\n", vp->ops->name, strerror(-err));
+	if (err && err != -EBADF && !vp->msi_warned)   /* (EBADF: no VM, as in the unit tests) */
+		fprintf(stderr, "%s: KVM_SIGNAL_MSI to %#x: %s (said once)\n", vp->ops->name,
+			msg.address_lo, strerror(-err));
+	vp->msi_warned |= err && err != -EBADF;
 }
 
 /* The guest unmasked something: what was pending goes out now. */

@@ -122,6 +122,7 @@ struct virtio_pci {
 	int irq_gsi[VIRTIO_MSIX_VECTORS];
 	/* Interrupts sent, by how (for --stats): INTx raises, KVM_SIGNAL_MSI calls, irqfd writes */
 	unsigned long long irq_count[3];
+	bool msi_warned;              /* KVM refused a message the guest programmed: said once */
 	unsigned resets;              /* device resets so far: a request in flight across one is dropped */
 };
 
