@@ -68,9 +68,9 @@ static void update_irq(struct virtio_pci *vp)
  */
 static void msix_fire(struct virtio_pci *vp, unsigned v)
 {
-	const uint8_t *entry = vp->state.msix_table + MSIX_ENTRY_SIZE * v;
 	if (v >= vp->msix_vectors)
 		return;   /* VIRTIO_NO_VECTOR: the driver wants no interrupt for this event */
+	const uint8_t *entry = vp->state.msix_table + MSIX_ENTRY_SIZE * v;
 	if ((msix_control(vp) & MSIX_CTRL_MASKALL) || msix_entry_masked(entry)) {
 		vp->state.msix_pending |= 1u << v;
 		return;
