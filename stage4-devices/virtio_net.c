@@ -312,7 +312,7 @@ static void rx_return(struct virtio_net *net, struct rx_window *w, bool used)
 	w->niov = 0;
 	w->space = 0;
 	if (used && virtq_needs_interrupt(net->vp.mem, &net->vp.state.vq[RX_QUEUE]))
-		virtio_pci_notify_used(&net->vp);
+		virtio_pci_notify_used(&net->vp, RX_QUEUE);
 }
 
 /* The tap's offloads follow the driver's GUEST_* features (checked at each receive: they

@@ -105,7 +105,8 @@ run() {   # run NAME URL TEST MINIVISOR-ARGS...: URL is where this side fetches 
 
 run e1000-pc http://127.0.0.1:10080/guest.txt "/bin/nettest dns files.minivisor.test 192.0.2.7" \
 	-M pc -nic user,model=e1000,dns=on,hostfwd=tcp:127.0.0.1:10080-:80
-run virtio-q35 http://127.0.0.1:10081/guest.txt /bin/nettest \
+# (irqs first: the check reads how virtio-net interrupts, MSI-X vectors on q35)
+run virtio-q35 http://127.0.0.1:10081/guest.txt "irqs virtio; /bin/nettest" \
 	-M q35 -netdev user,id=n0,hostfwd=tcp:127.0.0.1:10081-:80 -device virtio-net-pci,netdev=n0
 run tap-e1000-q35 http://192.168.77.2/guest.txt "/bin/nettest tap 192.168.77.2/24 192.168.77.1" \
 	-M q35 -netdev tap,id=t0,ifname=tap0 -device e1000,netdev=t0,mac=52:54:00:00:77:02

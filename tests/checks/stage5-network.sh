@@ -104,6 +104,9 @@ s5n_user e1000-pc "pc + e1000 + user: DHCP, guest fetches through 10.0.2.2, host
 	e1000 10080
 s5n_user virtio-q35 "q35 + virtio-net + user: DHCP, guest fetches through 10.0.2.2, host through hostfwd (sha256)" \
 	virtio_net 10081
+check "q35 + virtio-net: its queues interrupt through MSI-X vectors (sysfs msi_irqs)" 0 \
+	'irqs: [0-9]+ msix [0-9a-f:.]+ virtio0-config' 'irqs: [0-9]+ msix [0-9a-f:.]+ virtio0-input\.0' \
+	'irqs: [0-9]+ msix [0-9a-f:.]+ virtio0-output\.0' -- tests/nested/section "$s5n_log" virtio-q35
 check "q35 + e1000 + tap (made in L1): ping and both files across (sha256)" 0 \
 	'l1: tap0 192\.168\.77\.1/24 up' 'nettest: driver e1000' 'nettest: ping 192\.168\.77\.1 ok' \
 	'nettest: host file sha256 ok' 'l1: guest\.txt from http://192\.168\.77\.2/guest\.txt: sha256 ok' \
