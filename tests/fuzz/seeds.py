@@ -409,6 +409,44 @@ def uhci():
     save("uhci", "get-descriptor", o.b)
 
 
+# ---- VFIO: a fake host device (config space, BAR sizes, mmap mask), then the op stream --------
+def vfio_device(caps):
+    cfg = bytearray(256)
+    cfg[0:4] = struct.pack("<HH", 0x8086, 0x10d3)      # an 82574L, as a NIC passed through
+    cfg[6] = 0x10                                     # status: capability list
+    cfg[0x0b] = 0x02                                  # class: network
+    cfg[0x10:0x14] = le32(0)                          # BAR0: 32-bit memory
+    cfg[0x18:0x1c] = le32(1)                          # BAR2: I/O
+    cfg[0x3d] = 1                                     # INTA#
+    cfg[0x34] = caps[0][0] if caps else 0
+    for i, (at, body) in enumerate(caps):
+        nxt = caps[i + 1][0] if i + 1 < len(caps) else 0
+        cfg[at:at + 1 + len(body)] = bytes([body[0], nxt]) + bytes(body[1:])
+    sizes = bytes([14, 0, 8, 0, 0, 0])                # BAR0 16 KiB, BAR2 256 ports
+    return bytes(cfg) + sizes + bytes([1])            # BAR0 mmap()ed
+
+
+def vfio():
+    """Range 0 = 0xcf8, then the BAR traps in the order of their BARs (FUZZ_RANGES=1).
+    MSI (64-bit) at 0x40, MSI-X (8 vectors, table in BAR0 at 0x2000, PBA at 0x3000) at 0x50,
+    power management at 0x60."""
+    caps = [(0x40, [0x05, 0x80, 0x00]), (0x50, [0x11, 0x07, 0x00, 0x00, 0x20, 0, 0, 0x00, 0x30,
+                                                0, 0]), (0x60, [0x01, 0x03, 0x00])]
+    def cfgw(reg, value, size=4):
+        code = {1: 0, 2: 1, 4: 2}[size]
+        return bytes([3, reg, 0x80 | code]) + le32(value)
+    o = Ops(vfio_device(caps))
+    o.b += cfgw(0x44, 0xfee00000) + cfgw(0x48, 0) + cfgw(0x4c, 0x41, 2) + cfgw(0x42, 1, 2)
+    o.b += cfgw(0x42, 0, 2)                           # MSI off again: INTx back
+    o.b += cfgw(0x52, 0x8000, 2)                      # MSI-X on
+    o.w(1, 0x2000, 0xfee00000).w(1, 0x2004, 0).w(1, 0x2008, 0x42).w(1, 0x200c, 0)
+    o.r(1, 0x2000).r(1, 0x3000).w(1, 0x100, 0x12345678)   # the table; the PBA; a register
+    o.b += cfgw(0x52, 0xc000, 2) + cfgw(0x52, 0, 2)   # masked, off
+    o.b += cfgw(0x64, 0x0003, 2) + cfgw(0x04, 0x0007, 2) + cfgw(0x10, 0xffffffff)
+    o.w(2, 0x10, 0xab, 1).r(2, 0x10, 1)               # BAR2: I/O, forwarded
+    save("vfio", "msi-msix-pm", o.b)
+
+
 if __name__ == "__main__":
     ahci()
     ide()
@@ -420,3 +458,4 @@ if __name__ == "__main__":
     usb_storage()
     xhci()
     uhci()
+    vfio()
