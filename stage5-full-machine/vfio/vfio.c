@@ -491,8 +491,10 @@ static unsigned bar_pieces(struct vfio_pci *d, unsigned b, uint64_t off[2], uint
 		off[0] = 0, size[0] = total;
 		return 1;
 	}
+	/* (the device's table offset may lie past the BAR's end: no slot is made past it) */
 	uint64_t start = d->msix_table_off & ~(PAGE - 1);
 	uint64_t end = (d->msix_table_off + 16 * d->msix_n + PAGE - 1) & ~(PAGE - 1);
+	start = start < total ? start : total;
 	unsigned n = 0;
 	if (start > 0)
 		off[n] = 0, size[n++] = start;
@@ -674,6 +676,11 @@ static void find_caps(struct vfio_pci *d)
 	unsigned seen = 0;
 	for (unsigned p = c[PCI_CAPABILITY_LIST] & ~3u; p >= 0x40 && seen++ < 48;
 	     p = c[p + 1] & ~3u) {
+		/* Registers we would keep past the 256 bytes (a capability at 0xf8 or 0xfc): not a
+		 * capability we can be; it stays the device's (VFIO's own virtualization). */
+		unsigned regs = c[p] == CAP_ID_MSI ? ((c[p + 2] & 0x80) ? 14 : 10) : 12;
+		if ((c[p] == CAP_ID_MSI || c[p] == CAP_ID_MSIX) && p + regs > 256)
+			continue;
 		if (c[p] == CAP_ID_MSI && !d->msi_cap) {
 			d->msi_cap = p;
 			d->msi_64 = c[p + 2] & 0x80;
