@@ -319,7 +319,8 @@ static int set_irqs(struct vfio_pci *d, unsigned index, unsigned action, const i
 	set->flags = (count ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) | action;
 	set->index = index;
 	set->count = count;
-	memcpy(set->data, fds, count * sizeof(int));
+	if (count)   /* fds is NULL when an index is turned off: memcpy must not see it */
+		memcpy(set->data, fds, count * sizeof(int));
 	int err = ioctl(d->device_fd, VFIO_DEVICE_SET_IRQS, set) < 0 ? -errno : 0;
 	free(set);
 	if (err)
