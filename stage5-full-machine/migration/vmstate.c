@@ -599,11 +599,7 @@ static int load_vga(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 int vmstate_save(struct pc *pc, struct stream *s, char *why, size_t why_len)
 {
 	static struct cpu_state cpu;
-	static struct chipset_saved chip;
 	struct kvm_devices kvm;
-	struct legacy_state legacy;
-	struct hpet_saved hpet;
-	struct ahci_saved ahci;
 	const char *what = "";
 	char name[16];
 	int err;
@@ -620,6 +616,16 @@ int vmstate_save(struct pc *pc, struct stream *s, char *why, size_t why_len)
 	if (err)
 		return machine_fail(err, why, why_len, "%s: %s", what, strerror(-err));
 	stream_write_section(s, "kvm", SEC_VERSION, &kvm, sizeof(kvm));
+	return vmstate_save_devices(pc, s, why, why_len);
+}
+
+int vmstate_save_devices(struct pc *pc, struct stream *s, char *why, size_t why_len)
+{
+	static struct chipset_saved chip;
+	struct legacy_state legacy;
+	struct hpet_saved hpet;
+	struct ahci_saved ahci;
+
 	save_legacy(pc, &legacy);
 	stream_write_section(s, "legacy", SEC_VERSION, &legacy, sizeof(legacy));
 	save_hpet(pc, &hpet);
