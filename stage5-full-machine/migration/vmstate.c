@@ -262,6 +262,22 @@ static void save_legacy(struct pc *pc, struct legacy_state *l)
 	l->aux_irq = pc->i8042.aux_irq.level;
 }
 
+/*
+ * A stream is input like a guest's stores: a state whose indexes the device uses without a
+ * check of its own (a FIFO's head, the CMOS index, the PS/2 queues) is refused here, before
+ * anything is applied, or the next port access would index past an array.
+ */
+static int check_legacy(const struct legacy_state *l, char *why, size_t why_len)
+{
+	const char *bad = !uart_state_valid(&l->uart) ? "the UART's receive FIFO" :
+			  !rtc_state_valid(&l->rtc) ? "the CMOS index" :
+			  !i8042_state_valid(&l->i8042) ? "the PS/2 queues" : NULL;
+	if (bad)
+		return machine_fail(-EINVAL, why, why_len, "section 'legacy': %s out of range",
+				    bad);
+	return 0;
+}
+
 static void load_legacy(struct pc *pc, const struct legacy_state *l)
 {
 	pc->m.com1.state = l->uart;
@@ -446,6 +462,18 @@ struct ide_saved {
 	uint8_t cdb[12];
 };
 
+/*
+ * Where the data port reads or writes next (buf_pos, up to piece_end) is used as an index into
+ * the channel's buffer (or the CDB while a packet comes in) with no other check: it must lie
+ * inside them, and the phase must be one there is.
+ */
+static bool ide_positions_valid(const struct ide_saved *s)
+{
+	uint32_t room = s->phase == IDE_PACKET_CDB ? sizeof(s->cdb) : IDE_BUF_SIZE;
+	return s->phase <= IDE_DMA_WAIT && s->buf_pos <= s->piece_end && s->piece_end <= room &&
+	       (s->phase == IDE_PACKET_CDB || s->buf_pos <= s->buf_len);
+}
+
 /* The "ide" section: two ide_saved, then each channel's buffer bytes. */
 static uint8_t *save_ide(struct pc *pc, uint32_t *len)
 {
@@ -497,6 +525,12 @@ static int load_ide(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 	if (s[0].buf_len > IDE_BUF_SIZE || s[1].buf_len > IDE_BUF_SIZE ||
 	    len != sizeof(s) + s[0].buf_len + s[1].buf_len || s[0].active > 1 || s[1].active > 1)
 		goto bad;
+	for (int c = 0; c < 2; c++)
+		if (!ide_positions_valid(&s[c])) {
+			snprintf(why, why_len, "section 'ide': channel %d: its phase or data port "
+				 "position is out of range", c);
+			return -EINVAL;
+		}
 	uint32_t at = sizeof(s);
 	for (int c = 0; c < 2; c++) {
 		struct ide_channel *ch = &pc->ide.channel[c];
@@ -585,6 +619,10 @@ static int load_vga(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 	if (len < sizeof(v->s) + 4 || (memcpy(&size, p + sizeof(v->s), 4), size != v->vram_size) ||
 	    len != sizeof(v->s) + 4 + size) {
 		snprintf(why, why_len, "section 'std-vga': %u bytes: another VRAM size", len);
+		return -EINVAL;
+	}
+	if (!vga_state_valid((const struct vga_state *)p)) {
+		snprintf(why, why_len, "section 'std-vga': the DAC's registers are out of range");
 		return -EINVAL;
 	}
 	memcpy(&v->s, p, sizeof(v->s));
@@ -733,7 +771,9 @@ static int apply(struct pc *pc, struct pending *p, char *why, size_t why_len)
 							      "the disk controller",
 							      "the VGA" }[i]);
 	/* Device models first (their interrupt lines), then KVM's chips over them, then CPUs. */
-	err = load_chipset(pc, (void *)p->sec[K_CHIPSET].payload, why, why_len);
+	err = check_legacy((void *)p->sec[K_LEGACY].payload, why, why_len);
+	if (!err)
+		err = load_chipset(pc, (void *)p->sec[K_CHIPSET].payload, why, why_len);
 	if (!err && is_q35(pc))
 		load_ahci(pc, (void *)p->sec[K_DISKS].payload);
 	else if (!err)
