@@ -463,15 +463,25 @@ struct ide_saved {
 };
 
 /*
- * Where the data port reads or writes next (buf_pos, up to piece_end) is used as an index into
- * the channel's buffer (or the CDB while a packet comes in) with no other check: it must lie
- * inside them, and the phase must be one there is.
+ * In a data phase, where the data port reads or writes next (buf_pos, up to piece_end) is used
+ * as an index into the channel's buffer (or the CDB while a packet comes in) with no other
+ * check: it must lie inside what the buffer holds. Idle or waiting for DMA, the positions are
+ * not used (the next command resets them). And the phase must be one there is.
  */
 static bool ide_positions_valid(const struct ide_saved *s)
 {
-	uint32_t room = s->phase == IDE_PACKET_CDB ? sizeof(s->cdb) : IDE_BUF_SIZE;
-	return s->phase <= IDE_DMA_WAIT && s->buf_pos <= s->piece_end && s->piece_end <= room &&
-	       (s->phase == IDE_PACKET_CDB || s->buf_pos <= s->buf_len);
+	switch (s->phase) {
+	case IDE_IDLE:
+	case IDE_DMA_WAIT:
+		return true;
+	case IDE_PACKET_CDB:
+		return s->buf_pos <= s->piece_end && s->piece_end <= sizeof(s->cdb);
+	case IDE_PIO_IN:
+	case IDE_PIO_OUT:
+	case IDE_ATAPI_IN:
+		return s->buf_pos <= s->piece_end && s->piece_end <= s->buf_len;
+	}
+	return false;
 }
 
 /* The "ide" section: two ide_saved, then each channel's buffer bytes. */
