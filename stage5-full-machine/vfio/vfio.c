@@ -284,7 +284,8 @@ static int set_irqs(struct vfio_pci *d, unsigned index, unsigned action, const i
 	set->flags = (count ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) | action;
 	set->index = index;
 	set->count = count;
-	memcpy(set->data, fds, count * sizeof(int));
+	if (count)   /* fds is NULL when an index is turned off: memcpy must not see it */
+		memcpy(set->data, fds, count * sizeof(int));
 	int err = ioctl(d->device_fd, VFIO_DEVICE_SET_IRQS, set) < 0 ? -errno : 0;
 	free(set);
 	if (err)
@@ -448,8 +449,10 @@ static unsigned bar_pieces(struct vfio_pci *d, unsigned b, uint64_t off[2], uint
 		off[0] = 0, size[0] = total;
 		return 1;
 	}
+	/* (the device's table offset may lie past the BAR's end: no slot is made past it) */
 	uint64_t start = d->msix_table_off & ~(PAGE - 1);
 	uint64_t end = (d->msix_table_off + 16 * d->msix_n + PAGE - 1) & ~(PAGE - 1);
+	start = start < total ? start : total;
 	unsigned n = 0;
 	if (start > 0)
 		off[n] = 0, size[n++] = start;
@@ -631,6 +634,11 @@ static void find_caps(struct vfio_pci *d)
 	unsigned seen = 0;
 	for (unsigned p = c[PCI_CAPABILITY_LIST] & ~3u; p >= 0x40 && seen++ < 48;
 	     p = c[p + 1] & ~3u) {
+		/* Registers we would keep past the 256 bytes (a capability at 0xf8 or 0xfc): not a
+		 * capability we can be; it stays the device's (VFIO's own virtualization). */
+		unsigned regs = c[p] == CAP_ID_MSI ? ((c[p + 2] & 0x80) ? 14 : 10) : 12;
+		if ((c[p] == CAP_ID_MSI || c[p] == CAP_ID_MSIX) && p + regs > 256)
+			continue;
 		if (c[p] == CAP_ID_MSI && !d->msi_cap) {
 			d->msi_cap = p;
 			d->msi_64 = c[p + 2] & 0x80;

@@ -768,9 +768,29 @@ static void acpi_tables_built_at_zero_for_a_loader(void **state)
 	assert_int_equal(acpi_build_into(buf, 200, 0, 2, NULL, 0, &l), -ENOSPC);
 }
 
+/* A migration stream's UART and CMOS state: indexes past their arrays are refused. */
+static void loaded_uart_and_rtc_state_is_checked(void **state)
+{
+	(void)state;
+	struct uart_state u;
+	uart_state_reset(&u);
+	assert_true(uart_state_valid(&u));
+	u.rx_head = UART_RX_FIFO - 1, u.rx_count = UART_RX_FIFO;
+	assert_true(uart_state_valid(&u));
+	u.rx_head = UART_RX_FIFO;
+	assert_false(uart_state_valid(&u));
+	u.rx_head = 0, u.rx_count = UART_RX_FIFO + 1;
+	assert_false(uart_state_valid(&u));
+	struct rtc_state r = { .index = 0x7f };
+	assert_true(rtc_state_valid(&r));
+	r.index = 0x80;
+	assert_false(rtc_state_valid(&r));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(loaded_uart_and_rtc_state_is_checked),
 		cmocka_unit_test(bzimage_reads_the_setup_header),
 		cmocka_unit_test(bzimage_rejects_what_it_cannot_boot),
 		cmocka_unit_test(e820_has_low_ram_bios_hole_and_high_ram),
