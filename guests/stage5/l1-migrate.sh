@@ -52,7 +52,7 @@ while [ $i -le "$N" ]; do
 	before=$(last_count $from.log)
 	wait_for $to.log "linux-count $((before + 2))" 60
 	echo "migration $i: $from -> $to, source exit $rc, count $before -> $(first_count $to.log)," \
-		"$(grep '^ok' ctl.$i | grep -o 'downtime [0-9.]* ms, total [0-9.]* ms')"
+		"$(grep '^ok' ctl.$i | grep -o 'downtime [0-9.]* ms.*total [0-9.]* ms')"
 	grep '^error' ctl.$i
 	cat $from.log >>all.log
 	t=$from

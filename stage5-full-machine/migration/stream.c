@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -216,6 +217,9 @@ int stream_read_section(struct stream *s, struct section *sec)
 	if (!strcmp(sec->name, "end")) {
 		if (sec->len)
 			return fail(s, -EBADMSG, "end marker with a length of %u", sec->len);
+		struct timespec ts;   /* the destination's downtime is counted from here */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s->end_ms = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 		return 1;
 	}
 	sec->payload = malloc(sec->len ? sec->len : 1);

@@ -17,7 +17,9 @@
  *
  * A RAM section's payload is a run of page records: u64 page number (bit 63: the page is all
  * zeros, no data follows), then 4096 bytes unless zero. Zero pages are never sent in the first
- * pass; a later pass sends the zero flag for a page that became zero.
+ * pass; a later pass sends the zero flag for a page that became zero. That is a live
+ * migration's RAM. A snapshot file (version 2) has instead one "ram-image" section and, after
+ * the end marker, RAM at its offset in the file with holes for zero pages (ramfile.h).
  */
 #ifndef MIGRATION_STREAM_H
 #define MIGRATION_STREAM_H
@@ -27,7 +29,7 @@
 #include <stdint.h>
 
 #define STREAM_MAGIC "MINIVMIG"
-#define STREAM_VERSION 1
+#define STREAM_VERSION 2   /* 2: snapshot files keep RAM as a sparse image (ramfile.h) */
 #define STREAM_NAME_LEN 16
 #define STREAM_MAX_CONFIG 4096
 #define STREAM_MAX_SECTION (64u << 20)   /* bigger is a corrupt length, not a device */
@@ -40,6 +42,7 @@ struct stream {
 	int fd;
 	uint64_t bytes;          /* written or read so far */
 	bool failed;             /* a write failed: the rest are skipped, the first why kept */
+	double end_ms;           /* reading: when the end marker came (CLOCK_MONOTONIC, ms) */
 	char why[256];
 };
 

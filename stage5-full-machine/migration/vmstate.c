@@ -8,6 +8,7 @@
  * back by replaying it through the device's own paths (irq_line_set, PCI config writes).
  */
 #include "vmstate.h"
+#include "ramfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -764,9 +765,12 @@ int vmstate_load(struct pc *pc, struct stream *s, char *why, size_t why_len)
 			snprintf(why, why_len, "%s", s->why);
 			goto out;
 		}
-		if (!strcmp(sec.name, "ram")) {
-			err = stream_ram_section(&sec, vmstate_ram_pages(pc), ram_put, pc, why,
-						 why_len);
+		if (!strcmp(sec.name, "ram") || !strcmp(sec.name, RAM_IMAGE_SECTION)) {
+			err = !strcmp(sec.name, "ram") ?
+			      stream_ram_section(&sec, vmstate_ram_pages(pc), ram_put, pc, why,
+						 why_len) :
+			      ram_image_read(s->fd, &sec, pc->m.vm.mem.host, pc->m.vm.mem.size,
+					     why, why_len);
 			free(sec.payload);
 			if (err)
 				goto out;
