@@ -147,8 +147,8 @@ r=1
 while [ $r -le "$runs" ]; do
 	port=$((5100 + r * 10))
 	for kind in idle busy; do
-		ours $kind $port $r
-		qemu $kind $((port + 1)) $r
+		ours "$kind" $port $r
+		qemu "$kind" $((port + 1)) $r
 		port=$((port + 2))
 	done
 	r=$((r + 1))

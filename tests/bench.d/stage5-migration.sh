@@ -26,6 +26,7 @@ else
 	b5g_n=$(mktemp -d)
 	mkdir -p "$b5g_n/root/bin" build/migration-bench
 	cp guests/stage5/memdirty "$b5g_n/root/bin/"
+	# shellcheck disable=SC2016 # the guest's script: its $ expand in the guest
 	printf 'echo "migbench: ready"\ni=0\nwhile :; do sleep 2; i=$((i + 1)); echo "migbench: tick $i"; done\n' \
 		>"$b5g_n/root/idle.sh"
 	printf 'exec /bin/memdirty %s 64\n' "$b5g_rate" >"$b5g_n/root/busy.sh"

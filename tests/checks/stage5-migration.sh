@@ -22,8 +22,8 @@ S5G_T=guests/stage5/migrate-test.sh
 check "build minivisor, the manager and the count-test disk (nasm)" 0 -- \
 	sh -c "make -s -C $S5G minivisor && make -s -C $S5G/manager &&
 		make -s -C guests stage5/count-test.img"
-check "unit tests: the stream parser (round trip, truncated, flipped byte, version, sizes, RAM past the end) and the sparse RAM image" 0 \
-	'\[  PASSED  \] 11 test' '!FAILED' \
+check "unit tests: the stream parser (round trip, truncated, flipped byte, version, sizes, RAM past the end, sync) and the sparse RAM image" 0 \
+	'\[  PASSED  \] 12 test' '!FAILED' \
 	-- bash -c 'make -s -C tests/unit test_stage5_migration && tests/unit/test_stage5_migration'
 
 # ---- snapshot and restore ----

@@ -251,6 +251,34 @@ static void test_huge_length(void **state)
 	free(bytes);
 }
 
+/* A "sync" between sections: the reader answers it on answer_fd and hands out the next one. */
+static void test_sync(void **state)
+{
+	FILE *f = tmpfile();
+	struct stream s;
+	struct section sec;
+	int answer[2];
+	char got[16] = "";
+	(void)state;
+	assert_int_equal(pipe(answer), 0);
+	stream_init(&s, fileno(f));
+	assert_int_equal(stream_write_section(&s, "dev", 1, device, sizeof(device)), 0);
+	assert_int_equal(stream_write_sync(&s), 0);
+	assert_int_equal(stream_write_end(&s), 0);
+	assert_int_equal(lseek(fileno(f), 0, SEEK_SET), 0);
+	stream_init(&s, fileno(f));
+	s.answer_fd = answer[1];
+	assert_int_equal(stream_read_section(&s, &sec), 0);
+	assert_string_equal(sec.name, "dev");
+	free(sec.payload);
+	assert_int_equal(stream_read_section(&s, &sec), 1);   /* the sync answered, then end */
+	assert_int_equal(read(answer[0], got, sizeof(got) - 1), 8);
+	assert_string_equal(got, "OK sync\n");
+	close(answer[0]);
+	close(answer[1]);
+	fclose(f);
+}
+
 /* ---- the snapshot file's sparse RAM image (ramfile.c) ---------------------------------- */
 
 #define IMG_PAGES 256   /* 1 MiB of "guest RAM" */
@@ -412,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_ram_too_large),
 		cmocka_unit_test(test_config_differs),
 		cmocka_unit_test(test_huge_length),
+		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_ram_image_round_trip),
 		cmocka_unit_test(test_ram_image_without_holes),
 		cmocka_unit_test(test_ram_image_damaged),
