@@ -12,7 +12,7 @@
 # figures: downtime and total time as each VMM reports them (ours: the "ok migrated" line;
 # QEMU: `info migrate` on its monitor, downtime-limit 50 ms as our budget), best of two; then
 # the snapshot of the idle machine: file size and allocated blocks (du) against RAM, ours and
-# QEMU's (`migrate exec:cat>FILE`). Run alone: tests/bench stage5-migration.
+# QEMU's (`migrate exec:cat>FILE`). BENCH5G_HOST=0 skips it. Run alone: tests/bench stage5-migration.
 # Sourced by tests/bench.
 echo "== stage 5: live migration of a 512 MiB Linux guest, minivisor vs QEMU migrate (same run, nested)"
 b5g_rate=${BENCH5G_RATE:-16}
@@ -164,7 +164,9 @@ b5g_qemu() {   # KIND PORT
 	wait $src $dst 2>/dev/null
 }
 
-if ! make -s -C stage5-full-machine minivisor || ! make -s -C stage5-full-machine/manager ||
+if [ "${BENCH5G_HOST:-1}" = 0 ]; then
+	echo "  this host: skipped (BENCH5G_HOST=0)"
+elif ! make -s -C stage5-full-machine minivisor || ! make -s -C stage5-full-machine/manager ||
 	! make -s -C guests stage5/count-test.img; then
 	echo "  migration: cannot build minivisor, minivisor-ctl or the count-test disk"
 else
