@@ -430,8 +430,8 @@ static int send_all(struct pc *pc, struct stream *s, struct ram_batch *b, uint64
 	for (uint64_t p = 0; p < pages; p++) {
 		if (p % PAGEMAP_CHUNK == 0)
 			ram_find_untouched(pagemap, vmstate_page(pc, p),
-				       pages - p < PAGEMAP_CHUNK ? pages - p : PAGEMAP_CHUNK,
-				       untouched);
+					   pages - p < PAGEMAP_CHUNK ? pages - p : PAGEMAP_CHUNK,
+					   untouched);
 		const uint8_t *page = vmstate_page(pc, p);
 		if (untouched[p % PAGEMAP_CHUNK] || is_legacy(p) || vmstate_page_is_zero(page))
 			continue;
