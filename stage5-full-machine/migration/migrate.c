@@ -602,38 +602,45 @@ struct precopy {
  * they are worth it, even under the budget. At the round limit the guest stops anyway.
  */
 #define SETTLED_PAGES 32
+
+/* One round with the guest running: round 0 every page, later ones the dirty pages; then the
+ * log harvested for the next. The pages sent go to *pages; 0 or a negative errno with why. */
+static int send_round(struct migration *mig, struct dirty_log *d, struct legacy_copy *lc,
+		      struct stream *s, struct ram_batch *b, bool first, uint64_t *pages,
+		      char *why, size_t why_len)
+{
+	struct pc *pc = mig->pc;
+	pthread_mutex_lock(&mig->ram);
+	if (mig->machine_gone) {
+		pthread_mutex_unlock(&mig->ram);
+		return machine_fail(-ECANCELED, why, why_len, "the guest stopped or reset");
+	}
+	int err = 0;
+	*pages = first ? 0 : count_dirty(d);
+	err = first ? send_all(pc, s, b, pages) : send_dirty(pc, d, s, b);
+	if (!err)
+		err = legacy_sync(pc, lc, s, b, pages);
+	if (!err)
+		err = log_harvest(pc, d, why, why_len);
+	else
+		machine_fail(err, why, why_len, "sending to the destination: %s", s->why);
+	pthread_mutex_unlock(&mig->ram);
+	return err;
+}
+
 static int precopy_rounds(struct migration *mig, struct dirty_log *d, struct legacy_copy *lc,
 			  struct stream *s, struct ram_batch *b, struct precopy *pr, char *why,
 			  size_t why_len)
 {
-	struct pc *pc = mig->pc;
 	double bandwidth = 0;   /* bytes per ms, measured on the last round big enough to tell */
 	uint64_t previous = UINT64_MAX;
 	for (pr->rounds = 0;; pr->rounds++) {
-		pthread_mutex_lock(&mig->ram);
-		if (mig->machine_gone) {
-			pthread_mutex_unlock(&mig->ram);
-			return machine_fail(-ECANCELED, why, why_len, "the guest stopped or reset");
-		}
 		double t0 = now_ms();
 		uint64_t before = s->bytes, pages = 0;
-		int err = 0;
-		if (pr->rounds == 0) {
-			err = send_all(pc, s, b, &pages);
-		} else {
-			pages = count_dirty(d);
-			err = send_dirty(pc, d, s, b);
-		}
-		if (!err)
-			err = legacy_sync(pc, lc, s, b, &pages);
-		double took = now_ms() - t0;
-		if (!err)
-			err = log_harvest(pc, d, why, why_len);
-		else
-			machine_fail(err, why, why_len, "sending to the destination: %s", s->why);
-		pthread_mutex_unlock(&mig->ram);
+		int err = send_round(mig, d, lc, s, b, pr->rounds == 0, &pages, why, why_len);
 		if (err)
 			return err;
+		double took = now_ms() - t0;
 		uint64_t sent = s->bytes - before, dirty = count_dirty(d);
 		/* A small round's time is its fixed costs, not the link: keep the last figure. */
 		if (sent >= (256u << 10) || bandwidth == 0)
@@ -654,6 +661,42 @@ static int precopy_rounds(struct migration *mig, struct dirty_log *d, struct leg
 			    "goes; stopping it anyway", pr->max_rounds);
 			return 0;
 		}
+	}
+}
+
+/*
+ * Just before the pause. A write() on a socket returns once the bytes are in the kernel's
+ * buffers (megabytes on loopback): the destination may still be taking in round 0's last
+ * pages. A "sync" makes the source wait for it with the guest running, not in the pause. The
+ * guest dirties pages meanwhile; while that leaves more than SETTLED_PAGES, send them too
+ * and sync again (three times at most).
+ */
+#define CATCH_UPS 3
+static int catch_up(struct migration *mig, struct dirty_log *d, struct legacy_copy *lc,
+		    struct stream *s, struct ram_batch *b, char *why, size_t why_len)
+{
+	for (int i = 1;; i++) {
+		double t = now_ms();
+		int err = stream_write_sync(s) ? machine_fail(-EIO, why, why_len, "sending to the "
+							      "destination: %s", s->why) :
+			  verdict(s->fd, "while it caught up", NULL, 0, why, why_len);
+		if (err)
+			return err;
+		pthread_mutex_lock(&mig->ram);
+		err = mig->machine_gone ? machine_fail(-ECANCELED, why, why_len, "the guest "
+						       "stopped or reset") :
+		      log_harvest(mig->pc, d, why, why_len);
+		pthread_mutex_unlock(&mig->ram);
+		if (err)
+			return err;
+		uint64_t dirty = count_dirty(d), pages;
+		say(mig, "migrate: the destination caught up in %.1f ms; %llu pages dirtied "
+		    "meanwhile", now_ms() - t, (unsigned long long)dirty);
+		if (dirty <= SETTLED_PAGES || i == CATCH_UPS)
+			return 0;
+		err = send_round(mig, d, lc, s, b, false, &pages, why, why_len);
+		if (err)
+			return err;
 	}
 }
 
@@ -730,14 +773,8 @@ static int do_migrate(struct migration *mig, const char *uri, struct precopy *pr
 		err = precopy_rounds(mig, &d, &lc, &s, &b, pr, why, why_len);
 	if (!err)
 		flush_disks_early(mig);
-	if (!err) {   /* the destination takes in what the socket buffers still hold: not in the pause */
-		double t = now_ms();
-		err = stream_write_sync(&s) ? machine_fail(-EIO, why, why_len, "sending to the "
-							  "destination: %s", s.why) :
-		      verdict(fd, "while it caught up", NULL, 0, why, why_len);
-		if (!err)
-			say(mig, "migrate: the destination caught up in %.1f ms", now_ms() - t);
-	}
+	if (!err)
+		err = catch_up(mig, &d, &lc, &s, &b, why, why_len);
 	double tp = now_ms();   /* the downtime starts with the request to stop */
 	if (!err && !pause_guest(mig))
 		err = machine_fail(-ECANCELED, why, why_len, "the guest stopped or reset");
