@@ -41,8 +41,8 @@ wait_for() {
 }
 
 # The last count a log shows.
-last_count() {
-	grep -Eo 'count-test: count [0-9]+' "$1" | tail -1 | awk '{print $3}'
+last_count() {   # whole lines only (CR LF): the one the pause cut goes on in the next log
+	grep -ao "count-test: count [0-9]*"$'\r' "$1" | tail -1 | tr -d '\r' | awk '{print $3}'
 }
 
 # vmm NAME MACHINE [FLAGS...]: a minivisor in the background, its console a FIFO (kept open
