@@ -8,6 +8,7 @@
  * back by replaying it through the device's own paths (irq_line_set, PCI config writes).
  */
 #include "vmstate.h"
+#include "ramfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -644,6 +645,17 @@ static int load_vga(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 
 /* ---- saving ------------------------------------------------------------------------------ */
 
+int vmstate_save_early(struct pc *pc, struct stream *s, char *why, size_t why_len)
+{
+	static struct chipset_saved chip;
+	pthread_mutex_lock(&pc->m.bus.lock);   /* the vCPUs run: a consistent copy */
+	save_chipset(pc, &chip);
+	pthread_mutex_unlock(&pc->m.bus.lock);
+	if (stream_write_section(s, "chipset-early", SEC_VERSION, &chip, sizeof(chip)))
+		return machine_fail(-EIO, why, why_len, "%s", s->why);
+	return 0;
+}
+
 int vmstate_save(struct pc *pc, struct stream *s, char *why, size_t why_len)
 {
 	static struct cpu_state cpu;
@@ -820,9 +832,22 @@ int vmstate_load(struct pc *pc, struct stream *s, char *why, size_t why_len)
 			snprintf(why, why_len, "%s", s->why);
 			goto out;
 		}
-		if (!strcmp(sec.name, "ram")) {
-			err = stream_ram_section(&sec, vmstate_ram_pages(pc), ram_put, pc, why,
-						 why_len);
+		if (!strcmp(sec.name, "ram") || !strcmp(sec.name, RAM_IMAGE_SECTION)) {
+			err = !strcmp(sec.name, "ram") ?
+			      stream_ram_section(&sec, vmstate_ram_pages(pc), ram_put, pc, why,
+						 why_len) :
+			      ram_image_read(s->fd, &sec, pc->m.vm.mem.host, pc->m.vm.mem.size,
+					     why, why_len);
+			free(sec.payload);
+			if (err)
+				goto out;
+			continue;
+		}
+		if (!strcmp(sec.name, "chipset-early")) {   /* applied now: the pause is later */
+			err = stream_expect(&sec, SEC_VERSION, sizeof(struct chipset_saved), why,
+					    why_len);
+			if (!err)
+				err = load_chipset(pc, (void *)sec.payload, why, why_len);
 			free(sec.payload);
 			if (err)
 				goto out;
