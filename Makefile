@@ -8,6 +8,7 @@
 #   make fuzz [FUZZ_SECONDS=600] [TARGET=name]
 #                     run the libFuzzer targets (tests/fuzz/README.md), each for FUZZ_SECONDS
 #   make SANITIZE=1 ... build (and test) everything with AddressSanitizer + UBSan
+#   make grade PART="stage5-boot ..."   [SANITIZE=1] one or more grader parts
 #   make docs         render docs/*.dot to SVG
 #   make deps         install the Debian packages the project needs (needs root)
 #   make clean
@@ -77,6 +78,11 @@ test: deps all
 	@$(MAKE) -s -C tests/unit check
 	@tests/grade
 
+# One grader part (or several) in this flavour: make [SANITIZE=1] grade PART="stage5-boot"
+# (the sanitizer's options and compiler flags reach the checks' own builds as in make test).
+grade: deps all
+	@tests/grade $(PART)
+
 bench: deps all
 	@tests/bench
 
@@ -97,4 +103,4 @@ clean:
 	@for d in $(STAGE_DIRS) guests tests/unit tests/fuzz docs; do $(MAKE) -s -C $$d clean; done
 	rm -rf build
 
-.PHONY: all $(STAGES) guests deps run test bench fuzz soak docs clean
+.PHONY: all $(STAGES) guests deps run test grade bench fuzz soak docs clean

@@ -73,7 +73,6 @@ struct acpi_fadt {
 #define FADT_F_SLP_BUTTON    (1u << 5)
 #define FADT_F_RESET_REG_SUP (1u << 10)  /* RESET_REG holds the reset register */
 #define BOOT_ARCH_VGA_ABSENT ACPI_BOOT_ARCH_VGA_ABSENT
-#define BOOT_ARCH_NO_MSI     ACPI_BOOT_ARCH_NO_MSI   /* our PCI devices use INTx only */
 
 struct acpi_facs {
 	char signature[4];
@@ -347,7 +346,8 @@ static void fill_fadt(struct acpi_fadt *f, uint64_t facs, uint64_t dsdt)
 	f->p_lvl2_lat = 101;    /* > 100: C2 not supported */
 	f->p_lvl3_lat = 1001;   /* > 1000: C3 not supported */
 	f->century = RTC_CENTURY;
-	f->iapc_boot_arch = BOOT_ARCH_VGA_ABSENT | BOOT_ARCH_NO_MSI;  /* and no 8042 keyboard */
+	/* No VGA, no 8042 keyboard; MSI allowed (the virtio devices have MSI-X). */
+	f->iapc_boot_arch = BOOT_ARCH_VGA_ABSENT;
 	f->flags = FADT_F_WBINVD | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON;
 	fill_header(&f->h, "FACP", sizeof(*f), 3);
 }

@@ -76,7 +76,7 @@ int acpi_build_with_dsdt(uint8_t *buf, uint32_t size, uint64_t base, unsigned nc
 
 /*
  * The FADT's IAPC_BOOT_ARCH flags (ACPI 6.4, 5.2.9.3): which PC legacy devices the machine
- * has. Stage 4 says: no VGA, no MSI, and (bit 1 clear) no 8042. A machine with more sets and
+ * has. Stage 4 says: no VGA and (bit 1 clear) no 8042; MSI is allowed (virtio's MSI-X). A machine with more sets and
  * clears bits in the built tables (the FADT's checksum is fixed): 0, or -ENOENT with no FADT.
  */
 #define ACPI_BOOT_ARCH_LEGACY_DEVICES (1u << 0)

@@ -217,6 +217,7 @@ void pci_host_init(struct pci_host *h, struct io_bus *bus, int vm_fd)
 	memset(h, 0, sizeof(*h));
 	h->bus = bus;
 	h->vm_fd = vm_fd;
+	msi_routes_init(&h->msi, vm_fd);
 	/* Red Hat's ID for a generic host bridge (QEMU's "gpex"). */
 	pci_host_set_identity(h, 0x1b36, 0x0008, 0, 0, 0);
 	h->bridge.name = "host-bridge";

@@ -31,6 +31,7 @@
 
 #include "bus.h"
 #include "irq.h"
+#include "msi.h"
 
 #define PCI_CONFIG_ADDRESS_PORT 0xcf8
 #define PCI_CONFIG_DATA_PORT    0xcfc
@@ -122,6 +123,7 @@ struct pci_host {
 	struct pci_device *functions[PCI_MAX_SLOTS][PCI_MAX_FUNCTIONS];
 	struct io_bus *bus;
 	int vm_fd;
+	struct msi_routes msi;     /* the VM's GSI routes for MSI(-X) vectors: every device's */
 };
 
 #define PCI_LAST_DEVICE_SLOT 5

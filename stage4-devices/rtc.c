@@ -66,6 +66,11 @@ void rtc_cmos_set(struct rtc_state *rtc, uint8_t index, uint32_t value, unsigned
 
 static const struct bus_ops rtc_ops = { rtc_read, rtc_write };
 
+bool rtc_state_valid(const struct rtc_state *rtc)
+{
+	return rtc->index < sizeof(rtc->cmos);   /* the port write keeps bit 7 (NMI mask) out */
+}
+
 int rtc_attach(struct rtc_state *rtc, struct io_bus *bus)
 {
 	memset(rtc, 0, sizeof(*rtc));

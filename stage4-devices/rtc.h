@@ -35,6 +35,8 @@ struct rtc_state {
 };
 
 int rtc_attach(struct rtc_state *rtc, struct io_bus *bus);
+/* Whether a state from outside (a migration stream) selects a register that exists. */
+bool rtc_state_valid(const struct rtc_state *rtc);
 
 /*
  * Store a field of bytes (1-4, little-endian) in the battery-backed RAM (0x0e-0x7f), where

@@ -49,6 +49,11 @@ static uint8_t current_iir(const struct uart_state *s)
 	return fifo | UART_IIR_NONE;
 }
 
+bool uart_state_valid(const struct uart_state *s)
+{
+	return s->rx_head < UART_RX_FIFO && s->rx_count <= UART_RX_FIFO;
+}
+
 bool uart_irq_pending(const struct uart_state *s)
 {
 	return !(current_iir(s) & UART_IIR_NONE);

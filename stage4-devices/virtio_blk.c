@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,31 +65,38 @@ int virtio_blk_open(struct virtio_blk *blk, const char *path)
 	return 0;
 }
 
-/* Move the data buffers of one request between the chain and the file. */
+/*
+ * Move the data buffers of one request between the chain and the file: one preadv/pwritev
+ * for the whole request (up to BLK_SEG_MAX buffers), not one system call per buffer, as
+ * QEMU does. Every buffer must point the right way, and the whole must fit on the disk.
+ */
 static uint8_t do_data(struct virtio_blk *blk, const struct virtq_chain *c, bool to_guest,
 		       uint64_t sector, uint32_t *written)
 {
-	uint64_t offset = sector * SECTOR_SIZE;
+	struct iovec iov[VIRTQ_MAX_SIZE];
+	uint64_t offset = sector * SECTOR_SIZE, total = 0;
+	unsigned n = 0;
 	/* Buffers 1 .. count-2 are the data; 0 is the header, count-1 the status byte. */
 	for (unsigned i = 1; i + 1 < c->count; i++) {
 		const struct virtq_seg *seg = &c->seg[i];
 		if (seg->writable != to_guest)
 			return VIRTIO_BLK_S_IOERR;
-		if (offset + seg->len > blk->sectors * SECTOR_SIZE)
-			return VIRTIO_BLK_S_IOERR;   /* past the end of the disk */
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ssize_t n = to_guest ? pread(blk->fd, seg->hva, seg->len, offset)
-				     : pwrite(blk->fd, seg->hva, seg->len, offset);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		blk->io_ns += (t1.tv_sec - t0.tv_sec) * 1000000000ull + t1.tv_nsec - t0.tv_nsec;
-		blk->bytes += n > 0 ? n : 0;
-		if (n != (ssize_t)seg->len)
-			return VIRTIO_BLK_S_IOERR;
-		offset += seg->len;
-		if (to_guest)
-			*written += seg->len;
+		iov[n++] = (struct iovec){ seg->hva, seg->len };
+		total += seg->len;
 	}
+	if (sector > blk->sectors || total > (blk->sectors - sector) * SECTOR_SIZE)
+		return VIRTIO_BLK_S_IOERR;   /* past the end of the disk */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ssize_t done = n == 0 ? 0 : to_guest ? preadv(blk->fd, iov, n, offset)
+					      : pwritev(blk->fd, iov, n, offset);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	blk->io_ns += (t1.tv_sec - t0.tv_sec) * 1000000000ull + t1.tv_nsec - t0.tv_nsec;
+	blk->bytes += done > 0 ? done : 0;
+	if (done != (ssize_t)total)   /* (a regular file reads short only past its end) */
+		return VIRTIO_BLK_S_IOERR;
+	if (to_guest)
+		*written += total;
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -162,7 +170,7 @@ static void serve_off_lock(struct virtio_blk *blk)
 		if (n <= 0) {
 			/* one interrupt for the batch, if the driver wants one (event index) */
 			if (used && virtq_needs_interrupt(vp->mem, &vp->state.vq[0]))
-				virtio_pci_notify_used(vp);
+				virtio_pci_notify_used(vp, 0);
 			pthread_mutex_unlock(blk->lock);
 			return;
 		}

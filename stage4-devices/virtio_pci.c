@@ -32,7 +32,6 @@ enum {
 	COMMON_Q_DESCHI = 0x24, COMMON_Q_AVAILLO = 0x28, COMMON_Q_AVAILHI = 0x2c,
 	COMMON_Q_USEDLO = 0x30, COMMON_Q_USEDHI = 0x34, COMMON_SIZE = 0x38,
 };
-#define VIRTIO_NO_VECTOR 0xffff
 
 static uint64_t device_features(const struct virtio_pci *vp)
 {
@@ -45,15 +44,77 @@ static struct virtq *selected_queue(struct virtio_pci *vp)
 	return q < vp->ops->num_queues ? &vp->state.vq[q] : NULL;
 }
 
-static void update_irq(struct virtio_pci *vp)
+/* ---- interrupts: INTx, or one MSI-X message per event --------------------------------- */
+
+static uint16_t msix_control(const struct virtio_pci *vp)
 {
-	irq_line_set(&vp->pci.irq, vp->state.isr != 0);
+	return vp->msix_cap ? bytes_to_u64(vp->pci.config.bytes + vp->msix_cap + 2, 2) : 0;
 }
 
-void virtio_pci_notify_used(struct virtio_pci *vp)
+static bool msix_enabled(const struct virtio_pci *vp)
 {
-	vp->state.isr |= VIRTIO_ISR_QUEUE;
+	return msix_control(vp) & MSIX_CTRL_ENABLE;
+}
+
+/* INTx follows ISR, but only while MSI-X is off: then the line is not the device's to use. */
+static void update_irq(struct virtio_pci *vp)
+{
+	irq_line_set(&vp->pci.irq, vp->state.isr != 0 && !msix_enabled(vp));
+}
+
+/*
+ * Send vector v's message, or note it pending while the vector (or the whole function) is
+ * masked. The fast path writes the vector's irqfd: KVM has the message in its routing table.
+ */
+static void msix_fire(struct virtio_pci *vp, unsigned v)
+{
+	if (v >= vp->msix_vectors)
+		return;   /* VIRTIO_NO_VECTOR: the driver wants no interrupt for this event */
+	const uint8_t *entry = vp->state.msix_table + MSIX_ENTRY_SIZE * v;
+	if ((msix_control(vp) & MSIX_CTRL_MASKALL) || msix_entry_masked(entry)) {
+		vp->state.msix_pending |= 1u << v;
+		return;
+	}
+	vp->state.msix_pending &= ~(1u << v);
+	vp->irq_count[vp->irq_fd[v] >= 0 ? VIRTIO_IRQ_IRQFD : VIRTIO_IRQ_MSI]++;
+	if (vp->irq_fd[v] >= 0) {
+		uint64_t one = 1;
+		if (write(vp->irq_fd[v], &one, sizeof(one)) < 0)
+			perror("virtio: irqfd");
+		return;
+	}
+	struct msi_msg msg;
+	msix_entry_msg(entry, &msg);
+	int err = msi_signal(vp->pci.irq.vm_fd, &msg);
+	if (err && err != -EBADF && !vp->msi_warned)   /* (EBADF: no VM, as in the unit tests) */
+		fprintf(stderr, "%s: KVM_SIGNAL_MSI to %#x: %s (said once)\n", vp->ops->name,
+			msg.address_lo, strerror(-err));
+	vp->msi_warned |= err && err != -EBADF;
+}
+
+/* The guest unmasked something: what was pending goes out now. */
+static void msix_deliver_pending(struct virtio_pci *vp)
+{
+	for (unsigned v = 0; v < vp->msix_vectors; v++)
+		if (vp->state.msix_pending & (1u << v))
+			msix_fire(vp, v);
+}
+
+/* ISR is set either way (a driver may read it); the message or the line tells the driver. */
+static void interrupt(struct virtio_pci *vp, uint8_t isr_bit, uint16_t vector)
+{
+	vp->state.isr |= isr_bit;
+	if (msix_enabled(vp)) {
+		msix_fire(vp, vector);
+		return;
+	}
+	vp->irq_count[VIRTIO_IRQ_INTX] += !vp->pci.irq.level;
 	update_irq(vp);
+}
+
+void virtio_pci_notify_used(struct virtio_pci *vp, unsigned q)
+{
+	interrupt(vp, VIRTIO_ISR_QUEUE, vp->state.queue_vector[q]);
 }
 
 void virtio_pci_queue_error(struct virtio_pci *vp, unsigned q, const char *why)
@@ -61,8 +122,7 @@ void virtio_pci_queue_error(struct virtio_pci *vp, unsigned q, const char *why)
 	fprintf(stderr, "%s: queue %u: %s; device needs reset\n", vp->ops->name, q, why);
 	vp->state.vq[q].broken = true;
 	vp->state.status |= VIRTIO_STATUS_NEEDS_RESET;
-	vp->state.isr |= VIRTIO_ISR_CONFIG;
-	update_irq(vp);
+	interrupt(vp, VIRTIO_ISR_CONFIG, vp->state.config_vector);
 }
 
 int virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *chain)
@@ -88,7 +148,7 @@ void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q,
 		used = true;
 	}
 	if (used && virtq_needs_interrupt(vp->mem, &vp->state.vq[q]))
-		virtio_pci_notify_used(vp);
+		virtio_pci_notify_used(vp, q);
 }
 
 bool virtio_pci_queue_live(const struct virtio_pci *vp, unsigned q)
@@ -106,8 +166,11 @@ static void device_reset(struct virtio_pci *vp)
 	s->status = 0;
 	s->isr = 0;
 	s->queue_select = 0;
-	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+	s->config_vector = VIRTIO_NO_VECTOR;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		virtq_reset(&s->vq[q]);
+		s->queue_vector[q] = VIRTIO_NO_VECTOR;
+	}
 	if (vp->ops->reset)
 		vp->ops->reset(vp);
 	update_irq(vp);
@@ -162,18 +225,18 @@ static uint32_t common_read(struct virtio_pci *vp, unsigned off)
 	case COMMON_GF:
 		return s->driver_feature_select < 2
 			? s->driver_features >> (32 * s->driver_feature_select) : 0;
-	case COMMON_MSIX: return VIRTIO_NO_VECTOR;
+	case COMMON_MSIX: return s->config_vector;
 	case COMMON_NUMQ: return vp->ops->num_queues;
 	case COMMON_STATUS: return s->status;
 	case COMMON_CFGGEN: return s->config_generation;
 	case COMMON_Q_SELECT: return s->queue_select;
-	case COMMON_Q_MSIX: return VIRTIO_NO_VECTOR;
 	case COMMON_Q_NOFF: return s->queue_select;
 	}
 	if (!vq)   /* a queue that does not exist reads as size 0: "not available" */
 		return 0;
 	switch (off) {
 	case COMMON_Q_SIZE: return vq->size;
+	case COMMON_Q_MSIX: return s->queue_vector[s->queue_select];
 	case COMMON_Q_ENABLE: return vq->ready;
 	case COMMON_Q_DESCLO: return vq->desc_gpa;
 	case COMMON_Q_DESCHI: return vq->desc_gpa >> 32;
@@ -183,6 +246,12 @@ static uint32_t common_read(struct virtio_pci *vp, unsigned off)
 	case COMMON_Q_USEDHI: return vq->used_gpa >> 32;
 	}
 	return 0;
+}
+
+/* A vector the device does not have reads back as NO_VECTOR: that is how a driver learns it. */
+static uint16_t vector_or_none(const struct virtio_pci *vp, uint32_t v)
+{
+	return v < vp->msix_vectors ? v : VIRTIO_NO_VECTOR;
 }
 
 static void common_write(struct virtio_pci *vp, unsigned off, uint32_t v)
@@ -200,8 +269,15 @@ static void common_write(struct virtio_pci *vp, unsigned off, uint32_t v)
 		return;
 	case COMMON_STATUS: write_status(vp, v); return;
 	case COMMON_Q_SELECT: s->queue_select = v; return;
+	case COMMON_MSIX: s->config_vector = vector_or_none(vp, v); return;
 	}
-	if (!vq || vq->ready)   /* a live queue's setup is frozen until reset */
+	if (!vq)
+		return;
+	if (off == COMMON_Q_MSIX) {   /* (may change on a live queue: irq affinity moves) */
+		s->queue_vector[s->queue_select] = vector_or_none(vp, v);
+		return;
+	}
+	if (vq->ready)   /* a live queue's setup is frozen until reset */
 		return;
 	switch (off) {
 	case COMMON_Q_SIZE: vq->size = v; break;
@@ -221,6 +297,34 @@ static void common_write(struct virtio_pci *vp, unsigned off, uint32_t v)
 	}
 }
 
+static bool in_msix_table(const struct virtio_pci *vp, uint64_t offset, unsigned len)
+{
+	return offset >= VIRTIO_MSIX_OFFSET &&
+	       offset - VIRTIO_MSIX_OFFSET + len <= MSIX_ENTRY_SIZE * vp->msix_vectors;
+}
+
+/*
+ * The guest wrote into MSI-X table entry v: on the fast path KVM's route follows the
+ * message (a rare event: drivers program a vector once, or when its CPU changes); an
+ * unmasked vector with its pending bit set fires now.
+ */
+static void msix_table_write(struct virtio_pci *vp, uint64_t offset, const uint8_t *data,
+			     unsigned len)
+{
+	unsigned v = (offset - VIRTIO_MSIX_OFFSET) / MSIX_ENTRY_SIZE;
+	uint8_t *entry = vp->state.msix_table + MSIX_ENTRY_SIZE * v;
+	struct msi_msg msg;
+	memcpy(vp->state.msix_table + (offset - VIRTIO_MSIX_OFFSET), data, len);
+	msix_entry_msg(entry, &msg);
+	if (vp->irq_fd[v] >= 0) {
+		msi_route_set(vp->msi, vp->irq_gsi[v], &msg, true);
+		msi_routes_commit(vp->msi);
+	}
+	if (!msix_entry_masked(entry) && (vp->state.msix_pending & (1u << v)) &&
+	    msix_enabled(vp))
+		msix_fire(vp, v);
+}
+
 /* Registers are 1, 2 or 4 bytes wide at their own offsets; 64-bit ones come in halves. */
 static int bar_read(void *opaque, uint64_t offset, uint8_t *data, unsigned len)
 {
@@ -238,6 +342,11 @@ static int bar_read(void *opaque, uint64_t offset, uint8_t *data, unsigned len)
 		/* The difference first: config + offset alone points far past the array (UB). */
 		memcpy(data, vp->state.config + (offset - VIRTIO_DEVICE_OFFSET), len);
 		return 0;
+	} else if (in_msix_table(vp, offset, len)) {
+		memcpy(data, vp->state.msix_table + (offset - VIRTIO_MSIX_OFFSET), len);
+		return 0;
+	} else if (offset == VIRTIO_PBA_OFFSET) {
+		v = vp->state.msix_pending;
 	}
 	u64_to_bytes(v, data, len);
 	return 0;
@@ -250,6 +359,8 @@ static int bar_write(void *opaque, uint64_t offset, const uint8_t *data, unsigne
 
 	if (offset < VIRTIO_COMMON_OFFSET + COMMON_SIZE) {
 		common_write(vp, offset, v);
+	} else if (in_msix_table(vp, offset, len)) {
+		msix_table_write(vp, offset, data, len);
 	} else if (offset >= VIRTIO_NOTIFY_OFFSET &&
 		   offset < VIRTIO_NOTIFY_OFFSET + VIRTIO_NOTIFY_MULTIPLIER * vp->ops->num_queues) {
 		unsigned q = (offset - VIRTIO_NOTIFY_OFFSET) / VIRTIO_NOTIFY_MULTIPLIER;
@@ -281,6 +392,44 @@ static void add_cap(struct pci_config *c, uint8_t type, uint32_t offset, uint32_
 	pci_config_add_capability(c, &cap, cap.cap_len);
 }
 
+/*
+ * The guest wrote config space from 0x40 on: of that only MSI-X's message control has
+ * writable bits, enable (15) and function mask (14), both in its high byte.
+ */
+static void msix_control_write(struct pci_device *dev, unsigned offset, uint32_t value,
+			       unsigned len)
+{
+	struct virtio_pci *vp = dev->owner;
+	unsigned high = vp->msix_cap + 3u;
+	if (offset > high || offset + len <= high)
+		return;
+	uint8_t *b = &dev->config.bytes[high];
+	*b = (*b & 0x3f) | ((value >> (8 * (high - offset))) & 0xc0);
+	update_irq(vp);   /* MSI-X on: the line drops; off: ISR drives it again */
+	if (msix_enabled(vp))
+		msix_deliver_pending(vp);
+}
+
+/* PCI 3.0, 6.8.2: ID, next, message control (table size - 1), table and PBA (offset | BAR). */
+static void add_msix_cap(struct virtio_pci *vp)
+{
+	struct {
+		uint8_t id, next;
+		uint16_t control;
+		uint32_t table, pba;
+	} __attribute__((packed)) cap = {
+		.id = PCI_CAP_ID_MSIX,
+		.control = vp->msix_vectors - 1,   /* off, unmasked */
+		.table = VIRTIO_MSIX_OFFSET | 0,   /* BAR 0 */
+		.pba = VIRTIO_PBA_OFFSET | 0,
+	};
+	vp->msix_cap = pci_config_add_capability(&vp->pci.config, &cap, sizeof(cap));
+	vp->pci.owner = vp;
+	vp->pci.specific_write = msix_control_write;
+	for (unsigned v = 0; v < vp->msix_vectors; v++)   /* vectors start masked (6.8.2.9) */
+		vp->state.msix_table[MSIX_ENTRY_SIZE * v + 12] = 1;
+}
+
 int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops, void *device,
 		      struct pci_host *host, const struct guest_memory *mem)
 {
@@ -298,9 +447,14 @@ int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops
 	add_cap(c, CFG_ISR, VIRTIO_ISR_OFFSET, 1);
 	add_cap(c, CFG_DEVICE, VIRTIO_DEVICE_OFFSET, VIRTIO_CONFIG_MAX);
 	add_cap(c, CFG_NOTIFY, VIRTIO_NOTIFY_OFFSET, VIRTIO_NOTIFY_MULTIPLIER * ops->num_queues);
+	vp->msix_vectors = 1 + ops->num_queues;
+	vp->msi = &host->msi;
+	add_msix_cap(vp);
 
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		vp->kick_fd[q] = -1;   /* the simple path until virtio_pci_fast_path */
+	for (unsigned v = 0; v < VIRTIO_MSIX_VECTORS; v++)
+		vp->irq_fd[v] = -1;    /* KVM_SIGNAL_MSI until then */
 	int slot = pci_host_add(host, &vp->pci, VIRTIO_BAR_SIZE, &virtio_bar_ops, vp);
 	if (slot < 0)
 		return slot;
@@ -308,7 +462,7 @@ int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops
 	return 0;
 }
 
-/* ---- the fast path: ioeventfd ---------------------------------------------------------- */
+/* ---- the fast path: ioeventfd and irqfd ---------------------------------------------------------- */
 
 /* (De)register queue q's eventfd on the notify register at gpa: 2-byte writes (Linux's). */
 static int ioeventfd(struct virtio_pci *vp, unsigned q, uint64_t gpa, bool assign)
@@ -348,6 +502,29 @@ static void fast_bars_changed(struct pci_device *dev)
 	vp->ioeventfd_gpa = gpa;
 }
 
+/*
+ * Each MSI-X vector: a GSI of its own in the VM's routing table and an irqfd on it. The
+ * route is empty (the GSI sends nothing) until the guest programs the table entry. Where
+ * KVM refuses, the vector keeps KVM_SIGNAL_MSI: one line says so.
+ */
+static void irqfds_on(struct virtio_pci *vp)
+{
+	for (unsigned v = 0; v < vp->msix_vectors; v++) {
+		int gsi = msi_route_new(vp->msi);
+		int fd = gsi < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		int err = fd < 0 ? -ENOSPC : kvm_irqfd(vp->pci.irq.vm_fd, fd, gsi, -1, true);
+		if (err) {
+			fprintf(stderr, "%s: no irqfd for MSI-X vector %u (%s): KVM_SIGNAL_MSI "
+				"instead\n", vp->ops->name, v, strerror(-err));
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		vp->irq_gsi[v] = gsi;
+		vp->irq_fd[v] = fd;
+	}
+}
+
 int virtio_pci_fast_path(struct virtio_pci *vp)
 {
 	for (unsigned q = 0; q < vp->ops->num_queues; q++) {
@@ -357,5 +534,6 @@ int virtio_pci_fast_path(struct virtio_pci *vp)
 	}
 	vp->pci.bars_changed = fast_bars_changed;
 	fast_bars_changed(&vp->pci);
+	irqfds_on(vp);
 	return 0;
 }

@@ -4,7 +4,7 @@
  * Virtio 1.1, section 4.1: a virtio device is a PCI device with vendor 0x1af4 and device
  * 0x1040 + its virtio type (blk = 2 -> 0x1042). Its registers live in a memory BAR, and
  * vendor-specific PCI capabilities (ID 0x09) tell the driver where inside the BAR each
- * structure is. This device's BAR0 (16 KiB):
+ * structure is. This device's BAR0 (32 KiB):
  *
  *   0x0000  common configuration: feature bits, device status, queue select, queue size,
  *           queue enable, the three ring addresses of the selected queue
@@ -12,9 +12,15 @@
  *           read clears it and lowers the interrupt line
  *   0x2000  device-specific configuration (blk: capacity; net: MAC address)
  *   0x3000  notifications: the driver writes a queue's index here when it added buffers
+ *   0x4000  MSI-X table: one 16-byte entry per vector (msi.h), config + one per queue
+ *   0x5000  MSI-X pending bits
  *
- * Interrupts are legacy INTx (level-triggered, one IRQ per device), which needs no MSI-X
- * table; a busy device would want MSI-X and irqfd (stage 5).
+ * Interrupts: a driver that ignores the MSI-X capability gets legacy INTx (level-triggered,
+ * one line per device, shared by every event: the driver reads ISR to learn which). A driver
+ * that enables MSI-X (Linux does) names a vector for config changes and one per queue
+ * (common configuration: msix_config, queue_msix_vector) and gets one message per event:
+ * no ISR read, no line to lower. The simple path sends each with KVM_SIGNAL_MSI; the fast
+ * path (virtio_pci_fast_path) writes the vector's irqfd, which KVM turns into the message.
  *
  * A device type (blk, net, rng) fills in struct virtio_device_ops; the transport handles
  * feature negotiation, the status handshake, queue setup and validation, and interrupts.
@@ -26,6 +32,7 @@
 #include <stdint.h>
 
 #include "guest_memory.h"
+#include "msi.h"
 #include "pci.h"
 #include "virtqueue.h"
 
@@ -49,14 +56,18 @@
 #define VIRTIO_ISR_CONFIG 2
 
 /* The BAR layout above. */
-#define VIRTIO_BAR_SIZE       0x4000
+#define VIRTIO_BAR_SIZE       0x8000
 #define VIRTIO_COMMON_OFFSET  0x0000
 #define VIRTIO_ISR_OFFSET     0x1000
 #define VIRTIO_DEVICE_OFFSET  0x2000
 #define VIRTIO_NOTIFY_OFFSET  0x3000
 #define VIRTIO_NOTIFY_MULTIPLIER 4
+#define VIRTIO_MSIX_OFFSET    0x4000
+#define VIRTIO_PBA_OFFSET     0x5000
 #define VIRTIO_MAX_QUEUES 2
 #define VIRTIO_CONFIG_MAX 64
+#define VIRTIO_MSIX_VECTORS (1 + VIRTIO_MAX_QUEUES)   /* vector 0: config; then the queues */
+#define VIRTIO_NO_VECTOR 0xffff
 
 struct virtio_pci;
 
@@ -81,6 +92,10 @@ struct virtio_pci_state {
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	uint8_t config[VIRTIO_CONFIG_MAX];   /* device-specific configuration, filled by the type */
 	unsigned config_len;
+	/* MSI-X: which vector each event uses (VIRTIO_NO_VECTOR: none), the table, pending bits */
+	uint16_t config_vector, queue_vector[VIRTIO_MAX_QUEUES];
+	uint8_t msix_table[VIRTIO_MSIX_VECTORS * MSIX_ENTRY_SIZE];
+	uint8_t msix_pending;
 };
 
 struct virtio_pci {
@@ -96,15 +111,29 @@ struct virtio_pci {
 	 */
 	int kick_fd[VIRTIO_MAX_QUEUES];
 	uint64_t ioeventfd_gpa;
+	/*
+	 * MSI-X: the capability's offset in config space, how many vectors (1 + queues), and on
+	 * the fast path one irqfd per vector (-1: KVM_SIGNAL_MSI) on a GSI routed in *msi.
+	 */
+	uint8_t msix_cap;
+	unsigned msix_vectors;
+	struct msi_routes *msi;
+	int irq_fd[VIRTIO_MSIX_VECTORS];
+	int irq_gsi[VIRTIO_MSIX_VECTORS];
+	/* Interrupts sent, by how (for --stats): INTx raises, KVM_SIGNAL_MSI calls, irqfd writes */
+	unsigned long long irq_count[3];
+	bool msi_warned;              /* KVM refused a message the guest programmed: said once */
 	unsigned resets;              /* device resets so far: a request in flight across one is dropped */
 };
+
+enum { VIRTIO_IRQ_INTX, VIRTIO_IRQ_MSI, VIRTIO_IRQ_IRQFD };
 
 /* Set up the transport for a device type and plug it into the PCI host. */
 int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops, void *device,
 		      struct pci_host *host, const struct guest_memory *mem);
 
-/* The device used buffers: set ISR bit 0 and raise the line. */
-void virtio_pci_notify_used(struct virtio_pci *vp);
+/* The device used buffers of queue q: its MSI-X vector, or ISR bit 0 and the line. */
+void virtio_pci_notify_used(struct virtio_pci *vp, unsigned q);
 
 /* The driver broke a rule on queue q: say so on stderr, mark the device NEEDS_RESET and tell
  * the driver (config interrupt). The VMM keeps running. */
@@ -126,7 +155,9 @@ void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q,
  * thread) waits on, so the vCPU that kicks the queue goes straight back to the guest. With
  * KVM_IOEVENTFD the kick costs no exit to the VMM at all: KVM matches the guest's write to
  * the notify register and signals the eventfd itself. The registration follows BAR0 when
- * the guest moves it. 0, or a negative errno (no eventfds: the simple path stays on).
+ * the guest moves it. Interrupts go the same way back: each MSI-X vector gets a GSI route
+ * and an irqfd, so the device's thread interrupts the guest with one write(2), no ioctl.
+ * 0, or a negative errno (no eventfds: the simple path stays on).
  */
 int virtio_pci_fast_path(struct virtio_pci *vp);
 

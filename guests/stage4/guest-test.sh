@@ -23,3 +23,7 @@ echo "guest: random=$(dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 |
 if ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ping -c 2 -W 5 10.0.2.2; then
 	echo "guest: ping host ok"
 fi
+
+# How each virtio device interrupts: MSI-X vectors (virtio0-config, virtio0-req.0 ...) once
+# the driver enabled MSI-X, a pin (IO-APIC) otherwise.
+irqs virtio | sed 's/^/guest: /'

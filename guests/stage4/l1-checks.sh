@@ -11,12 +11,13 @@ insmod tun.ko 2>/dev/null    # L1's kernel builds tap support as a module
 
 echo "== full: --smp 2 --mem 300M, virtio-blk (fast path), virtio-net, virtio-rng"
 # --fast-virtio: L1 has one CPU, where minivisor-lite would choose the simple path itself.
+# --stats: how virtio-blk interrupted the guest (irqfd writes on the fast path).
 # A network namespace of our own: the tap and its address exist only for this test.
 unshare -n sh -c '
 	ip link set lo up
 	./mvl --create-tap mvtap0 && ip addr add 10.0.2.2/24 dev mvtap0 &&
 		ip link set mvtap0 up || { echo "l1: cannot set up tap mvtap0"; exit 1; }
-	./mvl --smp 2 --mem 300M --disk disk.ext4 --fast-virtio --net tap=mvtap0 --rng \
+	./mvl --smp 2 --mem 300M --disk disk.ext4 --fast-virtio --stats --net tap=mvtap0 --rng \
 		vmlinuz initrd.cpio.gz
 	echo "vmm-exit: $?"
 '

@@ -20,6 +20,8 @@
 #                           q35: 0x90000000), where RAM was before the split: DMA there is refused
 #   stage5/memtouch         a static Linux program: writes and checks a pattern over most of
 #                           the guest's RAM (the RAM above 4 GiB check, tests/checks/stage5-memory.sh)
+#   stage5/memdirty         a static Linux program: dirties N MiB of guest pages a second (the
+#                           migration bench's busy guest, tests/bench.d/stage5-migration.sh)
 #   stage5/xhci-hostile.img a disk whose boot sector hands the xHCI controller bad rings, contexts,
 #                           buffers and a bad CBW (a USB stick on port 1), then a good transfer
 #   stage5/uhci-hostile.img a disk whose boot sector hands the UHCI controller a QH loop and
@@ -41,7 +43,7 @@
 STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img \
 	stage5/vga-hostile.img stage5/vga-bench.img stage5/vga-idle.img stage5/input-test.img \
 	stage5/multiboot-test.elf stage5/multiboot-badsum.elf stage5/multiboot-aout.bin \
-	stage5/multiboot-hole.elf stage5/memtouch stage5/ide-hole.img stage5/ahci-hole.img \
+	stage5/multiboot-hole.elf stage5/memtouch stage5/memdirty stage5/ide-hole.img stage5/ahci-hole.img \
 	stage5/reset-test.img stage5/e1000-hostile.img stage5/edu-test.elf stage5/edu-rom.bin \
 	stage5/count-test.img stage5/xhci-hostile.img stage5/uhci-hostile.img stage5/cr8-test.elf \
 	stage5/cr8-test-nocr8.elf
@@ -99,6 +101,8 @@ stage5/ahci-hole.img: stage5/ahci-hostile.asm $(STAGE5_INC)
 
 # A static program for the Linux test guest (its initramfs has no C library).
 stage5/memtouch: stage5/memtouch.c
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<
+stage5/memdirty: stage5/memdirty.c
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<
 
 # The edu test kernel: freestanding C (its entry and interrupt stubs are inline asm), 32-bit,

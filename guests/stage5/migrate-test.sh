@@ -11,9 +11,10 @@
 #   migrate-test.sh manager          the same through minivisor-manager and minivisor-ctl:
 #                                    snapshot, migrate, restore (create -- -incoming file:)
 #   migrate-test.sh unsaved          a machine with a network card: refused, in one line
-#   migrate-test.sh badstreams       a snapshot damaged each way, restored: truncated, flipped,
-#                                    version, size (a section of the wrong size), ram (a page
-#                                    past RAM); lines "KIND: ..." 
+#   migrate-test.sh badstreams       a snapshot damaged each way, restored: truncated (in its
+#                                    RAM image), flipped, version, size (a section of the wrong
+#                                    size), ram (a page past RAM), ramflip (a byte of the RAM
+#                                    image); lines "KIND: ..." 
 # Each prints what it saw, as lines the check matches ("continues: yes", "vmm-exit: N", ...).
 # Waiting is on what the guest prints (with a time limit), never on a fixed sleep.
 set -u
@@ -40,8 +41,8 @@ wait_for() {
 }
 
 # The last count a log shows.
-last_count() {
-	grep -Eo 'count-test: count [0-9]+' "$1" | tail -1 | awk '{print $3}'
+last_count() {   # whole lines only (CR LF): the one the pause cut goes on in the next log
+	grep -ao "count-test: count [0-9]*"$'\r' "$1" | tail -1 | tr -d '\r' | awk '{print $3}'
 }
 
 # vmm NAME MACHINE [FLAGS...]: a minivisor in the background, its console a FIFO (kept open
@@ -92,7 +93,8 @@ snapshot() {
 	before=$(sed '/minivisor: snapshot/q' "$T/a.log" | grep -Eo 'count-test: count [0-9]+' |
 		tail -1 | awk '{print $3}')
 	kill "$a_pid"; wait "$a_pid" 2>/dev/null
-	echo "snapshot-size: $(stat -c %s "$T/snap.bin") bytes, RAM $((64 << 20)) bytes"
+	echo "snapshot-size: $(stat -c %s "$T/snap.bin") bytes in the file," \
+		"$(du -k "$T/snap.bin" | cut -f1) KiB on disk (du), RAM $((64 << 20)) bytes"
 	vmm b "$1" -incoming "file:$T/snap.bin"
 	wait_for "$T/b.log" "count-test: count $((before + 10))" || return 1
 	continues "$before" "$T/b.log"
@@ -184,34 +186,48 @@ PY
 # the check under test can catch it).
 damage() {
 	python3 - "$1" "$2" <<'PY'
-import struct, sys, zlib
+import os, struct, sys, zlib
 kind, path = sys.argv[1], sys.argv[2]
-b = bytearray(open(path, "rb").read())
+# The metadata (header, sections, end marker) is read and rewritten; the RAM image that
+# follows at its offset is left where it is (and sparse), or patched in place.
+f = open(path, "r+b")
+b = bytearray(f.read(1 << 20))
 clen = struct.unpack_from("<I", b, 12)[0]
 pos = 16 + clen + 4
 sections = []
-while pos < len(b):
+while True:                                       # up to the end marker
     name = bytes(b[pos:pos + 16]).rstrip(b"\0").decode()
     ver, length, crc = struct.unpack_from("<III", b, pos + 16)
     sections.append((name, pos, length))
     pos += 28 + length
+    if name == "end":
+        break
+meta = b[:pos]
+image = next(s for s in sections if s[0] == "ram-image")
+offset = struct.unpack_from("<Q", b, image[1] + 28)[0]
 def section(name, ver, payload):
     return name.encode().ljust(16, b"\0") + struct.pack("<III", ver, len(payload),
                                                        zlib.crc32(payload)) + payload
-if kind == "truncated":
-    b = b[:len(b) // 2]
+if kind == "truncated":                           # cut in the middle of the RAM image
+    os.truncate(path, offset + (os.path.getsize(path) - offset) // 2)
+elif kind == "ramflip":                           # a byte of the first page of data in the image
+    at = os.lseek(f.fileno(), offset, os.SEEK_DATA) + 100
+    c = os.pread(f.fileno(), 1, at)[0] ^ 0x40
+    os.pwrite(f.fileno(), bytes([c]), at)
 elif kind == "flipped":
-    b[sections[2][1] + 28 + 10] ^= 0x40          # a byte inside the third section
+    meta[sections[2][1] + 28 + 10] ^= 0x40       # a byte inside the third section
 elif kind == "version":
-    b[8] = 7
+    meta[8] = 7
 elif kind == "size":                              # the legacy devices, 4 bytes short
     name, at, length = next(s for s in sections if s[0] == "legacy")
-    payload = bytes(b[at + 28:at + 28 + length - 4])
-    b = b[:at] + section(name, 1, payload) + b[at + 28 + length:]
+    payload = bytes(meta[at + 28:at + 28 + length - 4])
+    meta = meta[:at] + section(name, 1, payload) + meta[at + 28 + length:] + bytes(4)
 elif kind == "ram":                               # a page at 64 MiB in a 64 MiB machine
-    end = sections[-1][1]
-    b = b[:end] + section("ram", 1, struct.pack("<Q", (64 << 20) // 4096) + bytes(4096)) + b[end:]
-open(path, "wb").write(b)
+    at = image[1]                                 # before the RAM image is read
+    meta = meta[:at] + section("ram", 2, struct.pack("<Q", (64 << 20) // 4096) + bytes(4096)) + meta[at:]
+if kind in ("flipped", "version", "size", "ram"):
+    assert len(meta) < offset
+    os.pwrite(f.fileno(), bytes(meta), 0)
 PY
 }
 
@@ -220,7 +236,7 @@ badstreams() {
 	vmm a pc
 	wait_for "$T/a.log" 'count-test: count 5' || return 1
 	"$CTL" control "$T/a.ctl" snapshot "$T/snap.bin" >/dev/null
-	for kind in truncated flipped version size ram; do
+	for kind in truncated flipped version size ram ramflip; do
 		cp "$T/snap.bin" "$T/bad.bin"
 		damage "$kind" "$T/bad.bin"
 		"$MV" -M pc -m 64M -vga none -drive "file=$T/disk.img,format=raw" \

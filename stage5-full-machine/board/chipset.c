@@ -465,6 +465,7 @@ int chipset_attach(struct chipset *c, struct io_bus *bus, int vm_fd, uint16_t pm
 	bool q35 = c->state.kind == CHIPSET_Q35;
 	c->pci.bus = bus;
 	c->pci.vm_fd = vm_fd;
+	msi_routes_init(&c->pci.msi, vm_fd);   /* this VM's routes: none yet (virtio, vfio add) */
 	c->pm_block = power_pm1_range(bus);
 	if (!bus_register(bus, BUS_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &config_ops, c,
 			  q35 ? "q35" : "i440fx") ||

@@ -310,9 +310,9 @@ static int add_acpi(struct fw_cfg *f, const struct firmware_config *cfg, bool q3
 		return -ENOMEM;
 	}
 	free(dsdt);
-	/* This PC has a keyboard controller (input/i8042.h): stage 4's FADT says it has none. And
-	 * it delivers MSIs (KVM's LAPICs take the writes; the only functions with an MSI or MSI-X
-	 * capability are passed-through ones, vfio/vfio.h): stage 4's says "no MSI". */
+	/* This PC has a keyboard controller (input/i8042.h): stage 4's FADT says it has none. It
+	 * delivers MSIs as stage 4's does (virtio's MSI-X, passed-through functions: vfio/vfio.h);
+	 * clearing "no MSI" says so even if stage 4's FADT changes. */
 	acpi_set_boot_arch(t, &layout, ACPI_BOOT_ARCH_8042, ACPI_BOOT_ARCH_NO_MSI);
 	/* Its reset register: 0x06 to the PIIX3/ICH9 reset control register at 0xcf9. */
 	acpi_set_reset_reg(t, &layout, 0xcf9, 0x06);

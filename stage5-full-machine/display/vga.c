@@ -58,6 +58,11 @@ bool vga_page_dirty(const uint64_t *bitmap, uint32_t page)
 	return page < VGA_PAGES && (bitmap[page / 64] >> (page % 64)) & 1;
 }
 
+bool vga_state_valid(const struct vga_state *s)
+{
+	return s->dac_component < 3;
+}
+
 void vga_init(struct vga *v, uint8_t *vram, uint32_t vram_size)
 {
 	memset(v, 0, sizeof(*v));

@@ -27,6 +27,12 @@ static void say_once(struct i8042_state *s, enum i8042_complaint what, const cha
 	fprintf(stderr, "i8042: %s (said once; the VMM goes on)\n", line);
 }
 
+bool i8042_state_valid(const struct i8042_state *s)
+{
+	return ps2_queue_valid(&s->kbd.reply) && ps2_queue_valid(&s->kbd.keys) &&
+	       ps2_queue_valid(&s->mouse.reply) && ps2_queue_valid(&s->mouse.data);
+}
+
 void i8042_init(struct i8042 *c, int vm_fd, bool *reset_line, pthread_mutex_t *lock)
 {
 	struct i8042_state *s = &c->state;

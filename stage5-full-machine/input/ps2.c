@@ -30,6 +30,11 @@ bool ps2_queue_pop(struct ps2_queue *q, uint8_t *byte)
 	return true;
 }
 
+bool ps2_queue_valid(const struct ps2_queue *q)
+{
+	return q->head < PS2_QUEUE_SIZE && q->count <= PS2_QUEUE_SIZE;
+}
+
 unsigned ps2_queue_room(const struct ps2_queue *q)
 {
 	return PS2_QUEUE_SIZE - q->count;

@@ -56,6 +56,8 @@ struct ps2_queue {
 bool ps2_queue_push(struct ps2_queue *q, uint8_t byte);
 bool ps2_queue_pop(struct ps2_queue *q, uint8_t *byte);
 unsigned ps2_queue_room(const struct ps2_queue *q);
+/* Whether a queue from outside (a migration stream) has its head and count inside it. */
+bool ps2_queue_valid(const struct ps2_queue *q);
 
 /* ---- keyboard ----------------------------------------------------------------------------- */
 

@@ -31,6 +31,7 @@
 #include <netinet/tcp.h>
 
 #include "board/pc.h"
+#include "ramfile.h"
 #include "stream.h"
 #include "vmstate.h"
 
@@ -208,6 +209,23 @@ static int take_disks(struct pc *pc, const struct held_disks *h, char *why, size
 	return 0;
 }
 
+/*
+ * Flush the images while the guest still runs, so that the flush in the pause (release_disks)
+ * has only the last writes to do: an fsync is milliseconds of downtime on a busy host. Under
+ * the bus lock, as the device models call the block layer; errors are the last flush's to say.
+ */
+static void flush_disks_early(struct migration *mig)
+{
+	struct pc *pc = mig->pc;
+	pthread_mutex_lock(&mig->ram);
+	pthread_mutex_lock(&pc->m.bus.lock);
+	for (unsigned i = 0; i < PC_DRIVE_POSITIONS && !mig->machine_gone; i++)
+		if (pc->drives.at[i] && !pc->drives.at[i]->read_only)
+			block_flush(pc->drives.at[i]);
+	pthread_mutex_unlock(&pc->m.bus.lock);
+	pthread_mutex_unlock(&mig->ram);
+}
+
 /* The destination's images, opened unlocked (BLOCK_NO_LOCK): their paths and flags. */
 static void unlocked_disks(struct pc *pc, struct held_disks *h)
 {
@@ -327,12 +345,69 @@ static uint64_t count_dirty(const struct dirty_log *d)
 	return n;
 }
 
-/* Send (and clear) the dirty pages; a page that became zero goes as a zero record. */
+/*
+ * 0xa0000-0xfffff: the VGA window and the PAM shadow RAM. Their slots are not logged, so KVM
+ * cannot say which of these 96 pages changed. Sending all of them in the last phase cost
+ * 384 KiB of downtime (several ms on a slow link); instead each round sends the pages that
+ * differ from a copy of what was sent last, and the last phase sends only those that changed
+ * since the last round: a memcmp is much cheaper than the network.
+ */
+#define LEGACY_FIRST (PC_LOW_RAM_END / PAGE)
+#define LEGACY_PAGES ((PC_HIGH_RAM_BASE - PC_LOW_RAM_END) / PAGE)
+
+struct legacy_copy {
+	uint8_t (*page)[PAGE];   /* what the destination has, for each page sent */
+	bool sent[LEGACY_PAGES];
+};
+
+static int legacy_init(struct legacy_copy *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->page = malloc(LEGACY_PAGES * PAGE);
+	return lc->page ? 0 : -ENOMEM;
+}
+
+static void legacy_free(struct legacy_copy *lc)
+{
+	free(lc->page);
+	lc->page = NULL;
+}
+
+/* Send each legacy page that changed since it was last sent (or never was); count them. */
+static int legacy_sync(struct pc *pc, struct legacy_copy *lc, struct stream *s,
+		       struct ram_batch *b, uint64_t *count)
+{
+	for (uint64_t i = 0; i < LEGACY_PAGES; i++) {
+		const uint8_t *live = vmstate_page(pc, LEGACY_FIRST + i);
+		if (lc->sent[i] && !memcmp(live, lc->page[i], PAGE))
+			continue;
+		/* The copy is what goes: the guest may write the live page meanwhile. */
+		memcpy(lc->page[i], live, PAGE);
+		lc->sent[i] = true;
+		(*count)++;
+		bool zero = vmstate_page_is_zero(lc->page[i]);
+		if (ram_batch_add(s, b, LEGACY_FIRST + i, zero ? NULL : lc->page[i]))
+			return -EIO;
+	}
+	return ram_batch_flush(s, b);
+}
+
+static bool is_legacy(uint64_t page)
+{
+	return page >= LEGACY_FIRST && page < LEGACY_FIRST + LEGACY_PAGES;
+}
+
+/*
+ * Send (and clear) the dirty pages; a page that became zero goes as a zero record. The legacy
+ * area is legacy_sync()'s (a VMM write there may mark one: its copy decides).
+ */
 static int send_dirty(struct pc *pc, struct dirty_log *d, struct stream *s, struct ram_batch *b)
 {
 	for (uint64_t w = 0; w < d->words; w++) {
 		for (uint64_t bits = d->dirty[w]; bits; bits &= bits - 1) {
 			uint64_t p = w * 64 + __builtin_ctzll(bits);
+			if (is_legacy(p))
+				continue;
 			const uint8_t *page = vmstate_page(pc, p);
 			if (ram_batch_add(s, b, p, vmstate_page_is_zero(page) ? NULL : page))
 				return -EIO;
@@ -342,23 +417,10 @@ static int send_dirty(struct pc *pc, struct dirty_log *d, struct stream *s, stru
 	return ram_batch_flush(s, b);
 }
 
-/*
- * Pages the guest never touched: /proc/self/pagemap says "neither present nor swapped" (bits
- * 63 and 62), so they are zero, and reading them - one page fault each, to map the zero
- * page - is the slowest part of a first pass over an idle guest. Fills untouched[] for
- * pages [first, first + n); without pagemap every page counts as touched.
- */
+/* Pages the guest never touched are zero: ram_find_untouched() says which without a read. */
 #define PAGEMAP_CHUNK 4096
-static void find_untouched(int pagemap, const uint8_t *host, uint64_t n, bool *untouched)
-{
-	static uint64_t e[PAGEMAP_CHUNK];
-	off_t at = (off_t)((uintptr_t)host / PAGE) * 8;
-	ssize_t got = pagemap < 0 ? -1 : pread(pagemap, e, n * 8, at);
-	for (uint64_t i = 0; i < n; i++)
-		untouched[i] = got == (ssize_t)(n * 8) && !(e[i] >> 62);
-}
 
-/* The first pass, or a snapshot's only one: every page that is not zero. */
+/* The first pass: every page that is not zero (the legacy area is legacy_sync()'s). */
 static int send_all(struct pc *pc, struct stream *s, struct ram_batch *b, uint64_t *sent)
 {
 	uint64_t pages = vmstate_ram_pages(pc);
@@ -367,11 +429,11 @@ static int send_all(struct pc *pc, struct stream *s, struct ram_batch *b, uint64
 	*sent = 0;
 	for (uint64_t p = 0; p < pages; p++) {
 		if (p % PAGEMAP_CHUNK == 0)
-			find_untouched(pagemap, vmstate_page(pc, p),
-				       pages - p < PAGEMAP_CHUNK ? pages - p : PAGEMAP_CHUNK,
-				       untouched);
+			ram_find_untouched(pagemap, vmstate_page(pc, p),
+					   pages - p < PAGEMAP_CHUNK ? pages - p : PAGEMAP_CHUNK,
+					   untouched);
 		const uint8_t *page = vmstate_page(pc, p);
-		if (untouched[p % PAGEMAP_CHUNK] || vmstate_page_is_zero(page))
+		if (untouched[p % PAGEMAP_CHUNK] || is_legacy(p) || vmstate_page_is_zero(page))
 			continue;
 		(*sent)++;
 		if (ram_batch_add(s, b, p, page)) {
@@ -385,34 +447,17 @@ static int send_all(struct pc *pc, struct stream *s, struct ram_batch *b, uint64
 	return ram_batch_flush(s, b);
 }
 
-/* 0xa0000-0xfffff: the VGA window and the PAM shadow RAM; their slots are not logged. */
-static void mark_legacy_area(struct dirty_log *d)
-{
-	for (uint64_t p = PC_LOW_RAM_END / PAGE; p < PC_HIGH_RAM_BASE / PAGE; p++)
-		d->dirty[p / 64] |= 1ull << (p % 64);
-}
 
 /* ---- snapshot -------------------------------------------------------------------------- */
 
-static int write_machine(struct pc *pc, struct stream *s, bool with_ram, char *why,
-			 size_t why_len)
+/* A snapshot: the device state, then RAM as a sparse image at its offset (ramfile.h). */
+static int write_machine(struct pc *pc, struct stream *s, char *why, size_t why_len)
 {
 	int err = vmstate_save(pc, s, why, why_len);
 	if (err)
 		return err;
-	if (with_ram) {
-		struct ram_batch b;
-		uint64_t sent;
-		if (ram_batch_init(&b))
-			return machine_fail(-ENOMEM, why, why_len, "no memory for a RAM batch");
-		err = send_all(pc, s, &b, &sent);
-		ram_batch_free(&b);
-		if (err)
-			return machine_fail(err, why, why_len, "%s", s->why);
-	}
-	if (stream_write_end(s))
-		return machine_fail(-EIO, why, why_len, "%s", s->why);
-	return 0;
+	err = ram_image_write(s, pc->m.vm.mem.host, pc->m.vm.mem.size);
+	return err ? machine_fail(err, why, why_len, "%s", s->why) : 0;
 }
 
 static int do_snapshot(struct migration *mig, const char *file, char *why, size_t why_len)
@@ -442,7 +487,7 @@ static int do_snapshot(struct migration *mig, const char *file, char *why, size_
 		if (pc->drives.at[i] && !pc->drives.at[i]->read_only)
 			block_flush(pc->drives.at[i]);
 	if (!err)
-		err = write_machine(pc, &s, true, why, why_len);
+		err = write_machine(pc, &s, why, why_len);
 	if (!err && fsync(fd) < 0)
 		err = machine_fail(-errno, why, why_len, "%s: fsync: %s", file, strerror(errno));
 	double paused = now_ms() - t0;
@@ -516,7 +561,9 @@ static int read_line(int fd, char *line, size_t cap)
 	return 0;
 }
 
-static int verdict(int fd, const char *when, char *why, size_t why_len)
+/* The other side's verdict; an OK's words go to ok_words (when not NULL). */
+static int verdict(int fd, const char *when, char *ok_words, size_t ok_len, char *why,
+		   size_t why_len)
 {
 	char line[400];
 	if (read_line(fd, line, sizeof(line)))
@@ -525,57 +572,90 @@ static int verdict(int fd, const char *when, char *why, size_t why_len)
 	if (strncmp(line, "OK", 2))
 		return machine_fail(-EPROTO, why, why_len, "the destination refused: %s",
 				    strncmp(line, "ERR ", 4) ? line : line + 4);
+	if (ok_words) {   /* what follows "OK ", cut to fit */
+		const char *w = line[2] == ' ' ? line + 3 : "";
+		size_t n = strnlen(w, ok_len - 1);
+		memcpy(ok_words, w, n);
+		ok_words[n] = '\0';
+	}
 	return 0;
 }
 
+/*
+ * One migration's figures. The downtime is cut where it goes, from the request to stop to the
+ * destination's OK: stopping the vCPUs, the last dirty pages, the device state, handing the
+ * disks over, and the destination (reading the rest, loading, taking the disks, answering).
+ */
 struct precopy {
 	unsigned downtime_ms, max_rounds;
 	unsigned rounds;
-	uint64_t bytes;
+	uint64_t bytes, last_pages;
 	double downtime, total;
+	double stop_ms, pages_ms, devices_ms, disks_ms, dest_ms;
+	char dest_said[96];      /* the destination's own figures, from its OK */
 };
 
-/* The rounds with the guest running; returns when the rest fits the budget (or at the limit). */
-static int precopy_rounds(struct migration *mig, struct dirty_log *d, struct stream *s,
-			  struct ram_batch *b, struct precopy *pr, char *why, size_t why_len)
+/*
+ * The rounds with the guest running. They end when what is left fits the budget and another
+ * round would not make it much smaller (fewer than SETTLED_PAGES, or it shrank by less than a
+ * fifth): the pages left are the downtime's biggest part, so while rounds still shrink them
+ * they are worth it, even under the budget. At the round limit the guest stops anyway.
+ */
+#define SETTLED_PAGES 32
+
+/* One round with the guest running: round 0 every page, later ones the dirty pages; then the
+ * log harvested for the next. The pages sent go to *pages; 0 or a negative errno with why. */
+static int send_round(struct migration *mig, struct dirty_log *d, struct legacy_copy *lc,
+		      struct stream *s, struct ram_batch *b, bool first, uint64_t *pages,
+		      char *why, size_t why_len)
 {
 	struct pc *pc = mig->pc;
-	double bandwidth = 0;   /* bytes per ms */
+	pthread_mutex_lock(&mig->ram);
+	if (mig->machine_gone) {
+		pthread_mutex_unlock(&mig->ram);
+		return machine_fail(-ECANCELED, why, why_len, "the guest stopped or reset");
+	}
+	int err = 0;
+	*pages = first ? 0 : count_dirty(d);
+	err = first ? send_all(pc, s, b, pages) : send_dirty(pc, d, s, b);
+	if (!err)
+		err = legacy_sync(pc, lc, s, b, pages);
+	if (!err)
+		err = log_harvest(pc, d, why, why_len);
+	else
+		machine_fail(err, why, why_len, "sending to the destination: %s", s->why);
+	pthread_mutex_unlock(&mig->ram);
+	return err;
+}
+
+static int precopy_rounds(struct migration *mig, struct dirty_log *d, struct legacy_copy *lc,
+			  struct stream *s, struct ram_batch *b, struct precopy *pr, char *why,
+			  size_t why_len)
+{
+	double bandwidth = 0;   /* bytes per ms, measured on the last round big enough to tell */
+	uint64_t previous = UINT64_MAX;
 	for (pr->rounds = 0;; pr->rounds++) {
-		pthread_mutex_lock(&mig->ram);
-		if (mig->machine_gone) {
-			pthread_mutex_unlock(&mig->ram);
-			return machine_fail(-ECANCELED, why, why_len, "the guest stopped or reset");
-		}
 		double t0 = now_ms();
 		uint64_t before = s->bytes, pages = 0;
-		int err = 0;
-		if (pr->rounds == 0) {
-			err = send_all(pc, s, b, &pages);
-		} else {
-			pages = count_dirty(d);
-			err = send_dirty(pc, d, s, b);
-		}
-		double took = now_ms() - t0;
-		if (!err)
-			err = log_harvest(pc, d, why, why_len);
-		else
-			machine_fail(err, why, why_len, "sending to the destination: %s", s->why);
-		pthread_mutex_unlock(&mig->ram);
+		int err = send_round(mig, d, lc, s, b, pr->rounds == 0, &pages, why, why_len);
 		if (err)
 			return err;
+		double took = now_ms() - t0;
 		uint64_t sent = s->bytes - before, dirty = count_dirty(d);
-		if (sent > (1u << 20) || bandwidth == 0)
+		/* A small round's time is its fixed costs, not the link: keep the last figure. */
+		if (sent >= (256u << 10) || bandwidth == 0)
 			bandwidth = sent / (took > 0.1 ? took : 0.1);
 		double expected = dirty * (PAGE + 8) / bandwidth;
-		say(mig, "migrate: round %u: %llu pages, %llu KiB sent (%llu KiB in all), dirty "
-		    "rate %.1f MiB/s, %llu pages left, expected downtime %.1f ms", pr->rounds,
-		    (unsigned long long)pages, (unsigned long long)(sent >> 10),
-		    (unsigned long long)(s->bytes >> 10),
+		say(mig, "migrate: round %u: %llu pages, %llu KiB sent (%llu KiB in all) in %.1f ms, "
+		    "%.1f MiB/s, dirty rate %.1f MiB/s, %llu pages left, expected downtime %.1f ms",
+		    pr->rounds, (unsigned long long)pages, (unsigned long long)(sent >> 10),
+		    (unsigned long long)(s->bytes >> 10), took, bandwidth * 1e3 / 1048576.0,
 		    dirty * PAGE / 1048576.0 / ((took > 0.1 ? took : 0.1) / 1e3),
 		    (unsigned long long)dirty, expected);
-		if (expected <= pr->downtime_ms)
+		bool settled = dirty <= SETTLED_PAGES || dirty * 5 > previous * 4;
+		if (expected <= pr->downtime_ms && settled)
 			return 0;
+		previous = dirty;
 		if (pr->rounds + 1 >= pr->max_rounds) {
 			say(mig, "migrate: %u rounds: the guest dirties memory faster than it "
 			    "goes; stopping it anyway", pr->max_rounds);
@@ -584,25 +664,73 @@ static int precopy_rounds(struct migration *mig, struct dirty_log *d, struct str
 	}
 }
 
-/* With the vCPUs stopped: the last pages, the devices, the disks handed over. */
-static int final_phase(struct migration *mig, struct dirty_log *d, struct stream *s,
-		       struct ram_batch *b, struct held_disks *disks, char *why, size_t why_len)
+/*
+ * Just before the pause. A write() on a socket returns once the bytes are in the kernel's
+ * buffers (megabytes on loopback): the destination may still be taking in round 0's last
+ * pages. A "sync" makes the source wait for it with the guest running, not in the pause. The
+ * guest dirties pages meanwhile; while that leaves more than SETTLED_PAGES, send them too
+ * and sync again (three times at most).
+ */
+#define CATCH_UPS 3
+static int catch_up(struct migration *mig, struct dirty_log *d, struct legacy_copy *lc,
+		    struct stream *s, struct ram_batch *b, char *why, size_t why_len)
+{
+	for (int i = 1;; i++) {
+		double t = now_ms();
+		int err = stream_write_sync(s) ? machine_fail(-EIO, why, why_len, "sending to the "
+							      "destination: %s", s->why) :
+			  verdict(s->fd, "while it caught up", NULL, 0, why, why_len);
+		if (err)
+			return err;
+		pthread_mutex_lock(&mig->ram);
+		err = mig->machine_gone ? machine_fail(-ECANCELED, why, why_len, "the guest "
+						       "stopped or reset") :
+		      log_harvest(mig->pc, d, why, why_len);
+		pthread_mutex_unlock(&mig->ram);
+		if (err)
+			return err;
+		uint64_t dirty = count_dirty(d), pages;
+		say(mig, "migrate: the destination caught up in %.1f ms; %llu pages dirtied "
+		    "meanwhile", now_ms() - t, (unsigned long long)dirty);
+		if (dirty <= SETTLED_PAGES || i == CATCH_UPS)
+			return 0;
+		err = send_round(mig, d, lc, s, b, false, &pages, why, why_len);
+		if (err)
+			return err;
+	}
+}
+
+/* With the vCPUs stopped: the last pages, the devices, the disks handed over; each timed. */
+static int final_phase(struct migration *mig, struct dirty_log *d, struct legacy_copy *lc,
+		       struct stream *s, struct ram_batch *b, struct held_disks *disks,
+		       struct precopy *pr, char *why, size_t why_len)
 {
 	struct pc *pc = mig->pc;
+	double t = now_ms();
 	int err = log_harvest(pc, d, why, why_len);
 	if (err)
 		return err;
-	mark_legacy_area(d);
-	if (send_dirty(pc, d, s, b))
+	pr->last_pages = count_dirty(d);
+	if (send_dirty(pc, d, s, b) || legacy_sync(pc, lc, s, b, &pr->last_pages))
 		return machine_fail(-EIO, why, why_len, "sending to the destination: %s", s->why);
+	pr->pages_ms = now_ms() - t;
+	t = now_ms();
 	err = vmstate_save(pc, s, why, why_len);
+	pr->devices_ms = now_ms() - t;
+	t = now_ms();
 	if (!err)
 		err = release_disks(pc, disks, why, why_len);
+	pr->disks_ms = now_ms() - t;
+	t = now_ms();
 	if (!err && stream_write_end(s))
 		err = machine_fail(-EIO, why, why_len, "sending to the destination: %s", s->why);
 	if (!err && s->failed)   /* a section write failed on the way */
 		err = machine_fail(-EIO, why, why_len, "sending to the destination: %s", s->why);
-	return err ? err : verdict(s->fd, "before it started the guest", why, why_len);
+	if (!err)
+		err = verdict(s->fd, "before it started the guest", pr->dest_said,
+			      sizeof(pr->dest_said), why, why_len);
+	pr->dest_ms = now_ms() - t;
+	return err;
 }
 
 static int do_migrate(struct migration *mig, const char *uri, struct precopy *pr, char *why,
@@ -624,29 +752,44 @@ static int do_migrate(struct migration *mig, const char *uri, struct precopy *pr
 	stream_init(&s, fd);
 	vmstate_config(pc, config, sizeof(config));
 	err = stream_write_header(&s, config) ? machine_fail(-EIO, why, why_len, "%s", s.why) :
-	      verdict(fd, "after the configuration", why, why_len);
+	      verdict(fd, "after the configuration", NULL, 0, why, why_len);
 	struct dirty_log d = { 0 };
 	struct ram_batch b = { 0 };
+	struct legacy_copy lc = { 0 };
 	if (!err)
-		err = ram_batch_init(&b) ? machine_fail(-ENOMEM, why, why_len, "no memory") : 0;
+		err = ram_batch_init(&b) || legacy_init(&lc) ?
+		      machine_fail(-ENOMEM, why, why_len, "no memory") : 0;
 	if (!err)
 		err = log_start(pc, &d, why, why_len);
 	bool logging = !err;
+	if (!err) {   /* the destination sets its memory slots now, not in the pause */
+		pthread_mutex_lock(&mig->ram);
+		err = mig->machine_gone ? machine_fail(-ECANCELED, why, why_len, "the guest "
+						       "stopped or reset") :
+		      vmstate_save_early(pc, &s, why, why_len);
+		pthread_mutex_unlock(&mig->ram);
+	}
 	if (!err)
-		err = precopy_rounds(mig, &d, &s, &b, pr, why, why_len);
+		err = precopy_rounds(mig, &d, &lc, &s, &b, pr, why, why_len);
+	if (!err)
+		flush_disks_early(mig);
+	if (!err)
+		err = catch_up(mig, &d, &lc, &s, &b, why, why_len);
+	double tp = now_ms();   /* the downtime starts with the request to stop */
 	if (!err && !pause_guest(mig))
 		err = machine_fail(-ECANCELED, why, why_len, "the guest stopped or reset");
 	bool paused = !err;
-	double tp = now_ms();
+	pr->stop_ms = now_ms() - tp;
 	struct held_disks disks = { 0 };
 	if (!err)
-		err = final_phase(mig, &d, &s, &b, &disks, why, why_len);
+		err = final_phase(mig, &d, &lc, &s, &b, &disks, pr, why, why_len);
 	pr->downtime = now_ms() - tp;
 	pr->total = now_ms() - t0;
 	pr->bytes = s.bytes;
 	if (logging)
 		log_stop(pc, &d, !machine_gone(mig));
 	ram_batch_free(&b);
+	legacy_free(&lc);
 	pthread_mutex_lock(&mig->lock);
 	mig->data_fd = -1;
 	pthread_mutex_unlock(&mig->lock);
@@ -675,7 +818,8 @@ static void handle(struct migration *mig, char *line)
 		return;
 	}
 	if (sscanf(line, "migrate %4095s", arg) == 1) {
-		struct precopy pr = { DEFAULT_DOWNTIME_MS, DEFAULT_ROUNDS, 0, 0, 0, 0 };
+		struct precopy pr = { .downtime_ms = DEFAULT_DOWNTIME_MS,
+				      .max_rounds = DEFAULT_ROUNDS };
 		const char *opt = strstr(line, "downtime=");
 		if (opt)
 			pr.downtime_ms = strtoul(opt + 9, NULL, 10);
@@ -687,9 +831,11 @@ static void handle(struct migration *mig, char *line)
 			say(mig, "error: migration failed, the guest runs on here: %s", why);
 			return;
 		}
-		say(mig, "ok migrated to %s: %llu KiB in %u rounds, downtime %.1f ms, total %.1f "
-		    "ms", arg, (unsigned long long)(pr.bytes >> 10), pr.rounds + 1, pr.downtime,
-		    pr.total);
+		say(mig, "ok migrated to %s: %llu KiB in %u rounds, downtime %.1f ms (stop %.1f, "
+		    "last pages %.1f for %llu pages, devices %.1f, disks %.1f, destination %.1f: "
+		    "%s), total %.1f ms", arg, (unsigned long long)(pr.bytes >> 10), pr.rounds + 1,
+		    pr.downtime, pr.stop_ms, pr.pages_ms, (unsigned long long)pr.last_pages,
+		    pr.devices_ms, pr.disks_ms, pr.dest_ms, pr.dest_said, pr.total);
 		return;
 	}
 	say(mig, "error: unknown request '%.60s' (snapshot FILE | migrate tcp:HOST:PORT "
@@ -809,6 +955,7 @@ static int load_from(struct pc *pc, int fd, int answer_fd, char *why, size_t why
 	char mine[STREAM_MAX_CONFIG];
 	struct stream s;
 	stream_init(&s, fd);
+	s.answer_fd = answer_fd;
 	int err = stream_read_header(&s, config, sizeof(config));
 	if (err) {
 		machine_fail(err, why, why_len, "%s", s.why);
@@ -823,14 +970,20 @@ static int load_from(struct pc *pc, int fd, int answer_fd, char *why, size_t why
 	tell(answer_fd, "OK", "configuration");
 	double t0 = now_ms();
 	err = vmstate_load(pc, &s, why, why_len);
+	/* From the end marker on the guest is stopped on both sides: time what we do then. */
+	double loaded = now_ms();
 	struct held_disks disks;
 	unlocked_disks(pc, &disks);
 	if (!err)
 		err = take_disks(pc, &disks, why, why_len);   /* the source has let go of them */
-	tell(answer_fd, err ? "ERR" : "OK", err ? why : "running");
+	char said[96];
+	snprintf(said, sizeof(said), "running (load %.1f ms, disks %.1f ms)", loaded - s.end_ms,
+		 now_ms() - loaded);
+	tell(answer_fd, err ? "ERR" : "OK", err ? why : said);
 	if (!err)
-		fprintf(stderr, "minivisor: incoming: %llu KiB loaded in %.1f ms\n",
-			(unsigned long long)(s.bytes >> 10), now_ms() - t0);
+		fprintf(stderr, "minivisor: incoming: %llu KiB loaded in %.1f ms; after the end "
+			"marker: load %.1f ms, disks %.1f ms\n", (unsigned long long)(s.bytes >> 10),
+			now_ms() - t0, loaded - s.end_ms, now_ms() - loaded);
 	return err;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -54,6 +55,7 @@ void stream_init(struct stream *s, int fd)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
+	s->answer_fd = -1;
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
@@ -111,6 +113,11 @@ int stream_write_section(struct stream *s, const char *name, uint32_t version,
 int stream_write_end(struct stream *s)
 {
 	return stream_write_section(s, "end", STREAM_VERSION, "", 0);
+}
+
+int stream_write_sync(struct stream *s)
+{
+	return stream_write_section(s, "sync", STREAM_VERSION, "", 0);
 }
 
 #define RECORD_MAX (8 + STREAM_PAGE_SIZE)
@@ -200,6 +207,13 @@ int stream_read_section(struct stream *s, struct section *sec)
 	uint8_t h[STREAM_NAME_LEN + 12];
 	memset(sec, 0, sizeof(*sec));
 	int err = read_all(s, h, sizeof(h), "a section header");
+	while (!err && !memcmp(h, "sync", 5) && !get32(h + STREAM_NAME_LEN + 4)) {
+		static const char ok[] = "OK sync\n";   /* all before it is in: say so */
+		if (s->answer_fd >= 0 && write(s->answer_fd, ok, sizeof(ok) - 1) < 0) {
+			/* the writer is gone: the next read says so */
+		}
+		err = read_all(s, h, sizeof(h), "a section header");
+	}
 	if (err)
 		return err;
 	memcpy(sec->name, h, STREAM_NAME_LEN);
@@ -216,6 +230,9 @@ int stream_read_section(struct stream *s, struct section *sec)
 	if (!strcmp(sec->name, "end")) {
 		if (sec->len)
 			return fail(s, -EBADMSG, "end marker with a length of %u", sec->len);
+		struct timespec ts;   /* the destination's downtime is counted from here */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s->end_ms = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 		return 1;
 	}
 	sec->payload = malloc(sec->len ? sec->len : 1);

@@ -17,7 +17,9 @@
  *
  * A RAM section's payload is a run of page records: u64 page number (bit 63: the page is all
  * zeros, no data follows), then 4096 bytes unless zero. Zero pages are never sent in the first
- * pass; a later pass sends the zero flag for a page that became zero.
+ * pass; a later pass sends the zero flag for a page that became zero. That is a live
+ * migration's RAM. A snapshot file (version 2) has instead one "ram-image" section and, after
+ * the end marker, RAM at its offset in the file with holes for zero pages (ramfile.h).
  */
 #ifndef MIGRATION_STREAM_H
 #define MIGRATION_STREAM_H
@@ -27,7 +29,7 @@
 #include <stdint.h>
 
 #define STREAM_MAGIC "MINIVMIG"
-#define STREAM_VERSION 1
+#define STREAM_VERSION 2   /* 2: snapshot files keep RAM as a sparse image (ramfile.h) */
 #define STREAM_NAME_LEN 16
 #define STREAM_MAX_CONFIG 4096
 #define STREAM_MAX_SECTION (64u << 20)   /* bigger is a corrupt length, not a device */
@@ -40,6 +42,8 @@ struct stream {
 	int fd;
 	uint64_t bytes;          /* written or read so far */
 	bool failed;             /* a write failed: the rest are skipped, the first why kept */
+	double end_ms;           /* reading: when the end marker came (CLOCK_MONOTONIC, ms) */
+	int answer_fd;           /* reading: where a "sync" is answered (-1: nowhere) */
 	char why[256];
 };
 
@@ -50,6 +54,12 @@ int stream_write_header(struct stream *s, const char *config);
 int stream_write_section(struct stream *s, const char *name, uint32_t version,
 			 const void *payload, uint32_t len);
 int stream_write_end(struct stream *s);
+/*
+ * A "sync" section (length 0): the reader answers "OK sync" on its answer_fd when it gets
+ * there, i.e. once it has taken in everything written before it. Socket buffers hold
+ * megabytes: a writer's write() returning says nothing about the reader having caught up.
+ */
+int stream_write_sync(struct stream *s);
 
 /* A RAM section built page by page: add pages, flush when full (or at the end of a pass). */
 struct ram_batch {
@@ -71,7 +81,10 @@ struct section {
 	uint32_t version, len;
 	uint8_t *payload;        /* malloc'ed (len bytes); the reader's to free */
 };
-/* The next section, its checksum verified. 0, 1 at the end marker, or a negative errno. */
+/*
+ * The next section, its checksum verified. 0, 1 at the end marker, or a negative errno. A
+ * "sync" section is answered (answer_fd) and skipped: callers never see one.
+ */
 int stream_read_section(struct stream *s, struct section *sec);
 
 /*

@@ -8,6 +8,7 @@
  * back by replaying it through the device's own paths (irq_line_set, PCI config writes).
  */
 #include "vmstate.h"
+#include "ramfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -262,6 +263,22 @@ static void save_legacy(struct pc *pc, struct legacy_state *l)
 	l->aux_irq = pc->i8042.aux_irq.level;
 }
 
+/*
+ * A stream is input like a guest's stores: a state whose indexes the device uses without a
+ * check of its own (a FIFO's head, the CMOS index, the PS/2 queues) is refused here, before
+ * anything is applied, or the next port access would index past an array.
+ */
+static int check_legacy(const struct legacy_state *l, char *why, size_t why_len)
+{
+	const char *bad = !uart_state_valid(&l->uart) ? "the UART's receive FIFO" :
+			  !rtc_state_valid(&l->rtc) ? "the CMOS index" :
+			  !i8042_state_valid(&l->i8042) ? "the PS/2 queues" : NULL;
+	if (bad)
+		return machine_fail(-EINVAL, why, why_len, "section 'legacy': %s out of range",
+				    bad);
+	return 0;
+}
+
 static void load_legacy(struct pc *pc, const struct legacy_state *l)
 {
 	pc->m.com1.state = l->uart;
@@ -446,6 +463,28 @@ struct ide_saved {
 	uint8_t cdb[12];
 };
 
+/*
+ * In a data phase, where the data port reads or writes next (buf_pos, up to piece_end) is used
+ * as an index into the channel's buffer (or the CDB while a packet comes in) with no other
+ * check: it must lie inside what the buffer holds. Idle or waiting for DMA, the positions are
+ * not used (the next command resets them). And the phase must be one there is.
+ */
+static bool ide_positions_valid(const struct ide_saved *s)
+{
+	switch (s->phase) {
+	case IDE_IDLE:
+	case IDE_DMA_WAIT:
+		return true;
+	case IDE_PACKET_CDB:
+		return s->buf_pos <= s->piece_end && s->piece_end <= sizeof(s->cdb);
+	case IDE_PIO_IN:
+	case IDE_PIO_OUT:
+	case IDE_ATAPI_IN:
+		return s->buf_pos <= s->piece_end && s->piece_end <= s->buf_len;
+	}
+	return false;
+}
+
 /* The "ide" section: two ide_saved, then each channel's buffer bytes. */
 static uint8_t *save_ide(struct pc *pc, uint32_t *len)
 {
@@ -497,6 +536,12 @@ static int load_ide(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 	if (s[0].buf_len > IDE_BUF_SIZE || s[1].buf_len > IDE_BUF_SIZE ||
 	    len != sizeof(s) + s[0].buf_len + s[1].buf_len || s[0].active > 1 || s[1].active > 1)
 		goto bad;
+	for (int c = 0; c < 2; c++)
+		if (!ide_positions_valid(&s[c])) {
+			snprintf(why, why_len, "section 'ide': channel %d: its phase or data port "
+				 "position is out of range", c);
+			return -EINVAL;
+		}
 	uint32_t at = sizeof(s);
 	for (int c = 0; c < 2; c++) {
 		struct ide_channel *ch = &pc->ide.channel[c];
@@ -587,6 +632,10 @@ static int load_vga(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 		snprintf(why, why_len, "section 'std-vga': %u bytes: another VRAM size", len);
 		return -EINVAL;
 	}
+	if (!vga_state_valid((const struct vga_state *)p)) {
+		snprintf(why, why_len, "section 'std-vga': the DAC's registers are out of range");
+		return -EINVAL;
+	}
 	memcpy(&v->s, p, sizeof(v->s));
 	memcpy(v->vram, p + sizeof(v->s) + 4, size);
 	memset(v->dirty, 0xff, sizeof(v->dirty));   /* the whole picture is new */
@@ -596,14 +645,21 @@ static int load_vga(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 
 /* ---- saving ------------------------------------------------------------------------------ */
 
+int vmstate_save_early(struct pc *pc, struct stream *s, char *why, size_t why_len)
+{
+	static struct chipset_saved chip;
+	pthread_mutex_lock(&pc->m.bus.lock);   /* the vCPUs run: a consistent copy */
+	save_chipset(pc, &chip);
+	pthread_mutex_unlock(&pc->m.bus.lock);
+	if (stream_write_section(s, "chipset-early", SEC_VERSION, &chip, sizeof(chip)))
+		return machine_fail(-EIO, why, why_len, "%s", s->why);
+	return 0;
+}
+
 int vmstate_save(struct pc *pc, struct stream *s, char *why, size_t why_len)
 {
 	static struct cpu_state cpu;
-	static struct chipset_saved chip;
 	struct kvm_devices kvm;
-	struct legacy_state legacy;
-	struct hpet_saved hpet;
-	struct ahci_saved ahci;
 	const char *what = "";
 	char name[16];
 	int err;
@@ -620,6 +676,16 @@ int vmstate_save(struct pc *pc, struct stream *s, char *why, size_t why_len)
 	if (err)
 		return machine_fail(err, why, why_len, "%s: %s", what, strerror(-err));
 	stream_write_section(s, "kvm", SEC_VERSION, &kvm, sizeof(kvm));
+	return vmstate_save_devices(pc, s, why, why_len);
+}
+
+int vmstate_save_devices(struct pc *pc, struct stream *s, char *why, size_t why_len)
+{
+	static struct chipset_saved chip;
+	struct legacy_state legacy;
+	struct hpet_saved hpet;
+	struct ahci_saved ahci;
+
 	save_legacy(pc, &legacy);
 	stream_write_section(s, "legacy", SEC_VERSION, &legacy, sizeof(legacy));
 	save_hpet(pc, &hpet);
@@ -727,7 +793,9 @@ static int apply(struct pc *pc, struct pending *p, char *why, size_t why_len)
 							      "the disk controller",
 							      "the VGA" }[i]);
 	/* Device models first (their interrupt lines), then KVM's chips over them, then CPUs. */
-	err = load_chipset(pc, (void *)p->sec[K_CHIPSET].payload, why, why_len);
+	err = check_legacy((void *)p->sec[K_LEGACY].payload, why, why_len);
+	if (!err)
+		err = load_chipset(pc, (void *)p->sec[K_CHIPSET].payload, why, why_len);
 	if (!err && is_q35(pc))
 		load_ahci(pc, (void *)p->sec[K_DISKS].payload);
 	else if (!err)
@@ -764,9 +832,22 @@ int vmstate_load(struct pc *pc, struct stream *s, char *why, size_t why_len)
 			snprintf(why, why_len, "%s", s->why);
 			goto out;
 		}
-		if (!strcmp(sec.name, "ram")) {
-			err = stream_ram_section(&sec, vmstate_ram_pages(pc), ram_put, pc, why,
-						 why_len);
+		if (!strcmp(sec.name, "ram") || !strcmp(sec.name, RAM_IMAGE_SECTION)) {
+			err = !strcmp(sec.name, "ram") ?
+			      stream_ram_section(&sec, vmstate_ram_pages(pc), ram_put, pc, why,
+						 why_len) :
+			      ram_image_read(s->fd, &sec, pc->m.vm.mem.host, pc->m.vm.mem.size,
+					     why, why_len);
+			free(sec.payload);
+			if (err)
+				goto out;
+			continue;
+		}
+		if (!strcmp(sec.name, "chipset-early")) {   /* applied now: the pause is later */
+			err = stream_expect(&sec, SEC_VERSION, sizeof(struct chipset_saved), why,
+					    why_len);
+			if (!err)
+				err = load_chipset(pc, (void *)sec.payload, why, why_len);
 			free(sec.payload);
 			if (err)
 				goto out;

@@ -29,6 +29,16 @@ int vmstate_check(const struct pc *pc, char *why, size_t why_len);
 
 /* With the vCPUs stopped: every vCPU, KVM's devices and the device models, as sections. */
 int vmstate_save(struct pc *pc, struct stream *s, char *why, size_t why_len);
+/* Its second half: the device models' sections only, no KVM (the fuzz target's seeds). */
+int vmstate_save_devices(struct pc *pc, struct stream *s, char *why, size_t why_len);
+
+/*
+ * While the guest still runs: the chipset's PCI configuration (PAM, BARs, PCIEXBAR) as the
+ * section "chipset-early". The destination applies it at once, so that the KVM memory slots
+ * it implies are set before the pause, not during it; the final "chipset" section, the same
+ * unless the guest changed it meanwhile, then changes little. 0 or -EIO with why.
+ */
+int vmstate_save_early(struct pc *pc, struct stream *s, char *why, size_t why_len);
 
 /* Guest RAM as pages: page numbers count through the one host allocation (below, above 4G). */
 uint64_t vmstate_ram_pages(const struct pc *pc);

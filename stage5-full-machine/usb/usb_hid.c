@@ -121,7 +121,7 @@ static void current_report(const struct usb_hid *h, uint8_t *r)
 }
 
 /* Queue the state as a report (dz: the tablet's wheel) and wake the controller. */
-static void push(struct usb_hid *h, int dz)
+static void push(struct usb_hid *h, long dz)
 {
 	if (h->count == USB_HID_QUEUE) {   /* the guest does not read: the newest state wins */
 		h->count--;
@@ -182,7 +182,9 @@ static uint8_t hid_buttons(unsigned x11)
 	return (x11 & 1 ? 1 : 0) | (x11 & 4 ? 2 : 0) | (x11 & 2 ? 4 : 0);   /* left, right, middle */
 }
 
-static int clamp(int v)
+/* long: a position plus a move (the input script's, any int) must not overflow before it is
+ * clamped. */
+static int clamp(long v)
 {
 	return v < 0 ? 0 : v > USB_TABLET_MAX ? USB_TABLET_MAX : v;
 }
@@ -201,10 +203,10 @@ void usb_hid_move(struct usb_hid *h, int dx, int dy, int dz, unsigned buttons)
 {
 	if (h->kind != USB_HID_TABLET)
 		return;
-	h->x = clamp(h->x + dx);
-	h->y = clamp(h->y + dy);
+	h->x = clamp((long)h->x + dx);
+	h->y = clamp((long)h->y + dy);
 	h->buttons = hid_buttons(buttons);
-	push(h, -dz);   /* the script's dz counts towards the user; HID's wheel away */
+	push(h, -(long)dz);   /* the script's dz counts towards the user; HID's wheel away */
 }
 
 /* ---- the device -------------------------------------------------------------------------- */

@@ -510,6 +510,8 @@ static int collect_td(struct xhci *x, struct xhci_endpoint *ep, unsigned slot_id
 /* Room for len bytes in the bounce buffer. */
 static bool bounce(struct xhci *x, size_t len)
 {
+	if (len == 0)   /* a control TD with no data at all still gets a buffer (never NULL) */
+		len = 1;
 	if (len <= x->bounce_size)
 		return true;
 	uint8_t *b = realloc(x->bounce, len);

@@ -258,53 +258,18 @@ static void dev_config_write(struct vfio_pci *d, unsigned off, uint32_t value, u
 
 /* ---- interrupts: GSI routes, irqfds, VFIO's eventfds ---- */
 
-/*
- * KVM_SET_GSI_ROUTING replaces the whole table: KVM's default (GSIs 0-15 to the PIC and the
- * IOAPIC, 16-23 to the IOAPIC) goes in first, then one MSI route for each vector in use.
- */
+/* GSI routes: the VM's table, shared with the machine's other MSI users (stage 4's msi.h). */
 static int commit_routes(struct vfio_set *s)
 {
-	size_t n = 16 * 2 + 8 + s->nroutes;
-	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + n * sizeof(r->entries[0]));
-	if (!r)
-		return -ENOMEM;
-	unsigned k = 0;
-	for (unsigned gsi = 0; gsi < 24; gsi++) {
-		unsigned pic = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
-		if (gsi < 16)
-			r->entries[k++] = (struct kvm_irq_routing_entry){ .gsi = gsi,
-				.type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = { pic, gsi % 8 } };
-		r->entries[k++] = (struct kvm_irq_routing_entry){ .gsi = gsi,
-			.type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = { KVM_IRQCHIP_IOAPIC, gsi } };
-	}
-	for (unsigned i = 0; i < s->nroutes; i++) {
-		const struct msi_route *m = &s->routes[i];
-		if (m->on)
-			r->entries[k++] = (struct kvm_irq_routing_entry){ .gsi = m->gsi,
-				.type = KVM_IRQ_ROUTING_MSI,
-				.u.msi = { .address_lo = m->lo, .address_hi = m->hi,
-					   .data = m->data } };
-	}
-	r->nr = k;
-	int err = ioctl(s->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
-	free(r);
-	if (err)
-		fprintf(stderr, "minivisor: vfio: KVM_SET_GSI_ROUTING: %s\n", strerror(-err));
-	return err;
+	return msi_routes_commit(s->msi);
 }
 
-/* A GSI of our own for one vector (kept for the machine's life). */
-static unsigned new_gsi(struct vfio_set *s)
+/* Route gsi to what the guest programmed (on: enabled and unmasked), or to nothing. */
+static void set_route(struct vfio_set *s, unsigned gsi, uint32_t lo, uint32_t hi, uint32_t data,
+		      bool on)
 {
-	/* (cannot overflow: at most 1 + VFIO_MAX_MSIX vectors a device, find_caps caps them) */
-	struct msi_route *r = &s->routes[s->nroutes++];
-	*r = (struct msi_route){ .gsi = s->next_gsi++ };
-	return r->gsi;
-}
-
-static struct msi_route *route_of(struct vfio_set *s, unsigned gsi)
-{
-	return &s->routes[gsi - VFIO_FIRST_MSI_GSI];
+	struct msi_msg m = { lo, hi, data };
+	msi_route_set(s->msi, gsi, &m, on);
 }
 
 /* The host's side: VFIO_DEVICE_SET_IRQS with count eventfds (count 0: that index off). */
@@ -319,7 +284,8 @@ static int set_irqs(struct vfio_pci *d, unsigned index, unsigned action, const i
 	set->flags = (count ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) | action;
 	set->index = index;
 	set->count = count;
-	memcpy(set->data, fds, count * sizeof(int));
+	if (count)   /* fds is NULL when an index is turned off: memcpy must not see it */
+		memcpy(set->data, fds, count * sizeof(int));
 	int err = ioctl(d->device_fd, VFIO_DEVICE_SET_IRQS, set) < 0 ? -errno : 0;
 	free(set);
 	if (err)
@@ -330,14 +296,7 @@ static int set_irqs(struct vfio_pci *d, unsigned index, unsigned action, const i
 
 static int irqfd(struct vfio_pci *d, int fd, unsigned gsi, int resample_fd, bool on)
 {
-	struct kvm_irqfd f = { .fd = fd, .gsi = gsi };
-	if (!on)
-		f.flags = KVM_IRQFD_FLAG_DEASSIGN;
-	else if (resample_fd >= 0) {
-		f.flags = KVM_IRQFD_FLAG_RESAMPLE;
-		f.resamplefd = resample_fd;
-	}
-	int err = ioctl(d->set->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
+	int err = kvm_irqfd(d->set->vm_fd, fd, gsi, resample_fd, on);
 	if (err)
 		fprintf(stderr, "%s: KVM_IRQFD (GSI %u): %s\n", d->name, gsi, strerror(-err));
 	return err;
@@ -396,10 +355,10 @@ static void msi_message(struct vfio_pci *d, uint32_t *lo, uint32_t *hi, uint32_t
 
 static void msi_update(struct vfio_pci *d)
 {
-	struct msi_route *r = route_of(d->set, d->msi_gsi);
 	bool enable = d->pci.config.bytes[d->msi_cap + 2] & 1;
-	msi_message(d, &r->lo, &r->hi, &r->data);
-	r->on = enable;
+	uint32_t lo, hi, data;
+	msi_message(d, &lo, &hi, &data);
+	set_route(d->set, d->msi_gsi, lo, hi, data, enable);
 	commit_routes(d->set);   /* KVM re-reads the routes of live irqfds */
 	if (enable == d->msi_on)
 		return;
@@ -426,13 +385,12 @@ static void msi_update(struct vfio_pci *d)
 /* MSI-X vector v: routed while the function is on, the vector unmasked and its address set. */
 static void msix_vector_update(struct vfio_pci *d, unsigned v)
 {
-	const uint8_t *e = d->msix_table + 16 * v;
+	const uint8_t *e = d->msix_table + MSIX_ENTRY_SIZE * v;
 	uint16_t ctrl = bytes_to_u64(d->pci.config.bytes + d->msix_cap + 2, 2);
-	struct msi_route *r = route_of(d->set, d->msix_gsi + v);
-	r->lo = bytes_to_u64(e, 4);
-	r->hi = bytes_to_u64(e + 4, 4);
-	r->data = bytes_to_u64(e + 8, 4);
-	r->on = d->msix_on && !(ctrl & 0x4000) && !(e[12] & 1) && r->lo;
+	struct msi_msg m;
+	msix_entry_msg(e, &m);
+	msi_route_set(d->set->msi, d->msix_gsi + v, &m,
+		      d->msix_on && !(ctrl & MSIX_CTRL_MASKALL) && !msix_entry_masked(e));
 }
 
 static void msix_update(struct vfio_pci *d)
@@ -491,8 +449,10 @@ static unsigned bar_pieces(struct vfio_pci *d, unsigned b, uint64_t off[2], uint
 		off[0] = 0, size[0] = total;
 		return 1;
 	}
+	/* (the device's table offset may lie past the BAR's end: no slot is made past it) */
 	uint64_t start = d->msix_table_off & ~(PAGE - 1);
 	uint64_t end = (d->msix_table_off + 16 * d->msix_n + PAGE - 1) & ~(PAGE - 1);
+	start = start < total ? start : total;
 	unsigned n = 0;
 	if (start > 0)
 		off[n] = 0, size[n++] = start;
@@ -674,6 +634,11 @@ static void find_caps(struct vfio_pci *d)
 	unsigned seen = 0;
 	for (unsigned p = c[PCI_CAPABILITY_LIST] & ~3u; p >= 0x40 && seen++ < 48;
 	     p = c[p + 1] & ~3u) {
+		/* Registers we would keep past the 256 bytes (a capability at 0xf8 or 0xfc): not a
+		 * capability we can be; it stays the device's (VFIO's own virtualization). */
+		unsigned regs = c[p] == CAP_ID_MSI ? ((c[p + 2] & 0x80) ? 14 : 10) : 12;
+		if ((c[p] == CAP_ID_MSI || c[p] == CAP_ID_MSIX) && p + regs > 256)
+			continue;
 		if (c[p] == CAP_ID_MSI && !d->msi_cap) {
 			d->msi_cap = p;
 			d->msi_64 = c[p + 2] & 0x80;
@@ -846,13 +811,16 @@ static int attach_one(struct vfio_set *s, struct vfio_pci *d, struct io_bus *bus
 	d->pci.owner = d;
 	d->pci.specific_write = specific_write;
 	d->pci.bars_changed = bars_changed;
-	if (d->msi_cap)
-		d->msi_gsi = new_gsi(s);
-	if (d->msix_cap) {
-		d->msix_gsi = s->next_gsi;
-		for (unsigned v = 0; v < d->msix_n; v++)
-			new_gsi(s);
-	}
+	/* GSIs of its own: one for MSI, a run of them for MSI-X (msix_gsi + vector) */
+	int gsi0 = d->msi_cap ? msi_route_new(s->msi) : 0;
+	d->msi_gsi = gsi0;
+	if (d->msix_cap)
+		d->msix_gsi = s->msi->n + MSI_FIRST_GSI;
+	for (unsigned v = 0; d->msix_cap && v < d->msix_n && gsi0 >= 0; v++)
+		gsi0 = msi_route_new(s->msi);
+	if (gsi0 < 0)
+		return machine_fail(gsi0, why, why_len, "%s: no GSI left for its MSI vectors",
+				    d->name);
 	if ((err = add_traps(d, bus, why, why_len)))
 		return err;
 	add_rom(d, fw_cfg);
@@ -872,8 +840,7 @@ int vfio_attach(struct vfio_set *s, struct io_bus *bus, struct pci_host *pci, in
 		return 0;
 	s->vm_fd = vm_fd;
 	s->bus = bus;
-	s->next_gsi = VFIO_FIRST_MSI_GSI;
-	s->nroutes = 0;
+	s->msi = &pci->msi;
 	/* All of guest RAM, at IOVA = guest-physical address: the driver's DMA addresses. */
 	int err = map_dma(s, 0, ram, 0, below_4g, why, why_len);
 	if (!err)

@@ -43,7 +43,6 @@
 #define VFIO_MAX_DEVICES 4
 #define VFIO_KVM_SLOT_BASE 40   /* 40 .. 71: 8 slots a device (a BAR split around MSI-X: 2) */
 #define VFIO_MAX_MSIX 64        /* MSI-X vectors a device may use here */
-#define VFIO_FIRST_MSI_GSI 24   /* GSIs 0-23 are the PIC's and IOAPIC's pins */
 
 /* What the command line or YAML asked for (pure: unit-tested). */
 struct vfio_device_config {
@@ -104,7 +103,7 @@ struct vfio_pci {
 	unsigned msix_gsi;
 };
 
-/* All passed-through devices of the machine: one container, one GSI routing table. */
+/* All passed-through devices of the machine: one container. */
 struct vfio_set {
 	int container_fd;
 	int group_fd[VFIO_MAX_DEVICES], group_ids[VFIO_MAX_DEVICES];
@@ -115,13 +114,7 @@ struct vfio_set {
 	int vm_fd;
 	struct io_bus *bus;
 	uint64_t dma_iova[2], dma_size[2];   /* what is mapped for DMA */
-	unsigned next_gsi;
-	struct msi_route {
-		unsigned gsi;
-		uint32_t lo, hi, data;   /* what the guest programmed */
-		bool on;                 /* enabled, unmasked: in KVM's table */
-	} routes[VFIO_MAX_DEVICES * (1 + VFIO_MAX_MSIX)];   /* GSI 24 + index */
-	unsigned nroutes;
+	struct msi_routes *msi;   /* the VM's GSI routes (the PCI host's, shared with virtio) */
 };
 
 /*

@@ -82,6 +82,14 @@ check "CMOS RTC: the guest's clock has the host's year" 0 "guest: year=$(date -u
 	-- "${section_full[@]}"
 check "virtio-blk (fast path: ioeventfd, I/O thread, event index): the guest's file is in the image (debugfs)" 0 'guest-wrote-this' \
 	-- debugfs -R 'cat /from-guest.txt' "$tmp4/disk-out.ext4"
+check "virtio MSI-X: virtio-blk's and virtio-net's queue and config interrupts are MSI-X vectors (sysfs msi_irqs)" 0 \
+	'guest: irqs: [0-9]+ msix [0-9a-f:.]+ virtio0-config' \
+	'guest: irqs: [0-9]+ msix [0-9a-f:.]+ virtio0-req\.0' \
+	'guest: irqs: [0-9]+ msix [0-9a-f:.]+ virtio1-input' \
+	-- "${section_full[@]}"
+check "virtio-blk fast path: its interrupts go through irqfd (KVM_IRQFD on the vectors' GSIs)" 0 \
+	'minivisor-lite: virtio-blk: [0-9]+ requests, .* interrupts: [1-9][0-9]* irqfd, 0 KVM_SIGNAL_MSI' \
+	-- "${section_full[@]}"
 check "virtio-rng: the guest reads /dev/hwrng" 0 'guest: rng=virtio_rng' 'guest: random=[0-9a-f]{32}' \
 	-- "${section_full[@]}"
 check "virtio-net: the guest pings the host over tap (network namespace)" 0 'guest: ping host ok' \

@@ -9,8 +9,8 @@
 # on from where it was, no page comes across stale, the disk and the console still work);
 # failures (the destination refuses the configuration, is not there, dies mid-stream: the
 # source says why and its guest runs on); damaged streams (truncated, a flipped byte, another
-# version, a section of the wrong size, a page past RAM: the destination exits 2 with one
-# line and never runs); the manager's snapshot and migrate; a device that cannot be saved.
+# version, a section of the wrong size, a page past RAM, a flipped byte in the sparse RAM
+# image: the destination exits 2 with one line and never runs); the manager's snapshot and migrate; a device that cannot be saved.
 # guests/stage5/migrate-test.sh does the driving; each check reads what it printed.
 # Then one nested session (Linux needs a hardware KVM): a Linux guest that counts, writes and
 # fsyncs records with their sha256 and answers its console, moved four times back and forth
@@ -22,8 +22,8 @@ S5G_T=guests/stage5/migrate-test.sh
 check "build minivisor, the manager and the count-test disk (nasm)" 0 -- \
 	sh -c "make -s -C $S5G minivisor && make -s -C $S5G/manager &&
 		make -s -C guests stage5/count-test.img"
-check "unit tests: the stream parser (round trip, truncated, flipped byte, version, sizes, RAM past the end)" 0 \
-	'\[  PASSED  \] 8 test' '!FAILED' \
+check "unit tests: the stream parser (round trip, truncated, flipped byte, version, sizes, RAM past the end, sync) and the sparse RAM image" 0 \
+	'\[  PASSED  \] 12 test' '!FAILED' \
 	-- bash -c 'make -s -C tests/unit test_stage5_migration && tests/unit/test_stage5_migration'
 
 # ---- snapshot and restore ----
@@ -32,8 +32,9 @@ CHECK_TIMEOUT=90 check "pc: snapshot, the process ends, a new one restores it: t
 	'^bad-memory-lines: 0$' 'minivisor: incoming: [0-9]+ KiB loaded' \
 	'^disk-sector: count-test disk [0-9a-f]{8}' '!continues: NO' '!never saw' \
 	-- $S5G_T snapshot pc
-check "snapshot file: zero pages take no room (the file is much smaller than RAM)" 0 \
-	'^snapshot-size: [0-9]{5,7} bytes, RAM 67108864 bytes' -- cat "$CHECK_LOG"
+check "snapshot file: sparse, RAM at its offset (ls: 1 MiB + 64 MiB), zero pages as holes (du: under 2 MiB)" 0 \
+	'^snapshot-size: 68157440 bytes in the file, [0-9]{2,4} KiB on disk \(du\), RAM 67108864 bytes' \
+	-- cat "$CHECK_LOG"
 
 # ---- live migration, ten times back and forth ----
 for s5g_m in pc q35; do
@@ -59,7 +60,7 @@ CHECK_TIMEOUT=90 check "no destination, then one that dies mid-stream: the sourc
 	-- $S5G_T killed
 
 # ---- damaged streams: exit 2, one line, the guest never runs ----
-CHECK_TIMEOUT=90 check "damaged streams: a snapshot taken, then damaged five ways" 0 \
+CHECK_TIMEOUT=90 check "damaged streams: a snapshot taken, then damaged six ways" 0 \
 	'^ram: destination-exit: ' '^vmm-exit: 0$' -- $S5G_T badstreams
 s5g_log=$CHECK_LOG
 s5g_bad() {   # s5g_bad KIND WHAT PATTERN
@@ -67,12 +68,15 @@ s5g_bad() {   # s5g_bad KIND WHAT PATTERN
 		"^$1: destination-exit: 2$" "^$1: destination: minivisor: -incoming file:[^ ]+: $3" \
 		"!^$1: destination: .*count-test" "!^$1: destination: .*SeaBIOS" -- cat "$s5g_log"
 }
-s5g_bad truncated "truncated" "stream truncated in section 'ram' \(after [0-9]+ bytes\)"
+s5g_bad truncated "truncated in its RAM image" \
+	"stream truncated in the RAM image \(the file has [0-9]+ bytes, the image ends at 68157440\)"
 s5g_bad flipped "a flipped byte" "section '[a-z0-9-]+': checksum mismatch: the stream is corrupt"
-s5g_bad version "an unknown version" "stream version 7: this minivisor reads version 1"
+s5g_bad version "an unknown version" "stream version 7: this minivisor reads version 2"
 s5g_bad size "a device section of the wrong size" "section 'legacy': 620 bytes, want 624"
 s5g_bad ram "RAM larger than configured" \
 	"RAM page at 64 MiB: larger than the 64 MiB of RAM configured here"
+s5g_bad ramflip "a flipped byte in the RAM image" \
+	"RAM image: [0-9]+ pages, checksum [0-9a-f]{8}, want [0-9]+ pages, [0-9a-f]{8}: the file is corrupt"
 
 # ---- the manager ----
 CHECK_TIMEOUT=120 check "manager: minivisor-ctl snapshot, migrate (the source stops, the destination counts), restore by create -- -incoming file:" 0 \

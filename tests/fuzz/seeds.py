@@ -292,6 +292,161 @@ def files():
          + bytes([5, 2, 1]) + struct.pack("<QQQ", 1, 0, 0))
 
 
+# ---- USB: the stick's own requests, and the controllers that carry them -----------------------
+def setup_pkt(rtype, req, value=0, index=0, length=0):
+    return struct.pack("<BBHHH", rtype, req, value, index, length)
+
+
+def cbw(tag, length, host_in, cdb):
+    return struct.pack("<IIIBBB", 0x43425355, tag, length, 0x80 if host_in else 0, 0,
+                       len(cdb)) + bytes(cdb) + bytes(16 - len(cdb))
+
+
+INQUIRY = [0x12, 0, 0, 0, 36, 0]
+READ10 = [0x28, 0, 0, 0, 0, 1, 0, 0, 1, 0]           # LBA 1, one sector
+WRITE10 = [0x2a, 0, 0, 0, 0, 2, 0, 0, 1, 0]          # LBA 2, one sector
+
+
+def usb_storage():
+    """fuzz_usb_storage's records: 0 control, 1 bulk OUT, 2 bulk IN, 3 reset, 4 any endpoint."""
+    b = bytearray([0])                                # a high-speed stick
+    b += bytes([0]) + setup_pkt(0x80, 6, 0x100, 0, 18)           # GET_DESCRIPTOR(DEVICE)
+    b += bytes([0]) + setup_pkt(0x80, 6, 0x200, 0, 32)           # GET_DESCRIPTOR(CONFIG)
+    b += bytes([0]) + setup_pkt(0, 9, 1)                         # SET_CONFIGURATION 1
+    b += bytes([0]) + setup_pkt(0xa1, 0xfe, 0, 0, 1)             # GET_MAX_LUN
+    for cdb, n, host_in in ((INQUIRY, 36, True), (READ10, 512, True), (WRITE10, 512, False)):
+        c = cbw(7, n, host_in, cdb)
+        b += bytes([1]) + struct.pack("<H", len(c)) + c
+        if host_in:
+            b += bytes([2]) + struct.pack("<H", n)
+        else:
+            b += bytes([1]) + struct.pack("<H", n) + bytes(range(256)) * 2
+        b += bytes([2]) + struct.pack("<H", 13)                   # the CSW
+    save("usb_storage", "enumerate-inquiry-read-write", b)
+    bad = cbw(1, 36, True, INQUIRY)[:30]                          # a short CBW: stall
+    b = bytearray([1]) + bytes([1]) + struct.pack("<H", len(bad)) + bad
+    b += bytes([0]) + setup_pkt(0x21, 0xff)                       # Bulk-Only reset
+    b += bytes([0]) + setup_pkt(0x02, 1, 0, 0x81)                 # CLEAR_FEATURE(HALT) IN
+    b += bytes([0]) + setup_pkt(0x02, 1, 0, 0x02)                 # ... OUT
+    save("usb_storage", "bad-cbw-reset-recovery", b)
+
+
+def trb(param, status, ttype, flags=0, cycle=1):
+    return struct.pack("<QII", param, status, ttype << 10 | flags | cycle)
+
+
+def xhci():
+    """Range 1 = BAR0: capabilities 0, operational 0x40, ports 0x440, runtime 0x1000, doorbells
+    0x2000. The stick is on port 1. Enable Slot, Address Device, GET_DESCRIPTOR on endpoint 0;
+    then Configure Endpoint (bulk OUT DCI 4, bulk IN DCI 3) and a CBW, its data, its CSW."""
+    dcbaa, cmd, erst, evring, inctx, outctx = 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000
+    ep0, epout, epin, buf = 0x7000, 0x7400, 0x7800, 0x8000
+    o = Ops()
+    o.w(1, 0x78, 16)                                          # CONFIG: 16 slots
+    o.w(1, 0x70, dcbaa).w(1, 0x74, 0)                          # DCBAAP
+    o.w(1, 0x58, cmd | 1).w(1, 0x5c, 0)                        # CRCR, RCS
+    o.ram(erst, struct.pack("<QII", evring, 64, 0))
+    o.w(1, 0x1028, 1).w(1, 0x1030, erst).w(1, 0x1034, 0)       # ERSTSZ, ERSTBA
+    o.w(1, 0x1038, evring).w(1, 0x103c, 0).w(1, 0x1020, 2)     # ERDP, IMAN.IE
+    o.w(1, 0x40, 1 | 4)                                        # USBCMD: RS, INTE
+    o.w(1, 0x440, 1 << 9 | 1 << 4)                             # PORTSC1: PP, PR
+    o.ram(dcbaa + 8, struct.pack("<Q", outctx))
+    ctx = bytearray(0x20 * 33)
+    ctx[0:8] = struct.pack("<II", 0, 3)                        # add slot, ep0
+    ctx[0x20:0x28] = struct.pack("<II", 1 << 27 | 3 << 20, 1 << 16)   # 1 entry; port 1
+    ctx[0x40:0x50] = struct.pack("<IIQ", 0, 4 << 3 | 3 << 1 | 64 << 16, ep0 | 1)
+    o.ram(inctx, ctx)
+    o.ram(cmd, trb(0, 0, 9) + trb(inctx, 0, 11, 1 << 24))     # Enable Slot, Address Device
+    o.w(1, 0x2000, 0)                                          # doorbell 0: the command ring
+    o.ram(ep0, trb(struct.unpack("<Q", setup_pkt(0x80, 6, 0x100, 0, 18))[0], 8, 2,
+                   1 << 6 | 3 << 16) + trb(buf, 18, 3, 1 << 16) + trb(0, 0, 4, 1 << 5))
+    o.w(1, 0x2004, 1)                                          # doorbell 1, DCI 1
+    o.r(1, 0x1038).r(1, 0x44)
+    save("xhci", "address-get-descriptor", o.b)
+
+    o2 = Ops(o.b)
+    o2.ram(ep0 + 48, trb(struct.unpack("<Q", setup_pkt(0, 9, 1))[0], 8, 2, 1 << 6) +
+           trb(0, 0, 4, 1 << 16 | 1 << 5))                    # SET_CONFIGURATION, status IN
+    o2.w(1, 0x2004, 1)
+    ctx = bytearray(0x20 * 33)
+    ctx[0:8] = struct.pack("<II", 0, 1 | 1 << 3 | 1 << 4)      # slot, DCI 3, DCI 4
+    ctx[0x20:0x28] = struct.pack("<II", 4 << 27 | 3 << 20, 1 << 16)
+    ctx[0x20 * 4:0x20 * 4 + 16] = struct.pack("<IIQ", 0, 6 << 3 | 3 << 1 | 512 << 16, epin | 1)
+    ctx[0x20 * 5:0x20 * 5 + 16] = struct.pack("<IIQ", 0, 2 << 3 | 3 << 1 | 512 << 16, epout | 1)
+    o2.ram(inctx, ctx)
+    o2.ram(cmd + 32, trb(inctx, 0, 12, 1 << 24))               # Configure Endpoint, slot 1
+    o2.w(1, 0x2000, 0)
+    o2.ram(buf, cbw(9, 512, True, READ10))
+    o2.ram(epout, trb(buf, 31, 1, 1 << 5))                     # Normal TRB, IOC
+    o2.w(1, 0x2004, 4)
+    o2.ram(epin, trb(buf + 0x400, 512, 1, 1 << 5) + trb(buf + 0x800, 13, 1, 1 << 5))
+    o2.w(1, 0x2004, 3)
+    o2.r(1, 0x1038)
+    save("xhci", "configure-bulk-read", o2.b)
+
+
+def uhci():
+    """Range 1 = the I/O BAR: USBCMD 0, USBSTS 2, FRNUM 6, FRBASEADD 8, PORTSC1 0x10, PORTSC2
+    0x12. The first byte: 0 keyboard, 1 tablet on port 2. A frame list whose every entry is a
+    QH holding a control transfer to address 0 (GET_DESCRIPTOR), then frames (op 3, even)."""
+    flist, qh, td, buf = 0x1000, 0x2000, 0x2100, 0x3000
+    o = Ops(bytes([0]))
+    o.ram(flist, struct.pack("<I", qh | 2) * 1024)
+    o.ram(qh, struct.pack("<II", 1, td))                       # head: T; element: first TD
+    tds = [(0x2d, 8, buf), (0x69, 18, buf + 0x100), (0xe1, 0, 0)]   # SETUP, IN, OUT status
+    raw = b""
+    for i, (pid, n, b) in enumerate(tds):
+        link = td + 32 * (i + 1) if i + 1 < len(tds) else 1
+        token = pid | ((n - 1) & 0x7ff) << 21 | (1 << 19 if i == 1 else 0)
+        raw += struct.pack("<IIII", link | 4, 1 << 23 | 3 << 27, token, b) + bytes(16)
+    o.ram(td, raw)
+    o.ram(buf, setup_pkt(0x80, 6, 0x100, 0, 18))
+    o.w(1, 0x10, 1 << 9, 2).w(1, 0x10, 0, 2).w(1, 0x10, 1 << 2, 2)   # port 1: reset, enable
+    o.w(1, 0x08, flist).w(1, 0x06, 0, 2).w(1, 0x00, 1, 2)           # FRBASEADD, FRNUM, RS
+    for _ in range(4):
+        o.hook(b"\x00")
+    o.r(1, 0x02, 2)
+    save("uhci", "get-descriptor", o.b)
+
+
+# ---- VFIO: a fake host device (config space, BAR sizes, mmap mask), then the op stream --------
+def vfio_device(caps):
+    cfg = bytearray(256)
+    cfg[0:4] = struct.pack("<HH", 0x8086, 0x10d3)      # an 82574L, as a NIC passed through
+    cfg[6] = 0x10                                     # status: capability list
+    cfg[0x0b] = 0x02                                  # class: network
+    cfg[0x10:0x14] = le32(0)                          # BAR0: 32-bit memory
+    cfg[0x18:0x1c] = le32(1)                          # BAR2: I/O
+    cfg[0x3d] = 1                                     # INTA#
+    cfg[0x34] = caps[0][0] if caps else 0
+    for i, (at, body) in enumerate(caps):
+        nxt = caps[i + 1][0] if i + 1 < len(caps) else 0
+        cfg[at:at + 1 + len(body)] = bytes([body[0], nxt]) + bytes(body[1:])
+    sizes = bytes([14, 0, 8, 0, 0, 0])                # BAR0 16 KiB, BAR2 256 ports
+    return bytes(cfg) + sizes + bytes([1])            # BAR0 mmap()ed
+
+
+def vfio():
+    """Range 0 = 0xcf8, then the BAR traps in the order of their BARs (FUZZ_RANGES=1).
+    MSI (64-bit) at 0x40, MSI-X (8 vectors, table in BAR0 at 0x2000, PBA at 0x3000) at 0x50,
+    power management at 0x60."""
+    caps = [(0x40, [0x05, 0x80, 0x00]), (0x50, [0x11, 0x07, 0x00, 0x00, 0x20, 0, 0, 0x00, 0x30,
+                                                0, 0]), (0x60, [0x01, 0x03, 0x00])]
+    def cfgw(reg, value, size=4):
+        code = {1: 0, 2: 1, 4: 2}[size]
+        return bytes([3, reg, 0x80 | code]) + le32(value)
+    o = Ops(vfio_device(caps))
+    o.b += cfgw(0x44, 0xfee00000) + cfgw(0x48, 0) + cfgw(0x4c, 0x41, 2) + cfgw(0x42, 1, 2)
+    o.b += cfgw(0x42, 0, 2)                           # MSI off again: INTx back
+    o.b += cfgw(0x52, 0x8000, 2)                      # MSI-X on
+    o.w(1, 0x2000, 0xfee00000).w(1, 0x2004, 0).w(1, 0x2008, 0x42).w(1, 0x200c, 0)
+    o.r(1, 0x2000).r(1, 0x3000).w(1, 0x100, 0x12345678)   # the table; the PBA; a register
+    o.b += cfgw(0x52, 0xc000, 2) + cfgw(0x52, 0, 2)   # masked, off
+    o.b += cfgw(0x64, 0x0003, 2) + cfgw(0x04, 0x0007, 2) + cfgw(0x10, 0xffffffff)
+    o.w(2, 0x10, 0xab, 1).r(2, 0x10, 1)               # BAR2: I/O, forwarded
+    save("vfio", "msi-msix-pm", o.b)
+
+
 if __name__ == "__main__":
     ahci()
     ide()
@@ -300,3 +455,7 @@ if __name__ == "__main__":
     fw_cfg()
     others()
     files()
+    usb_storage()
+    xhci()
+    uhci()
+    vfio()

@@ -13,10 +13,12 @@
 
 static inline struct guest_memory *fake_ram(uint64_t size)
 {
-	struct guest_memory *mem = malloc(sizeof(*mem));
+	/* calloc: every field not set here is off (above_4g: one range, a test of the split
+	 * sets it; host_dirty: no migration recording pages); malloc left host_dirty garbage,
+	 * which gpa_to_hva() then wrote a bit into (a SEGV under ASan's malloc) */
+	struct guest_memory *mem = calloc(1, sizeof(*mem));
 	mem->host = calloc(1, size);
 	mem->size = size;
-	mem->above_4g = 0;   /* one range; a test of the split sets it */
 	return mem;
 }
 

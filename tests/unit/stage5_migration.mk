@@ -7,5 +7,6 @@ include ../../stage5-full-machine/machine.mk
 
 TESTS += test_stage5_migration
 
-test_stage5_migration: test_stage5_migration.c $(MIGRATION_UNIT_SRCS) $(MIGRATION_DIR)/stream.h
+test_stage5_migration: test_stage5_migration.c $(MIGRATION_UNIT_SRCS) $(MIGRATION_DIR)/stream.h \
+	$(MIGRATION_DIR)/ramfile.h
 	$(CC) $(CFLAGS) -I$(MIGRATION_DIR) -o $@ $< $(MIGRATION_UNIT_SRCS) -lz -lcmocka

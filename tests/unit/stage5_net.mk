@@ -7,7 +7,7 @@ include ../../stage5-full-machine/machine.mk
 
 TESTS += test_stage5_net
 
-S5N_STAGE4 := $(addprefix $(STAGE4_DIR)/,bus.c irq.c pci.c virtio_net.c virtio_pci.c virtqueue.c)
+S5N_STAGE4 := $(addprefix $(STAGE4_DIR)/,bus.c irq.c pci.c msi.c virtio_net.c virtio_pci.c virtqueue.c)
 # How the card reports a guest's mistakes (stage5-full-machine/guest_error.h).
 S5N_SHARED := $(MACHINE_DIR)/guest_error.c
 

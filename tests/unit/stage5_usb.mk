@@ -8,7 +8,7 @@ include ../../stage5-full-machine/machine.mk
 
 TESTS += test_stage5_usb
 
-S5U_STAGE4 := $(addprefix $(STAGE4_DIR)/,bus.c irq.c pci.c)
+S5U_STAGE4 := $(addprefix $(STAGE4_DIR)/,bus.c irq.c pci.c msi.c)
 # How the devices report a guest's mistakes (stage5-full-machine/guest_error.h).
 S5U_SHARED := $(MACHINE_DIR)/guest_error.c
 

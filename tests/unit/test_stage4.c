@@ -26,6 +26,7 @@
 #include "rtc.h"
 #include "terminal.h"
 #include "uart.h"
+#include "virtio_rng.h"
 #include "virtqueue.h"
 
 /* ---- bzImage header ------------------------------------------------------------------- */
@@ -594,6 +595,107 @@ static void terminal_ctrl_a_x_quits(void **state)
 	assert_true(quit);
 }
 
+/* ---- virtio-pci's MSI-X: the capability, vector registers, masking and pending bits ---- */
+
+static uint32_t vp_bar_read(struct virtio_pci *vp, uint64_t off, unsigned len)
+{
+	uint8_t b[8] = { 0 };
+	struct bus_range *bar = vp->pci.bar_range[0];
+	bar->ops->read(bar->dev, off, b, len);
+	return bytes_to_u64(b, len);
+}
+
+static void vp_bar_write(struct virtio_pci *vp, uint64_t off, uint32_t v, unsigned len)
+{
+	uint8_t b[8];
+	u64_to_bytes(v, b, len);
+	struct bus_range *bar = vp->pci.bar_range[0];
+	bar->ops->write(bar->dev, off, b, len);
+}
+
+static void virtio_pci_msix_vectors_mask_and_pend(void **state)
+{
+	(void)state;
+	static struct io_bus bus;
+	static struct pci_host host;
+	static struct virtio_rng rng;
+	struct guest_memory *mem = fake_ram(1 << 20);
+	bus_init(&bus);
+	pci_host_init(&host, &bus, -1);   /* no VM: KVM_SIGNAL_MSI fails quietly */
+	assert_int_equal(virtio_rng_attach(&rng, &host, mem), 0);
+	struct virtio_pci *vp = &rng.vp;
+
+	/* The capability: two vectors (config + one queue), table and PBA in BAR 0. */
+	const uint8_t *c = vp->pci.config.bytes;
+	unsigned cap = vp->msix_cap;
+	assert_true(cap >= 0x40);
+	assert_int_equal(c[cap], 0x11);
+	assert_int_equal(bytes_to_u64(c + cap + 2, 2), 1);             /* size - 1, off */
+	assert_int_equal(bytes_to_u64(c + cap + 4, 4), VIRTIO_MSIX_OFFSET);
+	assert_int_equal(bytes_to_u64(c + cap + 8, 4), VIRTIO_PBA_OFFSET);
+
+	/* Vector registers: a vector the device has sticks, any other reads back NO_VECTOR. */
+	vp_bar_write(vp, 0x10, 0, 2);                 /* msix_config */
+	assert_int_equal(vp_bar_read(vp, 0x10, 2), 0);
+	vp_bar_write(vp, 0x1a, 1, 2);                 /* queue 0's vector */
+	assert_int_equal(vp_bar_read(vp, 0x1a, 2), 1);
+	vp_bar_write(vp, 0x1a, 5, 2);
+	assert_int_equal(vp_bar_read(vp, 0x1a, 2), VIRTIO_NO_VECTOR);
+	vp_bar_write(vp, 0x1a, 1, 2);
+
+	/* The table: entries start masked; the guest programs address and data. */
+	assert_int_equal(vp_bar_read(vp, VIRTIO_MSIX_OFFSET + 16 + 12, 4), 1);
+	vp_bar_write(vp, VIRTIO_MSIX_OFFSET + 16, 0xfee00000, 4);
+	vp_bar_write(vp, VIRTIO_MSIX_OFFSET + 16 + 8, 0x41, 4);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_MSIX_OFFSET + 16, 4), 0xfee00000);
+
+	/* MSI-X on (config space, through the host as the guest writes it). */
+	uint32_t addr = 0x80000000u | (1u << 11) | cap;
+	pci_host_config_write(&host, addr, 0x8000u << 16, 4);
+	assert_int_equal(bytes_to_u64(c + cap + 2, 2), 0x8001);        /* size stays read-only */
+
+	/* Queue used while its vector is masked: pending, not sent. */
+	virtio_pci_notify_used(vp, 0);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_PBA_OFFSET, 8), 2);
+	/* Unmasked: sent (the pending bit clears). */
+	vp_bar_write(vp, VIRTIO_MSIX_OFFSET + 16 + 12, 0, 4);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_PBA_OFFSET, 8), 0);
+	virtio_pci_notify_used(vp, 0);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_PBA_OFFSET, 8), 0);
+	/* The function mask holds every vector back; clearing it delivers what waited. */
+	pci_host_config_write(&host, addr, 0xc000u << 16, 4);
+	virtio_pci_notify_used(vp, 0);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_PBA_OFFSET, 8), 2);
+	pci_host_config_write(&host, addr, 0x8000u << 16, 4);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_PBA_OFFSET, 8), 0);
+
+	/* A device reset forgets the vectors (virtio 1.1, 4.1.4.3), not the table. */
+	vp_bar_write(vp, 0x14, 0, 1);
+	assert_int_equal(vp_bar_read(vp, 0x1a, 2), VIRTIO_NO_VECTOR);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_MSIX_OFFSET + 16 + 8, 4), 0x41);
+	free_ram(mem);
+}
+
+/* The GSI routes every MSI user shares: GSIs from 24 on, until the table is full. */
+static void msi_routes_hand_out_gsis(void **state)
+{
+	(void)state;
+	static struct msi_routes r;
+	msi_routes_init(&r, -1);
+	assert_int_equal(msi_route_new(&r), MSI_FIRST_GSI);
+	assert_int_equal(msi_route_new(&r), MSI_FIRST_GSI + 1);
+	struct msi_msg m = { 0xfee00000, 0, 0x30 };
+	msi_route_set(&r, MSI_FIRST_GSI + 1, &m, true);
+	assert_true(r.route[1].on);
+	m.address_lo = 0;                        /* no address: no message, the GSI stays silent */
+	msi_route_set(&r, MSI_FIRST_GSI + 1, &m, true);
+	assert_false(r.route[1].on);
+	msi_route_set(&r, 7, &m, true);          /* not ours: ignored */
+	while (r.n < MSI_MAX_ROUTES)
+		msi_route_new(&r);
+	assert_int_equal(msi_route_new(&r), -ENOSPC);
+}
+
 static void acpi_tables_have_valid_checksums(void **state)
 {
 	(void)state;
@@ -666,9 +768,29 @@ static void acpi_tables_built_at_zero_for_a_loader(void **state)
 	assert_int_equal(acpi_build_into(buf, 200, 0, 2, NULL, 0, &l), -ENOSPC);
 }
 
+/* A migration stream's UART and CMOS state: indexes past their arrays are refused. */
+static void loaded_uart_and_rtc_state_is_checked(void **state)
+{
+	(void)state;
+	struct uart_state u;
+	uart_state_reset(&u);
+	assert_true(uart_state_valid(&u));
+	u.rx_head = UART_RX_FIFO - 1, u.rx_count = UART_RX_FIFO;
+	assert_true(uart_state_valid(&u));
+	u.rx_head = UART_RX_FIFO;
+	assert_false(uart_state_valid(&u));
+	u.rx_head = 0, u.rx_count = UART_RX_FIFO + 1;
+	assert_false(uart_state_valid(&u));
+	struct rtc_state r = { .index = 0x7f };
+	assert_true(rtc_state_valid(&r));
+	r.index = 0x80;
+	assert_false(rtc_state_valid(&r));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(loaded_uart_and_rtc_state_is_checked),
 		cmocka_unit_test(bzimage_reads_the_setup_header),
 		cmocka_unit_test(bzimage_rejects_what_it_cannot_boot),
 		cmocka_unit_test(e820_has_low_ram_bios_hole_and_high_ram),
@@ -683,6 +805,8 @@ int main(void)
 		cmocka_unit_test(pci_bar_sizing_and_readonly_registers),
 		cmocka_unit_test(pci_capabilities_form_a_list),
 		cmocka_unit_test(pci_host_places_functions_and_hooks),
+		cmocka_unit_test(virtio_pci_msix_vectors_mask_and_pend),
+		cmocka_unit_test(msi_routes_hand_out_gsis),
 		cmocka_unit_test(uart_transmits_and_raises_thr_empty),
 		cmocka_unit_test(uart_receives_with_priority_over_thr),
 		cmocka_unit_test(uart_divisor_latch_loopback_and_scratch),

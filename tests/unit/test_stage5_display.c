@@ -584,9 +584,22 @@ static void test_screendumps(void **state)
 			 -EINVAL);
 }
 
+/* A migration stream's VGA registers: a DAC component counter past R, G, B is refused. */
+static void test_loaded_state_is_checked(void **state)
+{
+	(void)state;
+	struct vga_state s;
+	memset(&s, 0, sizeof(s));
+	s.dac_component = 2;
+	assert_true(vga_state_valid(&s));
+	s.dac_component = 3;
+	assert_false(vga_state_valid(&s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loaded_state_is_checked),
 		cmocka_unit_test_setup_teardown(test_register_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attribute_flipflop_and_dac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_modes, setup, teardown),

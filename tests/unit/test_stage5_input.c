@@ -665,9 +665,25 @@ static void test_input_script_plays(void **state)
 	input_script_close(s);
 }
 
+/* A migration stream's PS/2 queues: a head or count past the queue is refused. */
+static void test_loaded_queues_are_checked(void **state)
+{
+	(void)state;
+	struct i8042_state s;
+	memset(&s, 0, sizeof(s));
+	assert_true(i8042_state_valid(&s));
+	s.kbd.keys.head = PS2_QUEUE_SIZE - 1, s.kbd.keys.count = PS2_QUEUE_SIZE;
+	assert_true(i8042_state_valid(&s));
+	s.mouse.data.head = PS2_QUEUE_SIZE;
+	assert_false(i8042_state_valid(&s));
+	s.mouse.data.head = 0, s.kbd.reply.count = PS2_QUEUE_SIZE + 1;
+	assert_false(i8042_state_valid(&s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loaded_queues_are_checked),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_self_test_and_interface_tests),
 		T(test_command_byte_and_ram),

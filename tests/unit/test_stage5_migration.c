@@ -4,7 +4,8 @@
  * temporary file, read back whole, then damaged the ways a disk or a network damages it:
  * cut short anywhere, a byte flipped (the checksum says so), another version, a section of
  * the wrong size, RAM pages beyond the configured RAM, a configuration that differs. Each must
- * give one clear line and hand out nothing of a bad section.
+ * give one clear line and hand out nothing of a bad section. Then a snapshot's sparse RAM
+ * image (ramfile.c): written with holes, read back (with and without its holes), damaged.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "ramfile.h"
 #include "stream.h"
 
 static const char config[] = "machine=pc\nram=1048576\ncpus=1\ndevices=uart,ide\ndisks=0:disk\n";
@@ -166,7 +170,10 @@ static void test_unknown_version(void **state)
 	size_t len = make_stream(&bytes, 7);
 	bytes[8] = 9;   /* the header's version */
 	assert_int_equal(read_stream(bytes, len, &seen, why, sizeof(why)), -EINVAL);
-	assert_string_equal(why, "stream version 9: this minivisor reads version 1");
+	assert_string_equal(why, "stream version 9: this minivisor reads version 2");
+	bytes[8] = 1;   /* an older minivisor's stream (RAM as page records in snapshots) */
+	assert_int_equal(read_stream(bytes, len, &seen, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "stream version 1: this minivisor reads version 2");
 	free(bytes);
 }
 
@@ -193,6 +200,8 @@ static void test_wrong_section_size(void **state)
 	stream_write_header(&s, config);
 	stream_write_section(&s, "dev", 2, device, sizeof(device));
 	stream_write_end(&s);
+	bytes = realloc(bytes, s.bytes);   /* a byte longer than the first stream */
+	assert_non_null(bytes);
 	assert_int_equal(pread(fileno(f), bytes, s.bytes, 0), (ssize_t)s.bytes);
 	assert_int_equal(read_stream(bytes, s.bytes, &seen, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "section 'dev': version 2, this minivisor reads 1");
@@ -244,6 +253,184 @@ static void test_huge_length(void **state)
 	free(bytes);
 }
 
+/* A "sync" between sections: the reader answers it on answer_fd and hands out the next one. */
+static void test_sync(void **state)
+{
+	FILE *f = tmpfile();
+	struct stream s;
+	struct section sec;
+	int answer[2];
+	char got[16] = "";
+	(void)state;
+	assert_int_equal(pipe(answer), 0);
+	stream_init(&s, fileno(f));
+	assert_int_equal(stream_write_section(&s, "dev", 1, device, sizeof(device)), 0);
+	assert_int_equal(stream_write_sync(&s), 0);
+	assert_int_equal(stream_write_end(&s), 0);
+	assert_int_equal(lseek(fileno(f), 0, SEEK_SET), 0);
+	stream_init(&s, fileno(f));
+	s.answer_fd = answer[1];
+	assert_int_equal(stream_read_section(&s, &sec), 0);
+	assert_string_equal(sec.name, "dev");
+	free(sec.payload);
+	assert_int_equal(stream_read_section(&s, &sec), 1);   /* the sync answered, then end */
+	assert_int_equal(read(answer[0], got, sizeof(got) - 1), 8);
+	assert_string_equal(got, "OK sync\n");
+	close(answer[0]);
+	close(answer[1]);
+	fclose(f);
+}
+
+/* ---- the snapshot file's sparse RAM image (ramfile.c) ---------------------------------- */
+
+#define IMG_PAGES 256   /* 1 MiB of "guest RAM" */
+#define PAGE STREAM_PAGE_SIZE
+
+/* RAM as a guest leaves it: a few pages written, one written and zeroed again, most never. */
+static uint8_t *make_ram(void)
+{
+	uint8_t *ram = mmap(NULL, IMG_PAGES * PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ram != MAP_FAILED);
+	memset(ram + 3 * PAGE, 0x33, PAGE);
+	memset(ram + 4 * PAGE, 0x44, PAGE);
+	ram[100 * PAGE + 17] = 0x64;
+	ram[7 * PAGE] = 1;
+	ram[7 * PAGE] = 0;   /* touched, but zero again: a hole too */
+	return ram;
+}
+
+/* A snapshot-like file: header, one device section, the RAM image. Returns its fd. */
+static int write_image(const uint8_t *ram)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	int fd = dup(fileno(f));
+	fclose(f);
+	struct stream s;
+	stream_init(&s, fd);
+	assert_int_equal(stream_write_header(&s, config), 0);
+	assert_int_equal(stream_write_section(&s, "dev", 1, device, sizeof(device)), 0);
+	assert_int_equal(ram_image_write(&s, ram, IMG_PAGES * PAGE), 0);
+	return fd;
+}
+
+/* Read fd from the start up to the "ram-image" section and load it; 0 or the error. */
+static int read_image(int fd, uint8_t *ram, uint64_t size, char *why, size_t why_len)
+{
+	static char cfg[STREAM_MAX_CONFIG + 1];
+	struct stream s;
+	struct section sec;
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	stream_init(&s, fd);
+	assert_int_equal(stream_read_header(&s, cfg, sizeof(cfg)), 0);
+	assert_int_equal(stream_read_section(&s, &sec), 0);   /* dev */
+	free(sec.payload);
+	assert_int_equal(stream_read_section(&s, &sec), 0);
+	assert_string_equal(sec.name, RAM_IMAGE_SECTION);
+	int err = ram_image_read(fd, &sec, ram, size, why, why_len);
+	free(sec.payload);
+	if (!err)   /* the end marker follows: the metadata stream is whole */
+		assert_int_equal(stream_read_section(&s, &sec), 1);
+	return err;
+}
+
+static void flip(int fd, off_t at)
+{
+	uint8_t c;
+	assert_int_equal(pread(fd, &c, 1, at), 1);
+	c ^= 0x10;
+	assert_int_equal(pwrite(fd, &c, 1, at), 1);
+}
+
+/* ls -l: the image's end (1 MiB of metadata room + 1 MiB of RAM); du: the 3 pages and the
+ * metadata; read back: the same RAM, and a page that held something where the file has a hole
+ * is zeroed. */
+static void test_ram_image_round_trip(void **state)
+{
+	char why[256] = "";
+	struct stat st;
+	(void)state;
+	uint8_t *ram = make_ram();
+	int fd = write_image(ram);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, RAM_IMAGE_ALIGN + IMG_PAGES * PAGE);
+	assert_true(st.st_blocks * 512 <= 64 * 1024);   /* holes take no blocks */
+	uint8_t *back = mmap(NULL, IMG_PAGES * PAGE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(back + 50 * PAGE, 0xee, PAGE);   /* not in the snapshot: must become zero */
+	memset(back + 3 * PAGE, 0x99, PAGE);
+	assert_int_equal(read_image(fd, back, IMG_PAGES * PAGE, why, sizeof(why)), 0);
+	assert_memory_equal(back, ram, IMG_PAGES * PAGE);
+	close(fd);
+	munmap(back, IMG_PAGES * PAGE);
+	munmap(ram, IMG_PAGES * PAGE);
+}
+
+/* The same file with its holes filled with zeros (a copy without --sparse) reads the same. */
+static void test_ram_image_without_holes(void **state)
+{
+	char why[256] = "";
+	static uint8_t zeros[PAGE];
+	(void)state;
+	uint8_t *ram = make_ram();
+	int fd = write_image(ram);
+	for (unsigned p = 0; p < IMG_PAGES; p++)
+		if (p != 3 && p != 4 && p != 100)
+			assert_int_equal(pwrite(fd, zeros, PAGE, RAM_IMAGE_ALIGN + p * PAGE), PAGE);
+	uint8_t *back = calloc(IMG_PAGES, PAGE);
+	assert_int_equal(read_image(fd, back, IMG_PAGES * PAGE, why, sizeof(why)), 0);
+	assert_memory_equal(back, ram, IMG_PAGES * PAGE);
+	close(fd);
+	free(back);
+	munmap(ram, IMG_PAGES * PAGE);
+}
+
+/* A flipped byte in a data page, a byte where a hole was, a file cut short, another RAM size,
+ * a stream that is not a file: one line each. */
+static void test_ram_image_damaged(void **state)
+{
+	char why[256] = "";
+	(void)state;
+	uint8_t *ram = make_ram(), *back = calloc(IMG_PAGES, PAGE);
+
+	int fd = write_image(ram);
+	flip(fd, RAM_IMAGE_ALIGN + 4 * PAGE + 9);
+	assert_int_equal(read_image(fd, back, IMG_PAGES * PAGE, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "want 3 pages"));
+	assert_non_null(strstr(why, ": the file is corrupt"));
+	close(fd);
+
+	fd = write_image(ram);
+	flip(fd, RAM_IMAGE_ALIGN + 200 * PAGE);   /* a hole becomes a page of data */
+	assert_int_equal(read_image(fd, back, IMG_PAGES * PAGE, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "RAM image: 4 pages"));
+	close(fd);
+
+	fd = write_image(ram);
+	assert_int_equal(ftruncate(fd, RAM_IMAGE_ALIGN + 512 * 1024), 0);
+	assert_int_equal(read_image(fd, back, IMG_PAGES * PAGE, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "stream truncated in the RAM image (the file has 1572864 bytes, "
+			    "the image ends at 2097152)");
+
+	assert_int_equal(read_image(fd, back, 2 * IMG_PAGES * PAGE, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "RAM image of 1 MiB: the 2 MiB of RAM configured here differ");
+	close(fd);
+
+	int pipefd[2];
+	struct section sec = { .name = RAM_IMAGE_SECTION, .version = STREAM_VERSION,
+			       .len = RAM_IMAGE_DESC_LEN, .payload = calloc(1, 32) };
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(ram_image_read(pipefd[0], &sec, back, IMG_PAGES * PAGE, why,
+					sizeof(why)), -EINVAL);
+	assert_string_equal(why, "a RAM image in a stream that is not a file");
+	close(pipefd[0]);
+	close(pipefd[1]);
+	free(sec.payload);
+	free(back);
+	munmap(ram, IMG_PAGES * PAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +442,10 @@ int main(void)
 		cmocka_unit_test(test_ram_too_large),
 		cmocka_unit_test(test_config_differs),
 		cmocka_unit_test(test_huge_length),
+		cmocka_unit_test(test_sync),
+		cmocka_unit_test(test_ram_image_round_trip),
+		cmocka_unit_test(test_ram_image_without_holes),
+		cmocka_unit_test(test_ram_image_damaged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
