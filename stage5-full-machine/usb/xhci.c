@@ -13,12 +13,10 @@
 #include "guest_error.h"
 
 #include <errno.h>
-#include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 
 /* ---- register offsets and bits ------------------------------------------------------------ */
@@ -117,10 +115,7 @@ enum { SLOT_ENABLED = 0, SLOT_DEFAULT = 1, SLOT_ADDRESSED = 2, SLOT_CONFIGURED =
 #define PCI_DEVICE_QEMU_XHCI 0x000d
 #define PCI_CLASS_XHCI 0x0c0330
 #define PCI_SBRN       0x60           /* serial bus release number: USB 3.0 */
-#define PCI_CAP_ID_MSIX 0x11
-#define MSIX_CTRL_ENABLE 0x8000u
-#define MSIX_CTRL_MASK   0x4000u      /* function mask: every vector masked */
-#define MSIX_ENTRY_MASKED 1u          /* vector control bit 0 */
+#define MSIX_ENTRY_MASKED 1u          /* vector control bit 0 (the rest: msi.h, stage 4) */
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
@@ -168,7 +163,7 @@ static bool msix_enabled(const struct xhci *x)
 static void msix_send(struct xhci *x)
 {
 	uint16_t ctrl = bytes_to_u64(x->pci.config.bytes + x->msix_cap + 2, 2);
-	if ((ctrl & MSIX_CTRL_MASK) || (x->msix_entry[3] & MSIX_ENTRY_MASKED)) {
+	if ((ctrl & MSIX_CTRL_MASKALL) || (x->msix_entry[3] & MSIX_ENTRY_MASKED)) {
 		x->msix_pending = true;
 		return;
 	}
@@ -176,11 +171,12 @@ static void msix_send(struct xhci *x)
 	x->msix_sent++;
 	if (x->pci.irq.vm_fd <= 0)
 		return;   /* unit tests: counted only */
-	struct kvm_msi m = { .address_lo = x->msix_entry[0], .address_hi = x->msix_entry[1],
+	struct msi_msg m = { .address_lo = x->msix_entry[0], .address_hi = x->msix_entry[1],
 			     .data = x->msix_entry[2] };
-	/* 0 means "blocked" (an address no LAPIC takes): the guest's own business. */
-	if (ioctl(x->pci.irq.vm_fd, KVM_SIGNAL_MSI, &m) < 0)
-		xhci_error(x, "MSI-X: KVM_SIGNAL_MSI failed: %s", strerror(errno));
+	/* "blocked" (an address no LAPIC takes) is not an error: the guest's own business. */
+	int err = msi_signal(x->pci.irq.vm_fd, &m);
+	if (err < 0)
+		xhci_error(x, "MSI-X: KVM_SIGNAL_MSI failed: %s", strerror(-err));
 }
 
 /*
