@@ -99,15 +99,16 @@ snapshot() {
 	finish b
 }
 
-pingpong() {
+pingpong() {   # MACHINE N [FLAGS...]: FLAGS on both ends (network cards, USB, ...)
 	local m=$1 n=$2 from=a to=b before
-	vmm a "$m"
+	shift 2
+	vmm a "$m" "$@"
 	wait_for "$T/a.log" 'count-test: count 10' || return 1
 	for ((i = 1; i <= n; i++)); do
 		: >"$T/$to.log.keep"
 		[ -e "$T/$to.log" ] && mv "$T/$to.log" "$T/$to.log.$i"
 		rm -f "$T/$to.in"
-		vmm "$to" "$m" -incoming "tcp:127.0.0.1:$((PORT + i))"
+		vmm "$to" "$m" "$@" -incoming "tcp:127.0.0.1:$((PORT + i))"
 		wait_for "$T/$to.log" 'waiting for a migration' || return 1
 		"$CTL" control "$T/$from.ctl" migrate "tcp:127.0.0.1:$((PORT + i))" >"$T/ctl.$i" ||
 			{ cat "$T/ctl.$i"; return 1; }
