@@ -81,14 +81,6 @@ int vmstate_check(const struct pc *pc, char *why, size_t why_len)
 			 "state is in the host's device, not in this process");
 		return -ENOTSUP;
 	}
-	/* A USB stick's image is opened by the USB family, which does not yet hand it over
-	 * between two processes as the disk controllers' images are (migrate.c). */
-	for (unsigned i = 0; i < USB_MAX_DEVICES; i++)
-		if (pc->usb.disks[i]) {
-			snprintf(why, why_len, "usb-storage cannot be migrated yet: its image is not "
-				 "handed over between processes as the disks' are");
-			return -ENOTSUP;
-		}
 	return 0;
 }
 

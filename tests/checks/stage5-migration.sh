@@ -25,6 +25,9 @@ check "build minivisor, the manager and the count-test disk (nasm)" 0 -- \
 check "unit tests: the stream parser (round trip, truncated, flipped byte, version, sizes, RAM past the end)" 0 \
 	'\[  PASSED  \] 8 test' '!FAILED' \
 	-- bash -c 'make -s -C tests/unit test_stage5_migration && tests/unit/test_stage5_migration'
+check "unit tests: the devices' sections (e1000, virtio-net, pflash, xHCI, UHCI, HID, usb-storage: round trip, wrong size, out-of-range values)" 0 \
+	'\[  PASSED  \] 12 test' '!FAILED' \
+	-- bash -c 'make -s -C tests/unit test_stage5_devstate && tests/unit/test_stage5_devstate'
 
 # ---- snapshot and restore ----
 CHECK_TIMEOUT=90 check "pc: snapshot, the process ends, a new one restores it: the count goes on, RAM, disk and console intact" 0 \
@@ -80,10 +83,21 @@ CHECK_TIMEOUT=120 check "manager: minivisor-ctl snapshot, migrate (the source st
 	'^source stopped: yes' '^destination counts: yes' '^restored counts: yes' '^vm: back running' \
 	-- $S5G_T manager
 
-# ---- what cannot be saved, bad input ----
-CHECK_TIMEOUT=60 check "a network card cannot be saved yet: snapshot refused in one line, nothing written; bad -incoming: exit 2" 0 \
-	'error: snapshot failed: these devices cannot be saved yet: network cards' \
-	'^snapshot-exit: 1$' "error: unknown request 'resume-please'" '!file left' \
+# ---- the network cards, USB and the configuration they make ----
+for s5g_m in pc q35; do
+	CHECK_TIMEOUT=90 check "$s5g_m: three live migrations with a network card and USB devices (e1000/xHCI/tablet/keyboard/stick on pc, virtio-net/UHCI/tablet/stick on q35): the count goes on" 0 \
+		'^migration 3: a -> b, source exit 0, continues: yes' '^console answers: yes' \
+		'^vmm-exit: 0$' '^bad-memory-lines: 0$' '!continues: NO' '!never saw' \
+		'!source exit [1-9]' '!section' \
+		-- $S5G_T devices $s5g_m 3
+done
+CHECK_TIMEOUT=60 check "another network card at the destination (virtio-net for e1000): it refuses naming it; the source runs on" 0 \
+	"destination: minivisor: -incoming tcp:127.0.0.1:[0-9]+: configuration differs: nics is 'e1000/user' in the stream, 'virtio-net-pci/user' here" \
+	'^destination-exit: 2$' '^migrate-exit: 1$' '^console answers: yes' '^vmm-exit: 0$' \
+	-- $S5G_T nicdiff
+
+# ---- bad input ----
+CHECK_TIMEOUT=60 check "bad -incoming: exit 2 with one line" 0 \
 	'^minivisor: -incoming bogus:x: want file:PATH or tcp:HOST:PORT$' '^bogus-exit: 2$' \
 	'^minivisor: -incoming file:[^ ]+: No such file or directory$' '^missing-exit: 2$' \
 	-- $S5G_T unsaved
