@@ -22,6 +22,10 @@ N=${1:-10}
 MEM=${2:-128M}
 SNAPM=${3:-none}   # the machine type whose guest is also snapshotted and restored
 shift 3
+# init_on_free=1: Linux zeroes the memory it frees, the boot's leftovers too (the compressed
+# kernel, the initramfs archive), and zero pages never cross: each move sends what the guest
+# uses, not what it once touched.
+APPEND=${APPEND-init_on_free=1}
 want=$(seq 1 5000 | sha256sum | cut -d' ' -f1)
 
 wait_for() {   # FILE TEXT SECONDS
@@ -39,7 +43,7 @@ start() {   # NAME [FLAGS]: a minivisor, its console a FIFO held open on fd 3 (a
 	rm -f "$name.in" "$name.log"
 	mkfifo "$name.in"
 	./minivisor -M "$M" -m "$MEM" -vga none -kernel vmlinuz -initrd initrd.cpio.gz \
-		-append "console=ttyS0 panic=-1" -drive file=disk.img,format=raw \
+		-append "console=ttyS0 panic=-1 $APPEND" -drive file=disk.img,format=raw \
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$(port_of "$name")-:80" \
 		-device "$NIC,netdev=n0" -control "$name.ctl" "$@" <"$name.in" >"$name.log" 2>&1 &
 	eval "pid_$name=$!"
@@ -48,6 +52,12 @@ start() {   # NAME [FLAGS]: a minivisor, its console a FIFO held open on fd 3 (a
 say() { if [ "$1" = b ]; then echo "$2" >&4; else echo "$2" >&3; fi; }
 last_count() { grep -o 'linux-count [0-9]*' "$1" | tail -1 | cut -d' ' -f2; }
 first_count() { grep -o '^linux-count [0-9]*' "$1" | head -1 | cut -d' ' -f2; }
+# "B -> A (goes on: yes)" when the first count at the destination is the next (or the one after).
+goes_on() {
+	a=$(first_count "$2")
+	if [ -n "$a" ] && [ "$a" -gt "$1" ] && [ "$a" -le $(($1 + 2)) ]; then c=yes; else c=NO; fi
+	echo "$1 -> $a (goes on: $c)"
+}
 # The guest's file through NAME's forwarded port: "yes" when its sha256 is seq 1 5000's.
 net() {
 	# (busybox wget -T crashes: timeout bounds it instead)
@@ -83,8 +93,8 @@ run_machine() {
 		rc=$?
 		before=$(last_count $from.log)
 		wait_for $to.log "linux-count $((before + 2))" 60
-		echo "migration $i: $from -> $to, source exit $rc, count $before ->" \
-			"$(first_count $to.log), network answers: $(net $to)," \
+		echo "migration $i: $from -> $to, source exit $rc, count $(goes_on "$before" $to.log)," \
+			"network answers: $(net $to)," \
 			"$(grep '^ok' ctl.$i | grep -o 'downtime [0-9.]* ms, total [0-9.]* ms')"
 		grep '^error' ctl.$i
 		cat $from.log >>all.log
@@ -103,7 +113,7 @@ run_machine() {
 		cat $from.log >>all.log
 		start c -incoming file:/work/snap.bin
 		wait_for c.log "linux-count $((before + 2))" 60
-		echo "restored: count $before -> $(first_count c.log), network answers: $(net c)"
+		echo "restored: count $(goes_on "$before" c.log), network answers: $(net c)"
 		grep '^minivisor: incoming' c.log
 		from=c
 	fi

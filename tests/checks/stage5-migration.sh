@@ -10,12 +10,16 @@
 # failures (the destination refuses the configuration, is not there, dies mid-stream: the
 # source says why and its guest runs on); damaged streams (truncated, a flipped byte, another
 # version, a section of the wrong size, a page past RAM: the destination exits 2 with one
-# line and never runs); the manager's snapshot and migrate; a device that cannot be saved.
+# line and never runs); the manager's snapshot and migrate; the network cards and USB devices
+# moved with the rest (three moves each on pc and q35), another card at the destination
+# refused by name; bad -incoming arguments.
 # guests/stage5/migrate-test.sh does the driving; each check reads what it printed.
 # Then one nested session (Linux needs a hardware KVM): a Linux guest that counts, writes and
-# fsyncs records with their sha256 and answers its console, moved four times back and forth
-# between two minivisor processes on L1's loopback (pc; four, not ten, and pc only, for the
-# part's time: each move of its 256 MiB takes 4-10 s under L1's emulated CPU).
+# fsyncs records with their sha256, answers its console and serves a file over its network
+# card (slirp, hostfwd), moved ten times back and forth between two minivisor processes on
+# L1's loopback on pc (e1000) and ten on q35 (virtio-net), the file fetched through the
+# destination's forwarded port after each move; then the q35 guest snapshotted, its process
+# killed, and restored by a third (guests/stage5/l1-migrate.sh). S5G_MOVES=N changes the ten.
 
 S5G=stage5-full-machine
 S5G_T=guests/stage5/migrate-test.sh
@@ -103,20 +107,43 @@ CHECK_TIMEOUT=60 check "bad -incoming: exit 2 with one line" 0 \
 	-- $S5G_T unsaved
 
 # ---- Linux, in the nested host ----
+# One session: Linux with a network card (e1000 on pc, virtio-net on q35, slirp with a hostfwd
+# to the guest's httpd) moved ten times back and forth on pc, then ten times on q35 and
+# snapshotted and restored there (guests/stage5/l1-migrate.sh). The dynamic minivisor (slirp).
 guests/linux/build.sh >/dev/null 2>&1
 s5g_tmp=$(mktemp -d)
 mkdir -p "$s5g_tmp/root"
 cp guests/stage5/migrate-linux.sh "$s5g_tmp/root/test.sh"
 (cd "$s5g_tmp/root" && echo test.sh | cpio -o -H newc --quiet | gzip) | \
 	cat build/linux/initrd.cpio.gz - >"$s5g_tmp/initrd.cpio.gz"
-make -s -C $S5G minivisor.static >/dev/null 2>&1
-CHECK_TIMEOUT=420 check "nested: Linux moved 4 times between two minivisors in L1: the count goes on, every fsynced record is on the disk, the console answers" 0 \
-	'^migration 4: b -> a, source exit 0, count [0-9]+ -> [0-9]+' '^console answers: yes$' \
-	'^vmm-exit: 0$' '^records on the disk: [1-9][0-9]* ok, 0 bad$' '== end' '!failed' \
-	-- tests/nested/run-nested --timeout 400 --file $S5G/minivisor.static:/work/minivisor \
+S5G_MOVES=${S5G_MOVES:-10}
+CHECK_TIMEOUT=560 check "nested session: Linux with its network moved $S5G_MOVES times on pc, $S5G_MOVES on q35, a q35 snapshot restored" 0 '== end' \
+	-- tests/nested/run-nested --timeout 540 --file $S5G/minivisor:/work/minivisor \
 	--file $S5G/manager/minivisor-ctl:/work/minivisor-ctl \
-	--file /usr/share/seabios/bios-256k.bin:/work/bios-256k.bin \
-	--file /usr/share/qemu/linuxboot_dma.bin:/work/linuxboot_dma.bin \
+	--file /usr/share/seabios/bios-256k.bin:/usr/share/seabios/bios-256k.bin \
+	--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file "$s5g_tmp/initrd.cpio.gz:/work/initrd.cpio.gz" \
-	--file guests/stage5/l1-migrate.sh -- sh l1-migrate.sh 4 pc
+	--file guests/stage5/l1-migrate.sh -- sh l1-migrate.sh "$S5G_MOVES" 96M q35 pc q35
 rm -rf "$s5g_tmp"
+s5g_log=$CHECK_LOG
+s5g_linux() {   # s5g_linux MACHINE NIC DESCRIPTION PATTERNS...: the lines of MACHINE's part
+	local m=$1 nic=$2 what=$3
+	shift 3
+	check "nested, $m: $what" 0 "^== $m \\($nic" "$@" -- \
+		sed -n "/^== $m /,/^== [a-z]/p" "$s5g_log"
+}
+for s5g_m in pc q35; do
+	s5g_nic=e1000
+	[ $s5g_m = q35 ] && s5g_nic=virtio-net-pci
+	s5g_linux $s5g_m $s5g_nic "Linux ($s5g_nic on slirp) moved $S5G_MOVES times between two minivisors: each source exits 0, the count goes on" \
+		"^migration $S5G_MOVES: b -> a, source exit 0, count [0-9]+ -> [0-9]+ \\(goes on: yes\\)" \
+		'!source exit [1-9]' '!goes on: NO' '!failed' '!never saw'
+	s5g_linux $s5g_m $s5g_nic "the network answers after every move: the guest's file through the destination's hostfwd port" \
+		'^linux-net: serving 10\.0\.2\.15' '^network before: yes' \
+		"^migration $S5G_MOVES: .*network answers: yes" '!network answers: NO'
+	s5g_linux $s5g_m $s5g_nic "every fsynced record is on the disk with its sha256, the console answers, the VMM exits 0" \
+		'^records on the disk: [1-9][0-9]* ok, 0 bad$' '^console answers: yes$' '^vmm-exit: 0$'
+done
+s5g_linux q35 virtio-net-pci "snapshot, the process killed, a new one restores it: the count goes on, the network answers" \
+	'^ok snapshot /work/snap\.bin' '^restored: count [0-9]+ -> [0-9]+ \(goes on: yes\), network answers: yes' \
+	'^minivisor: incoming: [0-9]+ KiB loaded'
