@@ -123,7 +123,7 @@ CHECK_TIMEOUT=560 check "nested session: Linux with its network moved $S5G_MOVES
 	--file /usr/share/seabios/bios-256k.bin:/usr/share/seabios/bios-256k.bin \
 	--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
 	--file build/linux/vmlinuz --file "$s5g_tmp/initrd.cpio.gz:/work/initrd.cpio.gz" \
-	--file guests/stage5/l1-migrate.sh -- sh l1-migrate.sh "$S5G_MOVES" 96M q35 pc q35
+	--file guests/stage5/l1-migrate.sh -- sh l1-migrate.sh "$S5G_MOVES" 128M q35 pc q35
 rm -rf "$s5g_tmp"
 s5g_log=$CHECK_LOG
 s5g_linux() {   # s5g_linux MACHINE NIC DESCRIPTION PATTERNS...: the lines of MACHINE's part
