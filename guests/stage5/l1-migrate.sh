@@ -3,7 +3,8 @@
 # sh). For each machine type named (default: pc q35), a Linux guest (guests/linux, /test.sh =
 # migrate-linux.sh) on a 4 MiB raw disk with a network card (e1000 on pc, virtio-net on q35)
 # on a user-mode back end whose hostfwd reaches the guest's busybox httpd, is moved N times
-# (default 10) between two minivisor processes over L1's loopback. After each move the
+# (default 10) between two minivisor processes over L1's loopback; a USB tablet on xHCI (pc) or
+# UHCI (q35) is listed by the guest at the end (Linux polls it all along). After each move the
 # guest's file is fetched through the destination's forwarded port (each process forwards
 # its own host port: the two run side by side while they hand over). On machine SNAPM the
 # guest is then snapshotted, the process killed, and a third process restores the file.
@@ -45,7 +46,7 @@ start() {   # NAME [FLAGS]: a minivisor, its console a FIFO held open on fd 3 (a
 	./minivisor -M "$M" -m "$MEM" -vga none -kernel vmlinuz -initrd initrd.cpio.gz \
 		-append "console=ttyS0 panic=-1 $APPEND" -drive file=disk.img,format=raw \
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$(port_of "$name")-:80" \
-		-device "$NIC,netdev=n0" -control "$name.ctl" "$@" <"$name.in" >"$name.log" 2>&1 &
+		-device "$NIC,netdev=n0" $USB -control "$name.ctl" "$@" <"$name.in" >"$name.log" 2>&1 &
 	eval "pid_$name=$!"
 	if [ "$name" = b ]; then exec 4<>b.in; else exec 3<>"$name.in"; fi
 }
@@ -118,6 +119,12 @@ run_machine() {
 		grep '^minivisor: incoming' c.log
 		from=c
 	fi
+	say $from usb
+	wait_for $from.log 'linux-usb:' 30 && grep -o 'linux-usb: .*' $from.log | tail -1
+	# What the guest's kernel says when a controller's state came across wrong (before the
+	# power-off, which has its own lines).
+	echo "usb trouble in the guest's log: $(cat all.log $from.log 2>/dev/null | grep -ciE \
+		'hc died|not responding|usb disconnect|xhci.*(error|warn)|uhci.*error')"
 	say $from hello
 	wait_for $from.log 'linux-echo: hello' 30 && echo "console answers: yes"
 	say $from quit
@@ -146,8 +153,9 @@ for m in "$@"; do
 	SNAP=no
 	[ "$m" = "$SNAPM" ] && SNAP=yes
 	NIC=e1000
-	[ "$m" = q35 ] && NIC=virtio-net-pci
-	echo "== $m ($NIC, $N moves, -m $MEM)"
+	USB="-device qemu-xhci -device usb-tablet"   # Linux's xhci_hcd and usbhid keep them busy
+	[ "$m" = q35 ] && NIC=virtio-net-pci && USB="-device piix3-usb-uhci -device usb-tablet"
+	echo "== $m ($NIC, $USB, $N moves, -m $MEM)"
 	run_machine
 	PORTS=$((PORTS + 100))
 done

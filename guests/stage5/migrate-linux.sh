@@ -36,6 +36,10 @@ while :; do
 	fi
 	if read -t 1 line; then
 		[ "$line" = quit ] && { echo "linux-bye"; break; }
+		if [ "$line" = usb ]; then   # the USB devices Linux sees now (after the moves)
+			echo "linux-usb: $(cat /sys/bus/usb/devices/*/product 2>/dev/null | sort | tr '\n' ',')"
+			continue
+		fi
 		echo "linux-echo: $line"
 	fi
 done

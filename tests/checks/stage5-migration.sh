@@ -18,7 +18,8 @@
 # fsyncs records with their sha256, answers its console and serves a file over its network
 # card (slirp, hostfwd), moved ten times back and forth between two minivisor processes on
 # L1's loopback on pc (e1000) and ten on q35 (virtio-net), the file fetched through the
-# destination's forwarded port after each move; then the q35 guest snapshotted, its process
+# destination's forwarded port after each move (a USB tablet on xHCI, pc, or UHCI, q35, too:
+# Linux polls it all along and still lists it at the end); then the q35 guest snapshotted, its process
 # killed, and restored by a third (guests/stage5/l1-migrate.sh). S5G_MOVES=N changes the ten.
 
 S5G=stage5-full-machine
@@ -145,6 +146,10 @@ for s5g_m in pc q35; do
 		"^migration $S5G_MOVES: .*network answers: yes" '!network answers: NO'
 	s5g_linux $s5g_m $s5g_nic "every fsynced record is on the disk with its sha256, the console answers, the VMM exits 0" \
 		'^records on the disk: [1-9][0-9]* ok, 0 bad$' '^console answers: yes$' '^vmm-exit: 0$'
+	s5g_hc=xHCI
+	[ $s5g_m = q35 ] && s5g_hc=UHCI
+	s5g_linux $s5g_m $s5g_nic "the USB tablet on $s5g_hc is still Linux's after the moves, no USB error in its log" \
+		"^linux-usb: QEMU USB Tablet,$s5g_hc Host Controller" "^usb trouble in the guest's log: 0\$"
 done
 s5g_linux q35 virtio-net-pci "snapshot, the process killed, a new one restores it: the count goes on, the network answers" \
 	'^ok snapshot /work/snap\.bin' '^restored: count [0-9]+ -> [0-9]+ \(goes on: yes\), network answers: yes' \
