@@ -38,6 +38,8 @@ while :; do
 		[ "$line" = quit ] && { echo "linux-bye"; break; }
 		if [ "$line" = usb ]; then   # the USB devices Linux sees now (after the moves)
 			echo "linux-usb: $(cat /sys/bus/usb/devices/*/product 2>/dev/null | sort | tr '\n' ',')"
+			# what the kernel logged when a controller went wrong (dmesg: every level)
+			echo "linux-usb-trouble: $(dmesg | grep -ciE 'hc died|not responding|usb disconnect|xhci.*(error|warn)|uhci.*(error|warn)|device descriptor read')"
 			continue
 		fi
 		echo "linux-echo: $line"
