@@ -76,10 +76,10 @@ finish() {
 
 # The first whole count a log shows after a move is the next one (or, if the source had
 # started printing it, the one after).
-continues() {
+continues() {   # BEFORE LOG [EARLIER]: EARLIER 1 also accepts BEFORE itself (see snapshot)
 	local before=$1 log=$2 first
 	first=$(grep -Eo '^count-test: count [0-9]+' "$log" | head -1 | awk '{print $3}')
-	if [ -n "$first" ] && [ "$first" -gt "$before" ] && [ "$first" -le $((before + 2)) ]; then
+	if [ -n "$first" ] && [ "$first" -gt $((before - ${3:-0})) ] && [ "$first" -le $((before + 2)) ]; then
 		echo "continues: yes ($before -> $first)"
 	else
 		echo "continues: NO (before $before, after ${first:-nothing})"
@@ -97,7 +97,9 @@ snapshot() {
 	echo "snapshot-size: $(stat -c %s "$T/snap.bin") bytes, RAM $((64 << 20)) bytes"
 	vmm b "$1" -incoming "file:$T/snap.bin"
 	wait_for "$T/b.log" "count-test: count $((before + 10))" || return 1
-	continues "$before" "$T/b.log"
+	# The "snapshot ... written" line comes after the guest resumed: on a busy host the
+	# source may print one more count before it, which the restored guest then prints again.
+	continues "$before" "$T/b.log" 1
 	finish b
 }
 
