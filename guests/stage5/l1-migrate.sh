@@ -123,7 +123,7 @@ run_machine() {
 		eval "kill \$pid_$from; wait \$pid_$from"
 		cat $from.log >>all.log
 		start c -incoming file:/work/snap.bin
-		wait_for c.log "linux-count $((before + 1))([^0-9]|\$)" 60
+		wait_for c.log "linux-count ($((before + 1))|$((before + 2)))([^0-9]|\$)" 60
 		echo "restored: count $(goes_on "$before" c.log 1), network answers: $(net c)"
 		grep '^minivisor: incoming' c.log
 		from=c
