@@ -12,6 +12,9 @@
 #   initrd.gz      build.sh's initramfs with a second cpio archive appended (the kernel unpacks
 #                  one over the other): uefi/uefi-test.sh and the efivarfs module
 #   startup.nsh    what the UEFI shell runs: the kernel with its initrd= and command line
+#   syslinux.cfg   and SYSLINUX (MBR code, the partition's boot sector, ldlinux.sys): the same
+#                  kernel and initramfs for a BIOS (SeaBIOS) - one disk that both firmwares
+#                  boot, for the UEFI boot bench (tests/bench.d/stage5-uefi.sh)
 #
 # The chain: with uefi-vars.fd, OVMF's boot manager starts Boot0000: \vmlinuz.efi on this
 # partition, with the command line (initrd=\initrd.gz ...) as its load options. With a plain
@@ -19,8 +22,9 @@
 # boot option, the built-in UEFI shell, runs startup.nsh after a 5 s countdown: the same
 # command. (An EFI stub started as BOOTX64.EFI would get no command line, hence no initrd.)
 #
-# No root needed (sfdisk, mkfs.vfat --offset, mtools). A stamp makes a rerun a no-op until an
-# input changes. Quiet on success; one line on stderr and a non-zero exit on failure.
+# No root needed (sfdisk, mkfs.vfat --offset, mtools, syslinux --offset). A stamp makes a
+# rerun a no-op until an input changes. Quiet on success; one line on stderr and a non-zero
+# exit on failure.
 set -u -o pipefail
 ME=${0##*/}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +35,7 @@ DISK_MIB=48
 START=2048    # the partition's first sector: 1 MiB
 DISK_ID=0x4d56efe5   # the MBR's disk signature: the boot option's device path names it
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+SYSLINUX_MBR=/usr/lib/syslinux/mbr/mbr.bin
 
 die() { echo "$ME: $*" >&2; exit 1; }
 # shellcheck source=kernel.sh
@@ -40,7 +45,8 @@ for f in "$OUT/vmlinuz" "$OUT/initrd.cpio.gz"; do
 	[ -f "$f" ] || die "$f missing (run guests/linux/build.sh first)"
 done
 [ -f "$OVMF_VARS" ] || die "$OVMF_VARS missing (run 'make deps': package ovmf)"
-for tool in sfdisk mkfs.vfat mcopy cpio gzip python3; do
+[ -f "$SYSLINUX_MBR" ] || die "$SYSLINUX_MBR missing (run 'make deps': package syslinux-common)"
+for tool in sfdisk mkfs.vfat mcopy syslinux cpio gzip python3; do
 	command -v "$tool" >/dev/null || die "$tool not found (run 'make deps')"
 done
 stamp=$(cat "$0" "$HERE"/uefi/* "$OUT/vmlinuz" "$OUT/initrd.cpio.gz" | sha256sum | cut -d' ' -f1)
@@ -56,17 +62,24 @@ cp "$ko" "$work/extra/lib/modules/efivarfs.ko" &&
 	die "cannot fill $work/extra"
 kernel_cpio "$work/extra" "$work/extra.cpio.gz" || die "cpio of $work/extra failed"
 cat "$OUT/initrd.cpio.gz" "$work/extra.cpio.gz" >"$work/esp/initrd.gz" &&
-	cp "$OUT/vmlinuz" "$work/esp/vmlinuz.efi" && cp "$HERE/uefi/startup.nsh" "$work/esp/" ||
+	cp "$OUT/vmlinuz" "$work/esp/vmlinuz.efi" && cp "$HERE/uefi/startup.nsh" "$work/esp/" &&
+	cp "$HERE/uefi/syslinux.cfg" "$work/esp/" ||
 	die "cannot fill $work/esp"
 
 raw=$work/disk.raw
 sectors=$((DISK_MIB * 2048 - START))
 {
 	truncate -s "${DISK_MIB}M" "$raw" &&
-	printf 'label: dos\nlabel-id: %s\nstart=%d, size=%d, type=ef\n' $DISK_ID $START $sectors |
-		sfdisk --no-reread --no-tell-kernel "$raw" &&
+	# Active ("bootable") only for the BIOS's MBR code; UEFI goes by the type, 0xef.
+	printf 'label: dos\nlabel-id: %s\nstart=%d, size=%d, type=ef, bootable\n' $DISK_ID \
+		$START $sectors | sfdisk --no-reread --no-tell-kernel "$raw" &&
 	mkfs.vfat -F 16 -n MINIVISOR -i 4d56efe5 -h $START --offset=$START "$raw" $((sectors / 2)) &&
-	MTOOLS_SKIP_CHECK=1 mcopy -o -i "$raw@@$((START * 512))" "$work/esp/"* ::/
+	MTOOLS_SKIP_CHECK=1 mcopy -o -i "$raw@@$((START * 512))" "$work/esp/"* ::/ &&
+	# The BIOS path, as guests/linux/media.sh's media_disk: SYSLINUX's files and boot sector
+	# through mtools at the partition's offset, then the MBR code (440 bytes: the disk
+	# signature that Boot0000's device path names stays).
+	syslinux --install --offset $((START * 512)) "$raw" &&
+	dd if="$SYSLINUX_MBR" of="$raw" bs=440 count=1 conv=notrunc status=none
 } >"$work/log" 2>&1 || die "building the EFI system partition failed (see $work/log)"
 # The variable store to start from: OVMF's empty one plus a boot option for the kernel.
 python3 "$HERE/uefi/boot-entry.py" "$OVMF_VARS" "$work/uefi-vars.fd" $DISK_ID $START $sectors \

@@ -32,6 +32,10 @@
 #                           a line when SeaBIOS runs it (the passthrough's ROM path)
 #   stage5/count-test.img   a disk whose boot sector counts on COM1, rewrites RAM (112 pages) and a
 #                           disk sector as it goes, and answers the console (migration checks)
+#   stage5/cr8-test.elf     a Multiboot kernel that writes CR8 with IF=0 while IRQ0 waits: what
+#                           makes the nested host's QEMU 7.2 abort under OVMF (see
+#                           tests/nested/README.md); cr8-test-nocr8.elf: the same loop without
+#                           the CR8 write (the control)
 # Debian packages: nasm, xorriso.
 
 STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ahci-hostile.img \
@@ -39,7 +43,8 @@ STAGE5 = stage5/ide-hostile.img stage5/cdboot.iso stage5/ahci-boot.bin stage5/ah
 	stage5/multiboot-test.elf stage5/multiboot-badsum.elf stage5/multiboot-aout.bin \
 	stage5/multiboot-hole.elf stage5/memtouch stage5/ide-hole.img stage5/ahci-hole.img \
 	stage5/reset-test.img stage5/e1000-hostile.img stage5/edu-test.elf stage5/edu-rom.bin \
-	stage5/count-test.img stage5/xhci-hostile.img stage5/uhci-hostile.img
+	stage5/count-test.img stage5/xhci-hostile.img stage5/uhci-hostile.img stage5/cr8-test.elf \
+	stage5/cr8-test-nocr8.elf
 ALL_GUESTS += stage5
 
 stage5: $(STAGE5)
@@ -75,6 +80,12 @@ stage5/multiboot-test.elf: stage5/multiboot-test.asm
 stage5/multiboot-badsum.elf: stage5/multiboot-test.asm
 	$(NASM) -f elf32 -DBAD_CHECKSUM -o stage5/multiboot-badsum.o $<
 	$(MB_LD) -Ttext 0x100000 -o $@ stage5/multiboot-badsum.o
+stage5/cr8-test.elf: stage5/cr8-test.asm
+	$(NASM) -f elf32 -o stage5/cr8-test.o $<
+	$(MB_LD) -Ttext 0x100000 -o $@ stage5/cr8-test.o
+stage5/cr8-test-nocr8.elf: stage5/cr8-test.asm
+	$(NASM) -f elf32 -DWITHOUT_CR8 -o stage5/cr8-test-nocr8.o $<
+	$(MB_LD) -Ttext 0x100000 -o $@ stage5/cr8-test-nocr8.o
 stage5/multiboot-hole.elf: stage5/multiboot-test.asm
 	$(NASM) -f elf32 -o stage5/multiboot-hole.o $<
 	$(MB_LD) -Ttext 0xe0000000 -o $@ stage5/multiboot-hole.o

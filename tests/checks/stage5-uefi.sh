@@ -52,36 +52,39 @@ rm -rf "$s5u_tmp"
 # ---- OVMF -> Linux, in the nested host ----
 # The chain of guests/stage5/l1-uefi.sh: OVMF on pflash -> its boot option Boot0000 (in the
 # VARS copy guests/linux/uefi-disk.sh prepares) -> AHCI disk with an EFI System Partition ->
-# Linux's EFI stub -> init -> guests/linux/uefi/uefi-test.sh, twice on one VARS copy: the
-# variable the first boot writes through efivarfs is read back by the second, and the VARS
-# file's bytes changed.
+# Linux's EFI stub -> init -> guests/linux/uefi/uefi-test.sh, which writes a variable through
+# efivarfs and reboots; minivisor starts the machine again in the same process, and the second
+# boot reads the variable back; the VARS file's bytes changed and hold it. One nested session,
+# about 3 minutes.
 #
-# Not run by default: the nested host's own QEMU 7.2 (TCG emulating SVM) aborts with
-# "tcg_handle_interrupt: assertion failed: (qemu_mutex_iothread_locked())" while OVMF runs in
-# L2 - under minivisor and under QEMU alike (docs/stage5-pc.md, "UEFI", Measured). On a host
-# whose QEMU has the fix, or with a hardware KVM, run them: STAGE5_UEFI_NESTED=1 tests/grade stage5-uefi
-if [ "${STAGE5_UEFI_NESTED:-0}" != 1 ]; then
-	echo "NOTE  stage5-uefi OVMF -> Linux boots not run (the nested host's QEMU 7.2 aborts under" \
-		"OVMF; STAGE5_UEFI_NESTED=1 runs them)"
+# The nested host's part: L1's KVM ticks OVMF's periodic timer once a second (l1-uefi.sh), so
+# that OVMF's CR8 write never meets a waiting tick: that meeting aborts L0's QEMU 7.2 (tests/
+# nested/README.md, "Known problem: OVMF in L2 aborts L0's QEMU"). STAGE5_UEFI_NESTED=0 skips
+# these checks (with a NOTE line), e.g. on a host whose nested sessions are too slow.
+if [ "${STAGE5_UEFI_NESTED:-1}" = 0 ]; then
+	echo "NOTE  stage5-uefi OVMF -> Linux boots not run (STAGE5_UEFI_NESTED=0)"
 	return 0 2>/dev/null || exit 0
 fi
 check "build the Linux guest and its EFI system partition" 0 -- \
 	sh -c "guests/linux/build.sh && guests/linux/uefi-disk.sh"
 s5u_out=$(mktemp -d)
-CHECK_TIMEOUT=600 check "nested session ran (two OVMF boots under L1's KVM)" 0 '== end' -- \
-	tests/nested/run-nested --timeout 540 --file $S5/minivisor.static:/work/minivisor \
+CHECK_TIMEOUT=600 check "nested session ran (OVMF, a reboot, OVMF again, under L1's KVM)" 0 \
+	'== end' -- tests/nested/run-nested --timeout 540 --file $S5/minivisor.static:/work/minivisor \
 	--file $OVMF_CODE:/work/OVMF_CODE_4M.fd --file build/linux/uefi-vars.fd \
 	--file build/linux/uefi-disk.img:/work/uefi-disk.img --file guests/stage5/l1-uefi.sh \
 	--out vars.fd:"$s5u_out/vars.fd" -- sh l1-uefi.sh
 s5u_log=$CHECK_LOG
 check "q35: OVMF -> boot option -> AHCI disk -> Linux (EFI stub) -> init, a UEFI boot" 0 \
-	'BdsDxe: starting Boot0000 "minivisor Linux"' 'efi: EFI v[0-9.]+ by EDK II' \
-	'minivisor-init: up' 'uefi-test: /sys/firmware/efi present' 'uefi-test: variable absent' \
-	'uefi-test: variable written' 'minivisor-test-exit: 0' 'minivisor: guest powered off' \
-	'vmm-exit: 0' -- tests/nested/section "$s5u_log" first-boot
-check "the variable persists: the second run on the same VARS file reads it back" 0 \
+	'BdsDxe: starting Boot0000 "minivisor Linux"' 'EFI stub: Loaded initrd' \
+	'efi: EFI v[0-9.]+ by EDK II' 'minivisor-init: up' 'uefi-test: /sys/firmware/efi present' \
+	'uefi-test: variable absent' 'uefi-test: variable written' 'uefi-test: rebooting' \
+	'minivisor: guest reset: the machine starts again \(reset 1,' \
+	-- tests/nested/section "$s5u_log" boot-1
+check "reboot in the same process: OVMF runs again and the variable is there" 0 \
+	'BdsDxe: starting Boot0000 "minivisor Linux"' 'minivisor-init: up' \
 	'uefi-test: variable found: written-by-the-first-boot' 'minivisor-test-exit: 0' \
-	'vmm-exit: 0' -- tests/nested/section "$s5u_log" second-boot
+	'minivisor: guest powered off' 'vmm-exit: 0' '!uefi-test: variable absent' \
+	-- tests/nested/section "$s5u_log" boot-2
 check "the VARS file's bytes changed, and hold the variable's name (UTF-16)" 0 \
 	'MinivisorTest' -- sh -c "! cmp -s build/linux/uefi-vars.fd '$s5u_out/vars.fd' &&
 		tr -d '\\000' <'$s5u_out/vars.fd' | grep -a -o MinivisorTest | head -n 1"
