@@ -155,6 +155,7 @@ int virtq_pop(const struct guest_memory *mem, struct virtq *vq, struct virtq_cha
 
 	uint16_t head = avail[2 + vq->last_avail % vq->size];
 	memset(chain, 0, offsetof(struct virtq_chain, seg));
+	chain->readable_bytes = chain->writable_bytes = 0;   /* (after seg[]: not in the memset) */
 	chain->head = head;
 
 	uint16_t index = head;

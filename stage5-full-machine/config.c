@@ -927,6 +927,10 @@ int config_parse_args(struct vmm_config *c, int argc, char **argv, char *why, si
 			c->trace_io = true;
 			continue;
 		}
+		if (!strcmp(f, "-simple-virtio") || !strcmp(f, "-fast-virtio")) {
+			c->net.simple_virtio = !strcmp(f, "-simple-virtio");   /* fast: the default */
+			continue;
+		}
 		if (!strcmp(f, "-usb")) {   /* this machine's USB controller: xHCI */
 			c->usb.controller = USB_CONTROLLER_XHCI;
 			continue;

@@ -11,6 +11,7 @@
  *             [-drive if=pflash,format=raw,unit=0|1,file=F[,readonly=on]]
  *             [-netdev user|tap,id=ID,...] [-nic user|tap,...]
  *             [-device e1000|virtio-net-pci,netdev=ID[,mac=M]]   (net/net_config.h)
+ *             [-simple-virtio|-fast-virtio]      (virtio-net's simple or fast path)
  *             [-usb] [-device qemu-xhci|piix3-usb-uhci] [-device usb-storage,drive=ID]
  *             [-device usb-kbd|usb-tablet]                       (usb/usb_config.h)
  *             [-drive if=none,id=ID,file=F[,format=raw|qcow2]]   (a stick's disk)

@@ -46,6 +46,8 @@ static const char usage[] =
 	"                  [,net=ADDR/BITS][,host=ADDR][,dns=ADDR]] [-netdev tap,id=ID,ifname=TAP]\n"
 	"                 [-device e1000|virtio-net-pci[,netdev=ID][,mac=52:54:00:12:34:56]]\n"
 	"                 [-nic user|tap|none[,model=e1000|virtio-net-pci][,mac=M][,hostfwd=..]]\n"
+	"                 [-simple-virtio | -fast-virtio]   (virtio-net: vCPU thread or net\n"
+	"                  thread with ioeventfd, event index, mergeable buffers, tap offloads)\n"
 	"                 [-usb | -device qemu-xhci | -device piix3-usb-uhci]\n"
 	"                 [-device usb-kbd] [-device usb-tablet]\n"
 	"                 [-drive if=none,id=ID,file=F[,format=raw|qcow2]\n"

@@ -19,8 +19,9 @@
 #                  127.0.0.1, where dns-answer (tests/nested/dns-answer.c) answers one name;
 #                  the guest looks it up at 10.0.2.3 and slirp forwards the query there
 #
-# The tap run: the VMM (root in L1) creates tap0, this script gives it 192.168.77.1/24, the
-# guest takes 192.168.77.2/24, pings this side, and the same two files cross the tap.
+# The tap runs (e1000; virtio-net on its fast path with offloads): the
+# VMM (root in L1) creates tap0, this script gives it 192.168.77.1/24, the guest takes
+# 192.168.77.2/24, pings this side, and the same two files cross the tap.
 # Each run is one section of the output, "== NAME": the VMM's output, then "vmm-exit: N".
 # All traffic stays inside L1: its loopback, and a tap that only L1 and the guest share.
 
@@ -108,6 +109,9 @@ run virtio-q35 http://127.0.0.1:10081/guest.txt /bin/nettest \
 	-M q35 -netdev user,id=n0,hostfwd=tcp:127.0.0.1:10081-:80 -device virtio-net-pci,netdev=n0
 run tap-e1000-q35 http://192.168.77.2/guest.txt "/bin/nettest tap 192.168.77.2/24 192.168.77.1" \
 	-M q35 -netdev tap,id=t0,ifname=tap0 -device e1000,netdev=t0,mac=52:54:00:00:77:02
+# virtio-net over the tap, on its fast path: the tap with virtio headers and offloads.
+run tap-virtio-q35 http://192.168.77.2/guest.txt "/bin/nettest tap 192.168.77.2/24 192.168.77.1" \
+	-M q35 -netdev tap,id=t0,ifname=tap0 -device virtio-net-pci,netdev=t0,mac=52:54:00:00:77:02
 kill $httpd_pid $dns_pid
 echo "== dns"
 cat dns.log

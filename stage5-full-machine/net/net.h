@@ -16,6 +16,12 @@
  * The net thread waits on every back end's descriptors (slirp's sockets, the tap) and slirp's
  * timers, and delivers under the bus lock; the vCPU thread that transmits wakes it, since a
  * frame can open a socket the thread must then watch.
+ *
+ * virtio-net's fast path (the default; -simple-virtio turns it off): the queues' kicks are
+ * eventfds that KVM signals itself (ioeventfd), and the net thread waits on them too, so the
+ * vCPU never leaves the guest to transmit. On a tap the card reads and writes the tap itself,
+ * with the virtio header (IFF_VNET_HDR): straight between guest buffers and the host kernel,
+ * with the offloads the tap takes.
  */
 #ifndef NET_H
 #define NET_H
@@ -45,6 +51,9 @@ struct netdev {
 	struct net_nic nic;
 	struct net_user *user;       /* user; NULL otherwise */
 	int tap_fd;                  /* tap; -1 otherwise */
+	bool vnet_hdr;               /* the tap carries virtio headers: its card is virtio-net */
+	bool tap_offloads;           /* ... and it takes checksum and TSO offloads */
+	struct net_virtio *direct;   /* that card, which reads the tap itself (fast path) */
 	int wake_fd;                 /* the net thread's eventfd */
 	uint64_t tx_frames, rx_frames;
 	struct guest_errors errors;  /* slirp's complaints about the guest, up to a limit */
@@ -55,7 +64,9 @@ struct net_virtio {
 	struct virtio_net net;
 	struct netdev *netdev;
 	const struct bus_ops *ops;   /* the transport's own handlers */
-	uint64_t tx_frames, rx_frames, accesses, accesses_setup;
+	uint64_t accesses, accesses_setup;
+	bool fast;                   /* kicks come to the net thread through eventfds */
+	bool rx_wanted;              /* the guest may have receive buffers: read the tap */
 };
 
 struct pc_net {

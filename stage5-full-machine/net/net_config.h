@@ -71,6 +71,9 @@ struct net_config {
 	unsigned nnetdevs;
 	struct nic_config nics[NET_MAX_NICS];
 	unsigned nnics;
+	/* --simple-virtio: virtio-net as stage 4 first built it (kicks handled on the vCPU
+	 * thread, bare frames, no event index, mergeable buffers or offloads). */
+	bool simple_virtio;
 };
 
 /* Each 0, or -1 with one line in why (without the flag's name: the caller adds it). */

@@ -23,12 +23,18 @@ else
 	echo "$bench5n_out" >$bench5n_dir/last.txt   # the raw lines, for a look afterwards
 	echo "$bench5n_out" | awk -v mib="$bench5n_mib" '
 		/^bench: .* (no figure|FAIL)/ { print "  " $0 }
+		/^bench: [a-z0-9-]+ minivisor exits: / { sub(/^bench: /, ""); exits[++nexits] = $0 }
+		/^bench: [a-z0-9-]+ qemu / { cfgq[$2, "qemu"] = 1 }
 		/^bench: [a-z0-9-]+ [a-z]+ rtt avg / { rtt[$2, $3] = $6; cfg[$2] = 1 }
 		/^bench: [a-z0-9-]+ [a-z]+ requests / { rps[$2, $3] = ($7 > 0) ? $5 / $7 : 0; cfg[$2] = 1 }
 		/^bench: [a-z0-9-]+ [a-z]+ host-to-guest / { h2g[$2, $3] = ($8 > 0) ? $5 / $8 : 0; cfg[$2] = 1 }
 		/^bench: [a-z0-9-]+ [a-z]+ guest-to-host / { g2h[$2, $3] = ($8 > 0) ? $5 / $8 : 0; cfg[$2] = 1 }
 		function line(what, unit, a, c, m, q) {
 			m = a[c, "minivisor"]; q = a[c, "qemu"]
+			if (m != "" && !((c, "qemu") in cfgq)) {   # minivisor alone (the simple path)
+				printf "  %-11s %-22s minivisor %8.3f %s (no QEMU run)\n", c, what, m, unit
+				return
+			}
 			if (m == "" || q == "" || q == 0) {
 				printf "  %-11s %-22s no figure\n", c, what
 				return
@@ -37,7 +43,7 @@ else
 				c, what, m, unit, q, unit, m / q
 		}
 		END {
-			n = split("e1000-user virtio-user e1000-tap virtio-tap", order, " ")
+			n = split("e1000-user virtio-user e1000-tap virtio-tap virtio-tap-simple", order, " ")
 			any = 0
 			for (i = 1; i <= n; i++) {
 				c = order[i]
@@ -49,5 +55,7 @@ else
 				line("HTTP requests", "req/s", rps, c)
 			}
 			if (!any) print "  network: no figures (see build/net-bench/last.txt)"
+			for (i = 1; i <= nexits; i++)
+				print "  " exits[i]
 		}'
 fi

@@ -13,7 +13,7 @@
 
 static inline struct guest_memory *fake_ram(uint64_t size)
 {
-	struct guest_memory *mem = malloc(sizeof(*mem));
+	struct guest_memory *mem = calloc(1, sizeof(*mem));   /* no dirty log, no slots */
 	mem->host = calloc(1, size);
 	mem->size = size;
 	mem->above_4g = 0;   /* one range; a test of the split sets it */

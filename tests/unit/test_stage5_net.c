@@ -3,7 +3,9 @@
  * checksum, the microwire protocol Linux bit-bangs, EERD), its PHY, its transmit and receive
  * ring walkers (including what a hostile guest gets: rings outside RAM, frames that never end,
  * empty frames), its checksum offload and TCP segmentation, stage 4's virtio-net behind a
- * stage 5 back end (its send hook and virtio_net_deliver), and the option parser.
+ * stage 5 back end (its send hook and virtio_net_deliver), virtio-net's fast path pieces
+ * (the transmit header check, mergeable receive buffers, frames with their header through a
+ * tap, for which a SOCK_SEQPACKET socket pair stands in), and the option parser.
  * No KVM: the card runs on fake RAM and its frames go to a capture function.
  */
 #include <stdarg.h>
@@ -14,6 +16,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "fake_ram.h"
 #include "net/e1000.h"
@@ -516,6 +520,141 @@ static void test_virtio_net_stage5_hooks(void **state)
 	assert_false(virtio_net_deliver(&vn, frame, sizeof(frame)));
 }
 
+
+/* ---- virtio-net's fast path: the header, mergeable buffers, a tap -------------------------- */
+
+static void test_vnet_hdr_check(void **state)
+{
+	(void)state;
+	const uint64_t all = VIRTIO_NET_F_CSUM | VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6;
+	struct virtio_net_hdr h = { 0 };
+	assert_null(virtio_net_hdr_check(&h, 60, 0));                       /* plain frame */
+	assert_non_null(virtio_net_hdr_check(&h, 13, all));                 /* runt */
+	assert_non_null(virtio_net_hdr_check(&h, VNET_FRAME_MAX + 1, all)); /* oversized */
+	h.flags = 2;                                                        /* DATA_VALID: ignored */
+	assert_null(virtio_net_hdr_check(&h, 60, 0));
+	/* Checksum offload: only when negotiated, and the field inside the frame. */
+	h = (struct virtio_net_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34,
+				     .csum_offset = 16 };
+	assert_non_null(virtio_net_hdr_check(&h, 100, 0));
+	assert_null(virtio_net_hdr_check(&h, 100, all));
+	assert_null(virtio_net_hdr_check(&h, 52, all));        /* the field's last byte: 51 */
+	assert_non_null(virtio_net_hdr_check(&h, 51, all));
+	h.csum_start = 0xffff;                                 /* no 16-bit wrap-around */
+	h.csum_offset = 0xffff;
+	assert_non_null(virtio_net_hdr_check(&h, VNET_FRAME_MAX, all));
+	/* TSO: the type negotiated, a checksum to finish, a sane segment size. */
+	h = (struct virtio_net_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448,
+				     .csum_start = 34, .csum_offset = 16, .hdr_len = 66 };
+	assert_null(virtio_net_hdr_check(&h, 65000, all));
+	assert_non_null(virtio_net_hdr_check(&h, 65000, VIRTIO_NET_F_CSUM));
+	h.gso_size = 0;
+	assert_non_null(virtio_net_hdr_check(&h, 65000, all));
+	h.gso_size = 65000;                                    /* absurd: nothing to cut */
+	assert_non_null(virtio_net_hdr_check(&h, 65000, all));
+	h.gso_size = 1448;
+	h.gso_type = VIRTIO_NET_HDR_GSO_UDP;                   /* UFO: never offered */
+	assert_non_null(virtio_net_hdr_check(&h, 65000, all));
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6 | VIRTIO_NET_HDR_GSO_ECN;
+	assert_non_null(virtio_net_hdr_check(&h, 65000, all));  /* ECN not offered */
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	assert_null(virtio_net_hdr_check(&h, 65000, all));
+	h.flags = 0;                                           /* GSO without a checksum to do */
+	assert_non_null(virtio_net_hdr_check(&h, 65000, all));
+}
+
+/* A card with features on fake RAM; the rings at 0x3000 (receive) and 0x5000 (transmit). */
+static void vnet_card(struct virtio_net *vn, uint64_t features, int tap_fd)
+{
+	static struct io_bus bus;
+	static struct pci_host host;
+	bus_init(&bus);
+	pci_host_init(&host, &bus, -1);
+	memset(vn, 0, sizeof(*vn));
+	vn->tap_fd = tap_fd;
+	vn->wake_fd = -1;
+	vn->features = features;
+	if (tap_fd < 0)
+		vn->send = capture;
+	assert_int_equal(virtio_net_attach(vn, &host, ram), 0);
+	vn->vp.state.status = 0x0f;
+	vn->vp.state.driver_features = features | VIRTIO_F_VERSION_1;
+	vq_ring(&vn->vp.state.vq[0], 0x3000);
+	vq_ring(&vn->vp.state.vq[1], 0x5000);
+}
+
+static uint32_t used_len(uint64_t base, unsigned i)
+{
+	return bytes_to_u64(ram->host + base + 0x200 + 8 + 8 * i, 4);
+}
+
+static void test_virtio_net_mergeable_deliver(void **state)
+{
+	(void)state;
+	static struct virtio_net vn;
+	vnet_card(&vn, VIRTIO_NET_F_MRG_RXBUF, -1);
+	uint8_t frame[1500];
+	memset(frame, 0x5a, sizeof(frame));
+	vq_offer(0x3000, 0, BUF, 1024, true);
+	assert_false(virtio_net_deliver(&vn, frame, sizeof(frame)));   /* 1024 < 12 + 1500 */
+	assert_int_equal(vn.vp.state.vq[0].last_avail, 0);              /* the chain went back */
+	vq_offer(0x3000, 1, BUF + 0x1000, 1024, true);
+	vq_offer(0x3000, 2, BUF + 0x2000, 1024, true);
+	assert_true(virtio_net_deliver(&vn, frame, sizeof(frame)));
+	assert_int_equal(bytes_to_u64(ram->host + BUF + 10, 2), 2);     /* num_buffers */
+	assert_int_equal(used_len(0x3000, 0), 1024);
+	assert_int_equal(used_len(0x3000, 1), 12 + 1500 - 1024);
+	assert_int_equal(ram->host[BUF + 0x1000 + 1500 + 12 - 1024 - 1], 0x5a);
+	assert_int_equal(vn.vp.state.vq[0].last_avail, 2);              /* the third waits */
+	assert_int_equal(vn.rx_frames, 1);
+}
+
+static void test_virtio_net_tap_direct(void **state)
+{
+	(void)state;
+	static struct virtio_net vn;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+	vnet_card(&vn, VIRTIO_NET_F_MRG_RXBUF | VIRTIO_NET_F_CSUM | VIRTIO_NET_F_HOST_TSO4, sv[0]);
+
+	/* Receive: header and frame straight into two mergeable buffers. */
+	uint8_t msg[12 + 1400] = { 0 };
+	msg[0] = VIRTIO_NET_HDR_F_DATA_VALID;
+	memset(msg + 12, 0x33, 1400);
+	assert_int_equal(write(sv[1], msg, sizeof(msg)), sizeof(msg));
+	vq_offer(0x3000, 0, BUF, 1000, true);
+	vq_offer(0x3000, 1, BUF + 0x1000, 1000, true);
+	assert_false(virtio_net_receive(&vn));              /* both used: no buffers left */
+	assert_int_equal(ram->host[BUF], VIRTIO_NET_HDR_F_DATA_VALID);
+	assert_int_equal(bytes_to_u64(ram->host + BUF + 10, 2), 2);
+	assert_int_equal(used_len(0x3000, 0) + used_len(0x3000, 1), sizeof(msg));
+	assert_int_equal(ram->host[BUF + 0x1000 + sizeof(msg) - 1000 - 1], 0x33);
+
+	/* Transmit: a sound header goes to the tap with the frame; bad ones are dropped. */
+	struct virtio_net_hdr good = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34,
+				       .csum_offset = 16 };
+	struct virtio_net_hdr far = good, gso0 = good;
+	far.csum_start = 200;                                /* past the 100-byte frame */
+	gso0.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;            /* segment size 0 */
+	const struct virtio_net_hdr *hdrs[] = { &far, &gso0, &good };
+	for (unsigned i = 0; i < 3; i++) {
+		memcpy(ram->host + BUF + 0x4000 + i * 0x100, hdrs[i], 12);
+		memset(ram->host + BUF + 0x4000 + i * 0x100 + 12, 0x44, 100);
+		vq_offer(0x5000, i, BUF + 0x4000 + i * 0x100, 112, false);
+	}
+	virtio_net_transmit(&vn);
+	uint8_t got[256];
+	assert_int_equal(read(sv[1], got, sizeof(got)), 112);   /* only the good one */
+	assert_memory_equal(got, &good, 12);
+	assert_int_equal(read(sv[1], got, sizeof(got)), -1);
+	assert_int_equal(vn.bad_headers, 2);
+	assert_int_equal(vn.tx_frames, 1);
+	assert_int_equal(vn.vp.state.vq[1].used_idx, 3);        /* all three given back */
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* ---- options -------------------------------------------------------------------------- */
 
 static void test_options(void **state)
@@ -590,6 +729,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_ring_outside_ram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_virtio_net_stage5_hooks, setup, teardown),
+		cmocka_unit_test(test_vnet_hdr_check),
+		cmocka_unit_test_setup_teardown(test_virtio_net_mergeable_deliver, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_virtio_net_tap_direct, setup, teardown),
 		cmocka_unit_test(test_options),
 	};
 	return cmocka_run_group_tests_name("stage5 net", tests, NULL, NULL);
