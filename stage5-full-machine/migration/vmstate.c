@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_MSRS 256
 #define SEC_VERSION 1
@@ -702,6 +703,19 @@ static void sync_flash(struct pc *pc)
 			msync(pc->flash[i].data, pc->flash[i].size, MS_SYNC);
 }
 
+/*
+ * On the fast path a kick is an eventfd that the net thread serves: one the source's thread
+ * had not served yet when it stopped stays behind in the source. Kick every queue once here
+ * (the thread finds nothing to do where nothing waits), as QEMU notifies a loaded device.
+ */
+static void kick_queues(struct virtio_pci *vp)
+{
+	uint64_t one = 1;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		if (vp->kick_fd[q] >= 0 && write(vp->kick_fd[q], &one, sizeof(one)) < 0)
+			perror("minivisor: virtio-net: kick after the load");
+}
+
 static int load_entry(const struct dev_entry *e, const struct section *sec, char *why,
 		      size_t why_len)
 {
@@ -710,6 +724,8 @@ static int load_entry(const struct dev_entry *e, const struct section *sec, char
 			 : user_state_load(e->netdev, sec->payload, sec->len, inner, sizeof(inner));
 	if (err)
 		return machine_fail(err, why, why_len, "section '%s': %s", e->name, inner);
+	if (e->ops == &devstate_virtio_net)
+		kick_queues(&((struct virtio_net *)e->dev)->vp);
 	if (e->flash && (err = pflash_sync_slot(e->flash)) != 0)
 		return machine_fail(err, why, why_len, "section '%s': KVM_SET_USER_MEMORY_REGION: "
 				    "%s", e->name, strerror(-err));
