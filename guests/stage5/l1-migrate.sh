@@ -113,7 +113,8 @@ run_machine() {
 	done
 	t_moved=$(date +%s)
 	say $from usb   # after the last move: what Linux sees on USB, and what it logged
-	wait_for $from.log 'linux-usb-trouble:' 30 || grep -a 'linux-echo' $from.log | tail -3
+	# (printed, not checked: see docs/stage5-migration.md, What is not done)
+	wait_for $from.log 'linux-usb-trouble:' 30 >/dev/null || echo "usb: no answer within 30 s"
 	grep -o 'linux-usb.*' $from.log | tail -2
 	if [ "$SNAP" = yes ]; then
 		./minivisor-ctl control $from.ctl snapshot /work/snap.bin >ctl.snap
