@@ -525,6 +525,21 @@ static void irqfds_on(struct virtio_pci *vp)
 	}
 }
 
+void virtio_pci_msix_restore(struct virtio_pci *vp)
+{
+	bool routed = false;
+	for (unsigned v = 0; v < vp->msix_vectors; v++) {
+		if (vp->irq_fd[v] < 0)
+			continue;
+		struct msi_msg msg;
+		msix_entry_msg(vp->state.msix_table + MSIX_ENTRY_SIZE * v, &msg);
+		msi_route_set(vp->msi, vp->irq_gsi[v], &msg, true);
+		routed = true;
+	}
+	if (routed)
+		msi_routes_commit(vp->msi);
+}
+
 int virtio_pci_fast_path(struct virtio_pci *vp)
 {
 	for (unsigned q = 0; q < vp->ops->num_queues; q++) {

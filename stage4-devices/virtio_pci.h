@@ -161,6 +161,12 @@ void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q,
  */
 int virtio_pci_fast_path(struct virtio_pci *vp);
 
+/*
+ * After a migration loaded the state (its MSI-X table among it): on the fast path each
+ * vector's KVM route follows the table, as if the guest had written every entry again.
+ */
+void virtio_pci_msix_restore(struct virtio_pci *vp);
+
 /* Does queue q take requests now (enabled, not broken, driver ready)? Bus lock held. */
 bool virtio_pci_queue_live(const struct virtio_pci *vp, unsigned q);
 

@@ -59,6 +59,8 @@ bind_vfio $EDU
 bind_vfio $EDU_GROUPED
 run wrong-bdf -M q35 $KERNEL -device vfio-pci,host=0000:00:1d.7
 run not-viable -M q35 $KERNEL -device vfio-pci,host=$EDU_GROUPED
+# A passed-through device's state is in the device: no migration, refused before any load.
+run no-migration -M q35 $KERNEL -device vfio-pci,host=$EDU -incoming file:/work/none.snap
 
 # edu passed through: q35, BAR0 mapped into the guest (a KVM slot); the guest resets the
 # machine once and runs its checks again (the device passed through to the rebuilt VM).

@@ -472,7 +472,7 @@ static int open_host(struct pc *pc, const struct pc_config *cfg, char *why, size
 		err = open_drives(pc, cfg, why, why_len);
 	if (!err && cfg->usb)
 		err = usb_open(&pc->usb, cfg->usb, cfg->drives, cfg->ndrives,
-			       cfg->chipset == CHIPSET_Q35, why, why_len);
+			       cfg->chipset == CHIPSET_Q35, cfg->incoming, why, why_len);
 	if (!err && cfg->net)   /* host sockets and taps: a port in use is a host problem too */
 		err = net_open(&pc->net, cfg->net, why, why_len);
 	if (!err && cfg->vfio && cfg->vfio->n)   /* host devices: checked before any VM */

@@ -301,6 +301,11 @@ int pflash_map(struct pflash *f, struct io_bus *bus, int vm_fd, bool slots_reado
 	return err;
 }
 
+int pflash_sync_slot(struct pflash *f)
+{
+	return f->slots_readonly ? set_slot(f, f->mode == PFLASH_READ_ARRAY) : 0;
+}
+
 void pflash_close(struct pflash *f)
 {
 	if (!f->data)

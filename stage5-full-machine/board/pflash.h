@@ -89,5 +89,10 @@ int pflash_open(struct pflash *f, const char *path, bool readonly, char *why, si
 int pflash_map(struct pflash *f, struct io_bus *bus, int vm_fd, bool slots_readonly,
 	       unsigned slot, uint64_t gpa, char *why, size_t why_len);
 void pflash_close(struct pflash *f);
+/*
+ * After a migration put mode back (migration/devstate.c): the KVM slot follows it, present in
+ * read-array mode, absent otherwise (as after a write). 0 or a negative errno.
+ */
+int pflash_sync_slot(struct pflash *f);
 
 #endif

@@ -153,10 +153,30 @@ static struct ata_drive *drive_at(struct pc *pc, unsigned i)
 	return &pc->ide.channel[i / 2].drive[i % 2];
 }
 
+/* Every image the machine writes to: the disk controllers' positions, then the USB sticks. */
+#define PC_DISKS (PC_DRIVE_POSITIONS + USB_MAX_DEVICES)
+
+static struct block_dev *disk_get(struct pc *pc, unsigned i)
+{
+	return i < PC_DRIVE_POSITIONS ? pc->drives.at[i] : pc->usb.disks[i - PC_DRIVE_POSITIONS];
+}
+
+/* The image under disk i, and under the device model that reads it. */
+static void disk_set(struct pc *pc, unsigned i, struct block_dev *b)
+{
+	if (i < PC_DRIVE_POSITIONS) {
+		pc->drives.at[i] = b;
+		drive_at(pc, i)->blk = b;
+	} else {
+		pc->usb.disks[i - PC_DRIVE_POSITIONS] = b;
+		pc->usb.storage[i - PC_DRIVE_POSITIONS].disk = b;
+	}
+}
+
 struct held_disks {
-	char path[PC_DRIVE_POSITIONS][4096];
-	unsigned flags[PC_DRIVE_POSITIONS];
-	bool held[PC_DRIVE_POSITIONS];
+	char path[PC_DISKS][4096];
+	unsigned flags[PC_DISKS];
+	bool held[PC_DISKS];
 };
 
 static unsigned reopen_flags(const struct block_dev *b)
@@ -169,24 +189,23 @@ static unsigned reopen_flags(const struct block_dev *b)
 static int release_disks(struct pc *pc, struct held_disks *h, char *why, size_t why_len)
 {
 	memset(h, 0, sizeof(*h));
-	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++) {
-		struct block_dev *b = pc->drives.at[i];
+	for (unsigned i = 0; i < PC_DISKS; i++) {
+		struct block_dev *b = disk_get(pc, i);
 		if (!b)
 			continue;
 		if (!b->read_only && block_flush(b))
 			return machine_fail(-EIO, why, why_len, "%s: flush failed: %s", b->path,
 					    b->why);
 	}
-	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++) {
-		struct block_dev *b = pc->drives.at[i];
+	for (unsigned i = 0; i < PC_DISKS; i++) {
+		struct block_dev *b = disk_get(pc, i);
 		if (!b)
 			continue;
 		snprintf(h->path[i], sizeof(h->path[i]), "%s", b->path);
 		h->flags[i] = reopen_flags(b);
 		h->held[i] = true;
 		block_close(b);
-		pc->drives.at[i] = NULL;
-		drive_at(pc, i)->blk = NULL;
+		disk_set(pc, i, NULL);
 	}
 	return 0;
 }
@@ -194,17 +213,16 @@ static int release_disks(struct pc *pc, struct held_disks *h, char *why, size_t 
 /* Open the images again, locked; each replaces the one there (if any) under its drive. */
 static int take_disks(struct pc *pc, const struct held_disks *h, char *why, size_t why_len)
 {
-	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++) {
+	for (unsigned i = 0; i < PC_DISKS; i++) {
 		if (!h->held[i])
 			continue;
 		struct block_dev *b;
 		int err = block_open(h->path[i], h->flags[i], &b, why, why_len);
 		if (err)
 			return err;
-		if (pc->drives.at[i])
-			block_close(pc->drives.at[i]);
-		pc->drives.at[i] = b;
-		drive_at(pc, i)->blk = b;
+		if (disk_get(pc, i))
+			block_close(disk_get(pc, i));
+		disk_set(pc, i, b);
 	}
 	return 0;
 }
@@ -230,8 +248,8 @@ static void flush_disks_early(struct migration *mig)
 static void unlocked_disks(struct pc *pc, struct held_disks *h)
 {
 	memset(h, 0, sizeof(*h));
-	for (unsigned i = 0; i < PC_DRIVE_POSITIONS; i++) {
-		struct block_dev *b = pc->drives.at[i];
+	for (unsigned i = 0; i < PC_DISKS; i++) {
+		struct block_dev *b = disk_get(pc, i);
 		if (!b)
 			continue;
 		snprintf(h->path[i], sizeof(h->path[i]), "%s", b->path);
@@ -483,9 +501,9 @@ static int do_snapshot(struct migration *mig, const char *file, char *why, size_
 	if (err)
 		machine_fail(err, why, why_len, "%s: %s", file, s.why);
 	/* The disks as the snapshot sees them: everything written so far is on them. */
-	for (unsigned i = 0; !err && i < PC_DRIVE_POSITIONS; i++)
-		if (pc->drives.at[i] && !pc->drives.at[i]->read_only)
-			block_flush(pc->drives.at[i]);
+	for (unsigned i = 0; !err && i < PC_DISKS; i++)
+		if (disk_get(pc, i) && !disk_get(pc, i)->read_only)
+			block_flush(disk_get(pc, i));
 	if (!err)
 		err = write_machine(pc, &s, why, why_len);
 	if (!err && fsync(fd) < 0)

@@ -4,5 +4,7 @@
 # (tests/unit/stage5_migration.mk). Debian package: zlib1g-dev (crc32), as block/.
 MIGRATION_DIR := $(MACHINE_DIR)/migration
 MIGRATION_UNIT_SRCS := $(addprefix $(MIGRATION_DIR)/,stream.c ramfile.c)
-MACHINE_SRCS += $(MIGRATION_UNIT_SRCS) $(addprefix $(MIGRATION_DIR)/,vmstate.c migrate.c)
-MACHINE_HDRS += $(addprefix $(MIGRATION_DIR)/,stream.h ramfile.h vmstate.h migrate.h)
+# The devices' sections alone (no KVM, no bus): tests/unit/stage5_devstate.mk.
+MIGRATION_DEVSTATE_SRCS := $(MIGRATION_DIR)/devstate.c
+MACHINE_SRCS += $(MIGRATION_UNIT_SRCS) $(MIGRATION_DEVSTATE_SRCS) $(addprefix $(MIGRATION_DIR)/,vmstate.c migrate.c)
+MACHINE_HDRS += $(addprefix $(MIGRATION_DIR)/,stream.h ramfile.h devstate.h vmstate.h migrate.h)

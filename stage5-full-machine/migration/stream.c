@@ -274,7 +274,8 @@ static void config_value(const char *text, const char *key, char *out, size_t ca
 
 int stream_config_diff(const char *here, const char *there, char *why, size_t why_len)
 {
-	static const char *const keys[] = { "machine", "ram", "cpus", "devices", "disks" };
+	static const char *const keys[] = { "machine", "ram", "cpus", "devices", "disks", "nics",
+					    "usb", "vfio" };
 	char a[512], b[512];
 	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		config_value(here, keys[i], a, sizeof(a));

@@ -9,13 +9,16 @@
  */
 #include "vmstate.h"
 #include "ramfile.h"
+#include "devstate.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_MSRS 256
 #define SEC_VERSION 1
@@ -40,25 +43,47 @@ void vmstate_config(const struct pc *pc, char *out, size_t cap)
 		 is_q35(pc) ? "q35" : "pc", (unsigned long long)pc->m.vm.mem.size, pc->m.ncpus,
 		 is_q35(pc) ? "ahci" : "ide", pc->has_vga ? ",std-vga" : "",
 		 pc->net.nnics ? ",nic" : "", pc->nflash ? ",pflash" : "", disks);
+	if (pc->net.cfg && pc->net.nnics) {   /* cards and back ends, in order: e1000/user,... */
+		const struct net_config *c = pc->net.cfg;
+		size_t at = strlen(out);
+		at += snprintf(out + at, cap - at, "nics=");
+		for (unsigned i = 0; i < c->nnics && at < cap; i++) {
+			const struct netdev_config *d = NULL;
+			for (unsigned j = 0; j < c->nnetdevs; j++)
+				if (!strcmp(c->netdevs[j].id, c->nics[i].netdev))
+					d = &c->netdevs[j];
+			at += snprintf(out + at, cap - at, "%s%s/%s", i ? "," : "",
+				       net_model_name(c->nics[i].model),
+				       d && d->kind == NETDEV_TAP ? "tap" : "user");
+		}
+		if (at < cap)
+			snprintf(out + at, cap - at, "\n");
+	}
+	if (pc->usb.has_controller) {
+		size_t at = strlen(out);
+		at += snprintf(out + at, cap - at, "usb=%s", pc->usb.uhci_boot ? "uhci" : "xhci");
+		for (unsigned i = 0; i < USB_MAX_DEVICES && at < cap; i++)
+			if (pc->usb.devices[i])
+				at += snprintf(out + at, cap - at, ",%s@%u", pc->usb.devices[i]->name,
+					       pc->usb.ports[i]);
+		if (at < cap)
+			snprintf(out + at, cap - at, "\n");
+	}
 	if (pc->vfio.n)
 		snprintf(out + strlen(out), cap - strlen(out), "vfio=%u\n", pc->vfio.n);
 }
 
 int vmstate_check(const struct pc *pc, char *why, size_t why_len)
 {
-	char list[160] = "";
-	if (pc->net.nnics)
-		strcat(list, " network cards (e1000, virtio-net)");
-	if (pc->nflash)
-		strcat(list, " pflash (UEFI)");
-	if (pc->vfio.n)   /* a host device's state is in the device: nothing to copy it from */
-		strcat(list, " passed-through devices (vfio-pci)");
-	if (pc->usb.has_controller)
-		strcat(list, " USB (the controller and its devices)");
-	if (!list[0])
-		return 0;
-	snprintf(why, why_len, "these devices cannot be saved yet:%s", list);
-	return -ENOTSUP;
+	/* A passed-through device's state is inside the host's device (its registers, its
+	 * firmware): nothing here can read it out, or put it into another one. QEMU migrates
+	 * such a device only with a VFIO driver that has a migration interface. */
+	if (pc->vfio.n) {
+		snprintf(why, why_len, "a passed-through device (vfio-pci) cannot be migrated: its "
+			 "state is in the host's device, not in this process");
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 /* ---- RAM ----------------------------------------------------------------------------- */
@@ -643,6 +668,122 @@ static int load_vga(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 	return 0;
 }
 
+/* ---- network cards, their back ends, the flash, USB (devstate.h) ------------------------ */
+
+/* One more device, its section named "<kind>.<n>"; slirp has no ops (its state is libslirp's). */
+struct dev_entry {
+	char name[STREAM_NAME_LEN + 1];
+	const struct devstate_ops *ops;   /* NULL: a user-mode back end, netdev */
+	void *dev;
+	struct netdev *netdev;
+	struct pflash *flash;             /* its slot follows its mode after a load */
+};
+
+#define MAX_DEV_ENTRIES (NET_MAX_NICS + NET_MAX_NETDEVS + 2 + 1 + USB_MAX_DEVICES)
+
+static void add_entry(struct dev_entry *e, unsigned *n, const char *kind, unsigned index,
+		      const struct devstate_ops *ops, void *dev)
+{
+	e[*n] = (struct dev_entry){ "", ops, dev, NULL, NULL };
+	snprintf(e[*n].name, sizeof(e[*n].name), "%s.%u", kind, (uint8_t)index);   /* < 16 */
+	(*n)++;
+}
+
+/* This machine's list, the same on both ends for the same command line. */
+static unsigned dev_entries(struct pc *pc, struct dev_entry *e)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < pc->net.nnics; i++) {
+		if (pc->net.e1000[i])
+			add_entry(e, &n, "e1000", i, &devstate_e1000, pc->net.e1000[i]);
+		else if (pc->net.virtio[i])
+			add_entry(e, &n, "virtio-net", i, &devstate_virtio_net,
+				  &pc->net.virtio[i]->net);
+	}
+	for (unsigned i = 0; i < pc->net.ndevs; i++)   /* a tap has nothing to save: reopened */
+		if (pc->net.devs[i].user) {
+			add_entry(e, &n, "slirp", i, NULL, NULL);
+			e[n - 1].netdev = &pc->net.devs[i];
+		}
+	for (unsigned i = 0; i < pc->nflash; i++) {
+		add_entry(e, &n, "pflash", i, &devstate_pflash, &pc->flash[i]);
+		e[n - 1].flash = &pc->flash[i];
+	}
+	struct pc_usb *u = &pc->usb;
+	if (u->has_controller)
+		add_entry(e, &n, u->uhci_boot ? "uhci" : "xhci", 0,
+			  u->uhci_boot ? &devstate_uhci : &devstate_xhci,
+			  u->uhci_boot ? (void *)&u->uhci : (void *)&u->xhci);
+	for (unsigned i = 0; u->has_controller && i < USB_MAX_DEVICES; i++) {
+		if (u->devices[i] == &u->storage[i].dev)
+			add_entry(e, &n, "usb-storage", i, &devstate_usb_storage, &u->storage[i]);
+		else if (u->devices[i] == &u->hid[i].dev)
+			add_entry(e, &n, "usb-hid", i, &devstate_usb_hid, &u->hid[i]);
+	}
+	return n;
+}
+
+static int save_entry(struct stream *s, const struct dev_entry *e, char *why, size_t why_len)
+{
+	uint8_t *p = NULL;
+	uint32_t len = 0;
+	if (e->ops) {
+		p = e->ops->save(e->dev, &len);
+		if (!p)
+			return machine_fail(-ENOMEM, why, why_len, "%s: no memory", e->name);
+	} else {
+		int err = user_state_save(e->netdev, &p, &len, why, why_len);
+		if (err)
+			return err;
+	}
+	stream_write_section(s, e->name, e->ops ? e->ops->version : SEC_VERSION, p, len);
+	free(p);
+	return 0;
+}
+
+/*
+ * The flash's array is its file, mapped shared: what the guest programmed is already there.
+ * Written out before the other side maps the same file (shared storage, as the disks).
+ */
+static void sync_flash(struct pc *pc)
+{
+	for (unsigned i = 0; i < pc->nflash; i++)
+		if (!pc->flash[i].readonly && pc->flash[i].data)
+			msync(pc->flash[i].data, pc->flash[i].size, MS_SYNC);
+}
+
+/*
+ * On the fast path a kick is an eventfd that the net thread serves: one the source's thread
+ * had not served yet when it stopped stays behind in the source. Kick every queue once here
+ * (the thread finds nothing to do where nothing waits), as QEMU notifies a loaded device.
+ */
+static void kick_queues(struct virtio_pci *vp)
+{
+	uint64_t one = 1;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		if (vp->kick_fd[q] >= 0 && write(vp->kick_fd[q], &one, sizeof(one)) < 0)
+			perror("minivisor: virtio-net: kick after the load");
+}
+
+static int load_entry(const struct dev_entry *e, const struct section *sec, char *why,
+		      size_t why_len)
+{
+	char inner[200];
+	int err = e->ops ? e->ops->load(e->dev, sec->payload, sec->len, inner, sizeof(inner))
+			 : user_state_load(e->netdev, sec->payload, sec->len, inner, sizeof(inner));
+	if (err)
+		return machine_fail(err, why, why_len, "section '%s': %s", e->name, inner);
+	if (e->ops == &devstate_virtio_net) {
+		/* the fast path's MSI-X routes follow the loaded table; kicks left behind */
+		virtio_pci_msix_restore(&((struct virtio_net *)e->dev)->vp);
+		kick_queues(&((struct virtio_net *)e->dev)->vp);
+	}
+	if (e->flash && (err = pflash_sync_slot(e->flash)) != 0)
+		return machine_fail(err, why, why_len, "section '%s': KVM_SET_USER_MEMORY_REGION: "
+				    "%s", e->name, strerror(-err));
+	return 0;
+}
+
 /* ---- saving ------------------------------------------------------------------------------ */
 
 int vmstate_save_early(struct pc *pc, struct stream *s, char *why, size_t why_len)
@@ -685,6 +826,7 @@ int vmstate_save_devices(struct pc *pc, struct stream *s, char *why, size_t why_
 	struct legacy_state legacy;
 	struct hpet_saved hpet;
 	struct ahci_saved ahci;
+	int err;
 
 	save_legacy(pc, &legacy);
 	stream_write_section(s, "legacy", SEC_VERSION, &legacy, sizeof(legacy));
@@ -711,6 +853,12 @@ int vmstate_save_devices(struct pc *pc, struct stream *s, char *why, size_t why_
 		stream_write_section(s, "std-vga", SEC_VERSION, p, len);
 		free(p);
 	}
+	struct dev_entry entries[MAX_DEV_ENTRIES];
+	unsigned n = dev_entries(pc, entries);
+	for (unsigned i = 0; i < n; i++)
+		if ((err = save_entry(s, &entries[i], why, why_len)) != 0)
+			return err;
+	sync_flash(pc);
 	if (s->failed)
 		return machine_fail(-EIO, why, why_len, "%s", s->why);
 	return 0;
@@ -719,7 +867,8 @@ int vmstate_save_devices(struct pc *pc, struct stream *s, char *why, size_t why_
 /* ---- loading ----------------------------------------------------------------------------- */
 
 /* The non-RAM sections, kept until the end marker: each name at most once. */
-enum { K_KVM, K_LEGACY, K_HPET, K_CHIPSET, K_DISKS, K_VGA, K_CPU0, K_COUNT = K_CPU0 + MAX_VCPUS };
+enum { K_KVM, K_LEGACY, K_HPET, K_CHIPSET, K_DISKS, K_VGA, K_DEV0,
+       K_CPU0 = K_DEV0 + MAX_DEV_ENTRIES, K_COUNT = K_CPU0 + MAX_VCPUS };
 
 struct pending {
 	struct section sec[K_COUNT];
@@ -777,6 +926,17 @@ static int classify(struct pc *pc, const struct section *sec, char *why, size_t 
 			  0;
 		return err ? err : fixed[i].slot;
 	}
+	struct dev_entry entries[MAX_DEV_ENTRIES];
+	unsigned n = dev_entries(pc, entries);
+	for (unsigned i = 0; i < n; i++) {
+		if (strcmp(sec->name, entries[i].name))
+			continue;
+		uint32_t version = entries[i].ops ? entries[i].ops->version : SEC_VERSION;
+		if (sec->version != version)
+			return machine_fail(-EINVAL, why, why_len, "section '%s': version %u, this "
+					    "minivisor reads %u", sec->name, sec->version, version);
+		return K_DEV0 + (int)i;
+	}
 	return machine_fail(-EINVAL, why, why_len, "unknown section '%s'", sec->name);
 }
 
@@ -784,11 +944,20 @@ static int apply(struct pc *pc, struct pending *p, char *why, size_t why_len)
 {
 	const char *what = "";
 	int err;
-	for (int i = 0; i < K_CPU0 + (int)pc->m.ncpus; i++)
+	struct dev_entry entries[MAX_DEV_ENTRIES];
+	unsigned n = dev_entries(pc, entries);
+	for (unsigned i = 0; i < n; i++)
+		if (!p->sec[K_DEV0 + i].payload)
+			return machine_fail(-EINVAL, why, why_len, "the stream ended without the "
+					    "state of %s", entries[i].name);
+	for (unsigned i = 0; i < pc->m.ncpus; i++)
+		if (!p->sec[K_CPU0 + i].payload)
+			return machine_fail(-EINVAL, why, why_len, "the stream ended without the "
+					    "state of vCPU %u", i);
+	for (int i = 0; i < K_DEV0; i++)
 		if (!p->sec[i].payload && (i != K_VGA || pc->has_vga))
 			return machine_fail(-EINVAL, why, why_len, "the stream ended without the "
-					    "state of %s", i >= K_CPU0 ? "a vCPU" :
-					    (const char *[]){ "KVM's devices", "the legacy devices",
+					    "state of %s", (const char *[]){ "KVM's devices", "the legacy devices",
 							      "the HPET", "the chipset",
 							      "the disk controller",
 							      "the VGA" }[i]);
@@ -802,6 +971,8 @@ static int apply(struct pc *pc, struct pending *p, char *why, size_t why_len)
 		err = load_ide(pc, p->sec[K_DISKS].payload, p->sec[K_DISKS].len, why, why_len);
 	if (!err && pc->has_vga)
 		err = load_vga(pc, p->sec[K_VGA].payload, p->sec[K_VGA].len, why, why_len);
+	for (unsigned i = 0; !err && i < n; i++)   /* after the replay: the saved bytes win */
+		err = load_entry(&entries[i], &p->sec[K_DEV0 + i], why, why_len);
 	if (err)
 		return err;
 	load_legacy(pc, (void *)p->sec[K_LEGACY].payload);

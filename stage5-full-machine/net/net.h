@@ -113,6 +113,15 @@ void user_input(struct netdev *d, const uint8_t *frame, size_t len);
 uint32_t user_fill(struct netdev *d, struct net_poll_set *set, uint32_t timeout);
 void user_poll(struct netdev *d, struct net_poll_set *set, bool poll_failed);
 void user_close(struct netdev *d);
+/*
+ * Migration (migration/vmstate.c): libslirp's own state - the DHCP leases it gave, its IP
+ * id counter and guest-forward sockets - as bytes (a u32 slirp_state_version(), then
+ * slirp_state_save()'s output), malloc'ed; and back. The host sockets of TCP connections
+ * cannot move to another process: those connections end, hostfwd listeners are the
+ * destination's own (its command line). 0, or a negative errno with one line in why.
+ */
+int user_state_save(struct netdev *d, uint8_t **out, uint32_t *len, char *why, size_t why_len);
+int user_state_load(struct netdev *d, const uint8_t *p, uint32_t len, char *why, size_t why_len);
 
 /* The net thread: start (with the bus lock it takes to touch the cards), stop. */
 int net_start(struct pc_net *net, pthread_mutex_t *lock);

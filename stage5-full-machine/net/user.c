@@ -219,3 +219,79 @@ void user_close(struct netdev *d)
 	free(d->user);
 	d->user = NULL;
 }
+
+/* ---- migration: slirp's state as bytes ----------------------------------------------- */
+
+struct state_buf {
+	uint8_t *p;
+	size_t len, cap, pos;
+	bool failed;
+};
+
+static ssize_t state_write(const void *buf, size_t len, void *opaque)
+{
+	struct state_buf *b = opaque;
+	if (b->len + len > b->cap) {
+		size_t cap = (b->len + len) * 2;
+		uint8_t *p = realloc(b->p, cap);
+		if (!p) {
+			b->failed = true;
+			return -1;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, buf, len);
+	b->len += len;
+	return len;
+}
+
+int user_state_save(struct netdev *d, uint8_t **out, uint32_t *len, char *why, size_t why_len)
+{
+	struct state_buf b = { NULL, 0, 0, 0, false };
+	uint32_t version = slirp_state_version();
+	state_write(&version, sizeof(version), &b);   /* the loader needs it: see below */
+	slirp_state_save(d->user->slirp, state_write, &b);
+	if (b.failed) {
+		free(b.p);
+		return machine_fail(-ENOMEM, why, why_len, "-netdev %s: no memory for slirp's "
+				    "state", d->cfg->id);
+	}
+	*out = b.p;
+	*len = b.len;
+	return 0;
+}
+
+/* slirp reads its state back in pieces; running past the end means a damaged section. */
+static ssize_t state_read(void *buf, size_t len, void *opaque)
+{
+	struct state_buf *b = opaque;
+	if (len > b->len - b->pos) {
+		b->failed = true;
+		memset(buf, 0, len);
+		return -1;
+	}
+	memcpy(buf, b->p + b->pos, len);
+	b->pos += len;
+	return len;
+}
+
+int user_state_load(struct netdev *d, const uint8_t *p, uint32_t len, char *why, size_t why_len)
+{
+	uint32_t version;
+	if (len < sizeof(version))
+		return machine_fail(-EINVAL, why, why_len, "-netdev %s: slirp's state: %u bytes",
+				    d->cfg->id, len);
+	memcpy(&version, p, sizeof(version));
+	/* libslirp reads every older version of its state, not a newer one. */
+	if (version > (uint32_t)slirp_state_version())
+		return machine_fail(-EINVAL, why, why_len, "-netdev %s: slirp state version %u, "
+				    "this libslirp reads up to %d", d->cfg->id, version,
+				    slirp_state_version());
+	struct state_buf b = { (uint8_t *)p + sizeof(version), len - sizeof(version), 0, 0, false };
+	int err = slirp_state_load(d->user->slirp, version, state_read, &b);
+	if (err < 0 || b.failed || b.pos != b.len)
+		return machine_fail(-EINVAL, why, why_len, "-netdev %s: slirp refused its state "
+				    "(%u bytes)", d->cfg->id, len);
+	return 0;
+}

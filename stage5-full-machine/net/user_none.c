@@ -40,3 +40,22 @@ void user_close(struct netdev *d)
 {
 	(void)d;
 }
+
+/* No user back end here, so no state of it to move (user_open refused it already). */
+int user_state_save(struct netdev *d, uint8_t **out, uint32_t *len, char *why, size_t why_len)
+{
+	(void)d;
+	*out = NULL;
+	*len = 0;
+	snprintf(why, why_len, "no user-mode networking in this build");
+	return -ENOTSUP;
+}
+
+int user_state_load(struct netdev *d, const uint8_t *p, uint32_t len, char *why, size_t why_len)
+{
+	(void)d;
+	(void)p;
+	(void)len;
+	snprintf(why, why_len, "no user-mode networking in this build");
+	return -ENOTSUP;
+}

@@ -52,7 +52,7 @@ static int assign_ports(struct pc_usb *u, const struct usb_config *c, char *why,
 }
 
 int usb_open(struct pc_usb *u, const struct usb_config *c, const struct drive_config *drives,
-	     unsigned ndrives, bool q35, char *why, size_t why_len)
+	     unsigned ndrives, bool q35, bool incoming, char *why, size_t why_len)
 {
 	memset(u, 0, sizeof(*u));
 	u->q35 = q35;
@@ -73,6 +73,8 @@ int usb_open(struct pc_usb *u, const struct usb_config *c, const struct drive_co
 			file = dr->file;
 			flags = dr->format | (dr->readonly ? BLOCK_RDONLY : 0);
 		}
+		if (incoming)
+			flags |= BLOCK_NO_LOCK;
 		int err = block_open(file, flags, &u->disks[i], why, why_len);
 		if (err)
 			return err;

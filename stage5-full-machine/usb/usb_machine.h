@@ -39,10 +39,11 @@ struct pc_usb {
 	unsigned ports[USB_MAX_DEVICES];             /* where (1-based) */
 };
 
-/* Open the sticks' images (drive=ID looked up among drives, or the YAML file). 0, or a
- * negative errno with one line in why. */
+/* Open the sticks' images (drive=ID looked up among drives, or the YAML file); unlocked for
+ * an incoming migration, whose source holds them until it hands over (migration/migrate.h).
+ * 0, or a negative errno with one line in why. */
 int usb_open(struct pc_usb *u, const struct usb_config *c, const struct drive_config *drives,
-	     unsigned ndrives, bool q35, char *why, size_t why_len);
+	     unsigned ndrives, bool q35, bool incoming, char *why, size_t why_len);
 /* Build the controller and the devices (power-on state) and plug them in. */
 int usb_attach(struct pc_usb *u, const struct usb_config *c, struct io_bus *bus,
 	       struct pci_host *pci, const struct guest_memory *mem, int vm_fd, unsigned gsi,

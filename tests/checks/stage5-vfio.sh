@@ -91,6 +91,8 @@ s5v_section wrong-bdf "bad input in L1: a wrong PCI address" 2 \
 	'^minivisor: vfio-pci host=0000:00:1d\.7: no such PCI device'
 s5v_section not-viable "bad input in L1: an IOMMU group that is not viable (its virtio-rng is held by virtio-pci)" 2 \
 	'^minivisor: vfio-pci host=0000:00:06\.0: IOMMU group [0-9]+ is not viable: bound to host drivers: 0000:00:06\.1 \(driver virtio-pci\)'
+s5v_section no-migration "a machine with a passed-through device cannot be migrated (-incoming): one line, exit 2" 2 \
+	'^minivisor: a passed-through device \(vfio-pci\) cannot be migrated: its state is in the host.s device, not in this process$'
 s5v_edu() {   # s5v_edu SECTION DESCRIPTION mapped|trapped [MORE PATTERNS...]
 	local section=$1 name=$2 how=$3
 	shift 3

@@ -1,0 +1,12 @@
+# tests/unit/stage5_devstate.mk - unit tests of the device sections of the migration stream
+# (stage5-full-machine/migration/devstate.c): e1000, virtio-net, pflash, xHCI, UHCI, the USB
+# keyboard/tablet and stick, each saved, loaded and compared, then refused when damaged. The
+# sections touch only the device structs: devstate.c alone is linked (no KVM, no bus).
+include ../../stage4-devices/stage4.mk
+include ../../stage5-full-machine/machine.mk
+
+TESTS += test_stage5_devstate
+
+test_stage5_devstate: test_stage5_devstate.c $(MIGRATION_DEVSTATE_SRCS) $(MIGRATION_DIR)/devstate.h
+	$(CC) $(CFLAGS) -I$(STAGE1_DIR) -I$(STAGE4_DIR) $(MACHINE_CPPFLAGS) -o $@ $< \
+		$(MIGRATION_DEVSTATE_SRCS) -lcmocka
