@@ -133,18 +133,25 @@ pingpong() {   # MACHINE N [FLAGS...]: FLAGS on both ends (network cards, USB, .
 	finish "$from"
 }
 
-refuse() {
-	vmm a pc
-	wait_for "$T/a.log" 'count-test: count 5' || return 1
-	"$MV" -M pc -m 32M -vga none -drive "file=$T/disk.img,format=raw" \
-		-incoming "tcp:127.0.0.1:$PORT" </dev/null >"$T/dst.log" 2>&1 &
+# Migrate a to a destination started with other options (the arguments) than the source's:
+# what each side said ("migrate-exit", "destination-exit", the destination's lines).
+to_refusing_destination() {
+	"$MV" "$@" -incoming "tcp:127.0.0.1:$PORT" </dev/null >"$T/dst.log" 2>&1 &
 	local dst=$!
+	PIDS+=($dst)
 	wait_for "$T/dst.log" 'waiting for a migration' || return 1
 	"$CTL" control "$T/a.ctl" migrate "tcp:127.0.0.1:$PORT"
 	echo "migrate-exit: $?"
 	wait "$dst"
 	echo "destination-exit: $?"
 	sed 's/^/destination: /' "$T/dst.log"
+}
+
+refuse() {
+	vmm a pc
+	wait_for "$T/a.log" 'count-test: count 5' || return 1
+	to_refusing_destination -M pc -m 32M -vga none -drive "file=$T/disk.img,format=raw" ||
+		return 1
 	local before
 	before=$(last_count "$T/a.log")
 	wait_for "$T/a.log" "count-test: count $((before + 5))" && echo "source counts on: yes"
@@ -306,17 +313,8 @@ devices() {
 nicdiff() {
 	vmm a pc -nic user,model=e1000
 	wait_for "$T/a.log" 'count-test: count 3' || return 1
-	"$MV" -M pc -m 64M -vga none -drive "file=$T/disk.img,format=raw" \
-		-nic user,model=virtio-net-pci -incoming "tcp:127.0.0.1:$PORT" </dev/null \
-		>"$T/dst.log" 2>&1 &
-	local dst=$!
-	PIDS+=($dst)
-	wait_for "$T/dst.log" 'waiting for a migration' || return 1
-	"$CTL" control "$T/a.ctl" migrate "tcp:127.0.0.1:$PORT"
-	echo "migrate-exit: $?"
-	wait "$dst"
-	echo "destination-exit: $?"
-	sed 's/^/destination: /' "$T/dst.log"
+	to_refusing_destination -M pc -m 64M -vga none -drive "file=$T/disk.img,format=raw" \
+		-nic user,model=virtio-net-pci || return 1
 	finish a
 }
 
