@@ -5,8 +5,9 @@
 #   make stage1       build one stage (stage1 .. stage5, those that exist)
 #   make bench        the benchmarks, each next to a reference measured in the same run
 #   make soak [N=30]  N nested-host disk boots in a row, counting stalls (long: minutes each)
-#   make fuzz [FUZZ_SECONDS=600] [TARGET=name]
+#   make fuzz [FUZZ_SECONDS=600] [TARGET=name] [FUZZ_BUDGET=cpu]
 #                     run the libFuzzer targets (tests/fuzz/README.md), each for FUZZ_SECONDS
+#                     (of wall time, or of CPU time with FUZZ_BUDGET=cpu)
 #   make SANITIZE=1 ... build (and test) everything with AddressSanitizer + UBSan
 #   make grade PART="stage5-boot ..."   [SANITIZE=1] one or more grader parts
 #   make docs         render docs/*.dot to SVG
@@ -90,7 +91,8 @@ bench: deps all
 # fuzzing campaigns, FUZZ_SECONDS (600) per target, every target or TARGET's.
 FUZZ_SECONDS ?= 600
 fuzz: deps
-	@$(MAKE) -s -C tests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(TARGET),TARGET="$(TARGET)")
+	@$(MAKE) -s -C tests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(TARGET),TARGET="$(TARGET)") \
+		$(if $(FUZZ_BUDGET),FUZZ_BUDGET=$(FUZZ_BUDGET))
 
 # Not part of `make test`: a soak of the nested test host (tests/nested/README.md, "Stalls").
 soak: deps all
