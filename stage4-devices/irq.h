@@ -15,6 +15,16 @@
  * KVM_CREATE_IRQCHIP makes the PIC, the IOAPIC and the LAPICs; KVM_CREATE_PIT2 the PIT.
  * A device never touches them: it owns an irq_line and sets it high or low, and KVM_IRQ_LINE
  * drives that GSI into both the PIC and the IOAPIC, exactly like a wire on the motherboard.
+ *
+ * The same wire without an ioctl per interrupt: an irqfd_line (below). KVM_IRQFD ties an
+ * eventfd to the GSI, and a write(2) of 1 to it raises the line, from any thread. A level-
+ * triggered line must also come down again when the guest has served it, and only the
+ * guest's EOI says when: with KVM_IRQFD_FLAG_RESAMPLE KVM lowers the line itself at the EOI
+ * of that GSI and then signals a second eventfd, the resample fd. Its owner reads it and
+ * raises the line again if the device still wants service (level semantics: a wire stays
+ * high while the device's status bit is set). Stage 4's virtio fast path writes the eventfd
+ * itself; stage 5's VFIO hands both eventfds to the host kernel, which does the same for a
+ * passed-through device's INTx.
  */
 #ifndef IRQ_H
 #define IRQ_H
@@ -49,5 +59,39 @@ void irq_line_init(struct irq_line *line, int vm_fd, unsigned gsi);
 
 /* Drive the wire. Edge-triggered users raise and lower it; level users hold it high. */
 void irq_line_set(struct irq_line *line, bool level);
+
+/* KVM_IRQFD: tie (on) or untie eventfd fd and GSI gsi; resample_fd >= 0 for a level line. */
+int kvm_irqfd(int vm_fd, int fd, unsigned gsi, int resample_fd, bool on);
+
+/* A level-triggered line that KVM drives (see above). fd -1: off. Plain data otherwise. */
+struct irqfd_line {
+	int vm_fd;
+	unsigned gsi;
+	int fd;            /* write 1: KVM raises the line */
+	int resample_fd;   /* KVM lowered the line at the guest's EOI (and says so here) */
+	bool high;         /* raised, and no resample read since: a raise now would be lost */
+};
+
+/* Not wired (fd -1): for a struct that may meet irqfd_line_off before irqfd_line_on. */
+void irqfd_line_init(struct irqfd_line *l);
+
+/* Two eventfds (non-blocking) and KVM_IRQFD with resample on gsi. 0, or a negative errno
+ * with both fds closed. */
+int irqfd_line_on(struct irqfd_line *l, int vm_fd, unsigned gsi);
+
+/* Untie and close; KVM lowers the line if no other irqfd on gsi holds it. */
+void irqfd_line_off(struct irqfd_line *l);
+
+/* Raise the line unless it is still high (then the EOI's resample comes first). True if it
+ * wrote. */
+bool irqfd_line_raise(struct irqfd_line *l);
+
+/* The owner's thread saw resample_fd readable: read it. True if KVM lowered the line since
+ * the last read (the owner then raises it again if its device still wants service). */
+bool irqfd_line_resampled(struct irqfd_line *l);
+
+/* Lower the line now, without waiting for an EOI (a device reset): untie the irqfd, which
+ * makes KVM lower it, and tie it again. Two ioctls: for rare events only. */
+void irqfd_line_lower(struct irqfd_line *l);
 
 #endif

@@ -189,11 +189,14 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 				"minivisor-lite: virtio-blk: %llu requests, %llu KiB, %.3f s in "
 				"preadv/pwritev; interrupts: %llu irqfd, %llu KVM_SIGNAL_MSI, "
-				"%llu INTx\n",
+				"%llu INTx (%llu by irqfd, %llu KVM_IRQ_LINE)\n",
 				(unsigned long long)m.blk.requests,
 				(unsigned long long)(m.blk.bytes >> 10), m.blk.io_ns / 1e9,
 				m.blk.vp.irq_count[VIRTIO_IRQ_IRQFD],
 				m.blk.vp.irq_count[VIRTIO_IRQ_MSI],
+				m.blk.vp.irq_count[VIRTIO_IRQ_INTX] +
+					m.blk.vp.irq_count[VIRTIO_IRQ_INTX_IRQFD],
+				m.blk.vp.irq_count[VIRTIO_IRQ_INTX_IRQFD],
 				m.blk.vp.irq_count[VIRTIO_IRQ_INTX]);
 	}
 	machine_destroy(&m);

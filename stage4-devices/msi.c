@@ -1,6 +1,6 @@
 /*
- * msi.c - KVM's GSI routing table, KVM_SIGNAL_MSI and irqfds; MSI-X table entries.
- * See msi.h. Reference: Documentation/virt/kvm/api.rst (KVM_SET_GSI_ROUTING, KVM_IRQFD,
+ * msi.c - KVM's GSI routing table (the routes MSI irqfds follow), KVM_SIGNAL_MSI; MSI-X entries.
+ * See msi.h. Reference: Documentation/virt/kvm/api.rst (KVM_SET_GSI_ROUTING,
  * KVM_SIGNAL_MSI); PCI Local Bus 3.0, 6.8.2 (the MSI-X capability and table).
  */
 #include "msi.h"
@@ -79,18 +79,6 @@ int msi_signal(int vm_fd, const struct msi_msg *msg)
 			     .data = msg->data };
 	/* > 0: delivered; 0: the guest blocked it (a masked LAPIC): not our error. */
 	return ioctl(vm_fd, KVM_SIGNAL_MSI, &m) < 0 ? -errno : 0;
-}
-
-int kvm_irqfd(int vm_fd, int fd, unsigned gsi, int resample_fd, bool on)
-{
-	struct kvm_irqfd f = { .fd = fd, .gsi = gsi };
-	if (!on) {
-		f.flags = KVM_IRQFD_FLAG_DEASSIGN;
-	} else if (resample_fd >= 0) {
-		f.flags = KVM_IRQFD_FLAG_RESAMPLE;
-		f.resamplefd = resample_fd;
-	}
-	return ioctl(vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
 }
 
 void msix_entry_msg(const uint8_t *entry, struct msi_msg *msg)

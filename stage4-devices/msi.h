@@ -64,8 +64,7 @@ int msi_routes_commit(struct msi_routes *r);
 /* KVM_SIGNAL_MSI: send one message now. 0 or a negative errno. */
 int msi_signal(int vm_fd, const struct msi_msg *msg);
 
-/* KVM_IRQFD: tie (on) or untie eventfd fd and GSI gsi; resample_fd >= 0 for a level line. */
-int kvm_irqfd(int vm_fd, int fd, unsigned gsi, int resample_fd, bool on);
+/* (KVM_IRQFD itself, kvm_irqfd(), is in irq.h: a pin's GSI takes an irqfd too.) */
 
 /* One 16-byte MSI-X table entry, as the guest wrote it. */
 void msix_entry_msg(const uint8_t *entry, struct msi_msg *msg);

@@ -185,14 +185,16 @@ static void serve_off_lock(struct virtio_blk *blk)
 	}
 }
 
+/* The kicks, the stop, and KVM's resample of the INTx line (-1, ignored by poll, if none). */
 static void *iothread(void *arg)
 {
 	struct virtio_blk *blk = arg;
-	struct pollfd fds[2] = { { blk->vp.kick_fd[0], POLLIN, 0 }, { blk->stop_fd, POLLIN, 0 } };
+	struct pollfd fds[3] = { { blk->vp.kick_fd[0], POLLIN, 0 }, { blk->stop_fd, POLLIN, 0 },
+				 { virtio_pci_resample_fd(&blk->vp), POLLIN, 0 } };
 	uint64_t kicks;
 
 	for (;;) {
-		if (poll(fds, 2, -1) < 0) {
+		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("virtio-blk: I/O thread: poll");
@@ -200,7 +202,12 @@ static void *iothread(void *arg)
 		}
 		if (fds[1].revents)
 			return NULL;
-		if (read(blk->vp.kick_fd[0], &kicks, sizeof(kicks)) == sizeof(kicks))
+		if (fds[2].revents) {
+			pthread_mutex_lock(blk->lock);
+			virtio_pci_resample(&blk->vp);
+			pthread_mutex_unlock(blk->lock);
+		}
+		if (fds[0].revents && read(blk->vp.kick_fd[0], &kicks, sizeof(kicks)) == sizeof(kicks))
 			serve_off_lock(blk);
 	}
 }
@@ -210,8 +217,10 @@ int virtio_blk_start(struct virtio_blk *blk, pthread_mutex_t *lock, int stop_fd)
 	blk->lock = lock;
 	blk->stop_fd = stop_fd;
 	int err = virtio_pci_fast_path(&blk->vp);
-	if (!err)
+	if (!err) {
+		virtio_pci_intx_irqfd(&blk->vp);   /* (refused: KVM_IRQ_LINE, one line said) */
 		err = -pthread_create(&blk->thread, NULL, iothread, blk);
+	}
 	blk->iothread = !err;
 	return err;   /* the caller gives up: the kicks already go to the eventfd */
 }

@@ -56,10 +56,26 @@ static bool msix_enabled(const struct virtio_pci *vp)
 	return msix_control(vp) & MSIX_CTRL_ENABLE;
 }
 
-/* INTx follows ISR, but only while MSI-X is off: then the line is not the device's to use. */
-static void update_irq(struct virtio_pci *vp)
+/*
+ * INTx follows ISR, but only while MSI-X is off: then the line is not the device's to use.
+ * Through an irqfd (the fast path's INTx) only the rise is ours: KVM lowers the line at the
+ * guest's EOI, which follows the interrupt handler's ISR read, and virtio_pci_resample()
+ * raises it again if ISR was set meanwhile. (A driver that reads ISR with the pin masked,
+ * polling, leaves the line high until its next EOI or a device reset: the driver then sees
+ * one interrupt with ISR 0, as on a shared line.) Returns whether the line went up.
+ */
+static bool update_irq(struct virtio_pci *vp)
 {
-	irq_line_set(&vp->pci.irq, vp->state.isr != 0 && !msix_enabled(vp));
+	bool level = vp->state.isr != 0 && !msix_enabled(vp);
+	if (vp->intx.fd >= 0) {
+		bool raised = level && irqfd_line_raise(&vp->intx);
+		vp->irq_count[VIRTIO_IRQ_INTX_IRQFD] += raised;
+		return raised;
+	}
+	bool raised = level && !vp->pci.irq.level;
+	vp->irq_count[VIRTIO_IRQ_INTX] += raised;
+	irq_line_set(&vp->pci.irq, level);
+	return raised;
 }
 
 /*
@@ -108,7 +124,6 @@ static void interrupt(struct virtio_pci *vp, uint8_t isr_bit, uint16_t vector)
 		msix_fire(vp, vector);
 		return;
 	}
-	vp->irq_count[VIRTIO_IRQ_INTX] += !vp->pci.irq.level;
 	update_irq(vp);
 }
 
@@ -173,6 +188,7 @@ static void device_reset(struct virtio_pci *vp)
 	}
 	if (vp->ops->reset)
 		vp->ops->reset(vp);
+	irqfd_line_lower(&vp->intx);   /* (KVM_IRQ_LINE's line: update_irq lowers it) */
 	update_irq(vp);
 }
 
@@ -405,7 +421,9 @@ static void msix_control_write(struct pci_device *dev, unsigned offset, uint32_t
 		return;
 	uint8_t *b = &dev->config.bytes[high];
 	*b = (*b & 0x3f) | ((value >> (8 * (high - offset))) & 0xc0);
-	update_irq(vp);   /* MSI-X on: the line drops; off: ISR drives it again */
+	if (msix_enabled(vp))   /* MSI-X on: the line drops (an irqfd's only by re-tying it) */
+		irqfd_line_lower(&vp->intx);
+	update_irq(vp);         /* off: ISR drives it again */
 	if (msix_enabled(vp))
 		msix_deliver_pending(vp);
 }
@@ -455,6 +473,7 @@ int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops
 		vp->kick_fd[q] = -1;   /* the simple path until virtio_pci_fast_path */
 	for (unsigned v = 0; v < VIRTIO_MSIX_VECTORS; v++)
 		vp->irq_fd[v] = -1;    /* KVM_SIGNAL_MSI until then */
+	irqfd_line_init(&vp->intx);   /* KVM_IRQ_LINE until virtio_pci_intx_irqfd */
 	int slot = pci_host_add(host, &vp->pci, VIRTIO_BAR_SIZE, &virtio_bar_ops, vp);
 	if (slot < 0)
 		return slot;
@@ -538,6 +557,8 @@ void virtio_pci_msix_restore(struct virtio_pci *vp)
 	}
 	if (routed)
 		msi_routes_commit(vp->msi);
+	if (vp->intx.fd >= 0)   /* a new VM's line is low: up if ISR is set (MSI-X off) */
+		update_irq(vp);
 }
 
 int virtio_pci_fast_path(struct virtio_pci *vp)
@@ -551,4 +572,42 @@ int virtio_pci_fast_path(struct virtio_pci *vp)
 	fast_bars_changed(&vp->pci);
 	irqfds_on(vp);
 	return 0;
+}
+
+int virtio_pci_intx_irqfd(struct virtio_pci *vp)
+{
+	if (!vp->pci.config.bytes[PCI_INTERRUPT_PIN])
+		return 0;   /* no pin: nothing to wire */
+	int err = irqfd_line_on(&vp->intx, vp->pci.irq.vm_fd, vp->pci.irq.gsi);
+	if (err)
+		fprintf(stderr, "%s: no irqfd for INTx (GSI %u: %s): KVM_IRQ_LINE instead\n",
+			vp->ops->name, vp->pci.irq.gsi, strerror(-err));
+	return err;
+}
+
+int virtio_pci_resample_fd(const struct virtio_pci *vp)
+{
+	return vp->intx.resample_fd;
+}
+
+/* KVM lowered the line at an EOI: up again if the device still wants service. */
+void virtio_pci_resample(struct virtio_pci *vp)
+{
+	if (irqfd_line_resampled(&vp->intx))
+		update_irq(vp);
+}
+
+void virtio_pci_fast_path_off(struct virtio_pci *vp)
+{
+	irqfd_line_off(&vp->intx);
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+		if (vp->kick_fd[q] >= 0)
+			close(vp->kick_fd[q]);
+		vp->kick_fd[q] = -1;
+	}
+	for (unsigned v = 0; v < VIRTIO_MSIX_VECTORS; v++) {
+		if (vp->irq_fd[v] >= 0)
+			close(vp->irq_fd[v]);
+		vp->irq_fd[v] = -1;
+	}
 }

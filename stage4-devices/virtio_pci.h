@@ -21,6 +21,9 @@
  * (common configuration: msix_config, queue_msix_vector) and gets one message per event:
  * no ISR read, no line to lower. The simple path sends each with KVM_SIGNAL_MSI; the fast
  * path (virtio_pci_fast_path) writes the vector's irqfd, which KVM turns into the message.
+ * INTx on the fast path (virtio_pci_intx_irqfd) goes through an irqfd too, with KVM's
+ * resample eventfd (irq.h: struct irqfd_line): KVM lowers the line at the guest's EOI, and
+ * the device's thread raises it again if ISR is still set.
  *
  * A device type (blk, net, rng) fills in struct virtio_device_ops; the transport handles
  * feature negotiation, the status handshake, queue setup and validation, and interrupts.
@@ -120,13 +123,19 @@ struct virtio_pci {
 	struct msi_routes *msi;
 	int irq_fd[VIRTIO_MSIX_VECTORS];
 	int irq_gsi[VIRTIO_MSIX_VECTORS];
-	/* Interrupts sent, by how (for --stats): INTx raises, KVM_SIGNAL_MSI calls, irqfd writes */
-	unsigned long long irq_count[3];
+	/*
+	 * INTx on the fast path (virtio_pci_intx_irqfd): an irqfd with resample on the device's
+	 * pin (fd -1: KVM_IRQ_LINE, as on the simple path).
+	 */
+	struct irqfd_line intx;
+	/* Interrupts sent, by how (for --stats): INTx raises by KVM_IRQ_LINE, KVM_SIGNAL_MSI
+	 * calls, MSI-X irqfd writes, INTx raises by irqfd */
+	unsigned long long irq_count[4];
 	bool msi_warned;              /* KVM refused a message the guest programmed: said once */
 	unsigned resets;              /* device resets so far: a request in flight across one is dropped */
 };
 
-enum { VIRTIO_IRQ_INTX, VIRTIO_IRQ_MSI, VIRTIO_IRQ_IRQFD };
+enum { VIRTIO_IRQ_INTX, VIRTIO_IRQ_MSI, VIRTIO_IRQ_IRQFD, VIRTIO_IRQ_INTX_IRQFD };
 
 /* Set up the transport for a device type and plug it into the PCI host. */
 int virtio_pci_attach(struct virtio_pci *vp, const struct virtio_device_ops *ops, void *device,
@@ -162,8 +171,24 @@ void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q,
 int virtio_pci_fast_path(struct virtio_pci *vp);
 
 /*
+ * INTx through an irqfd with resample (irq.h), for a driver that leaves MSI-X off: the device's
+ * thread raises the line with a write(2) instead of KVM_IRQ_LINE, and KVM lowers it at the
+ * guest's EOI. Only for a device whose thread polls virtio_pci_resample_fd() and then calls
+ * virtio_pci_resample() (bus lock held): that is where the line goes up again while ISR is
+ * still set. After virtio_pci_fast_path. 0, or a negative errno (one line said: the device
+ * keeps KVM_IRQ_LINE).
+ */
+int virtio_pci_intx_irqfd(struct virtio_pci *vp);
+int virtio_pci_resample_fd(const struct virtio_pci *vp);   /* -1: none */
+void virtio_pci_resample(struct virtio_pci *vp);
+
+/* Close the fast path's eventfds (the machine goes; its VM with it). */
+void virtio_pci_fast_path_off(struct virtio_pci *vp);
+
+/*
  * After a migration loaded the state (its MSI-X table among it): on the fast path each
- * vector's KVM route follows the table, as if the guest had written every entry again.
+ * vector's KVM route follows the table, as if the guest had written every entry again; and
+ * INTx by irqfd goes up if ISR is set.
  */
 void virtio_pci_msix_restore(struct virtio_pci *vp);
 

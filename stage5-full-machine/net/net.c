@@ -193,6 +193,8 @@ static int attach_virtio(struct pc_net *net, struct netdev *d, const uint8_t mac
 	if (err)
 		return machine_fail(err, why, why_len, "virtio-net: queue eventfds: %s",
 				    strerror(-err));
+	if (v->fast)   /* INTx (pci=nomsi) by irqfd: the net thread polls the resample fd */
+		virtio_pci_intx_irqfd(&v->net.vp);
 	v->rx_wanted = true;
 	return 0;
 }
@@ -283,12 +285,13 @@ static void *net_thread(void *opaque)
 		set.n = 0;
 		net_poll_add(&set, net->stop_fd, POLLIN);
 		net_poll_add(&set, net->wake_fd, POLLIN);
-		for (unsigned i = 0; i < net->nnics; i++) {   /* fast virtio-net: RX, TX kicks */
-			struct net_virtio *v = net->virtio[i];
+		for (unsigned i = 0; i < net->nnics; i++) {   /* fast virtio-net: RX, TX kicks, */
+			struct net_virtio *v = net->virtio[i];   /* INTx resample (-1: none) */
 			kicks[i] = set.n;
 			if (v && v->fast) {
 				net_poll_add(&set, v->net.vp.kick_fd[0], POLLIN);
 				net_poll_add(&set, v->net.vp.kick_fd[1], POLLIN);
+				net_poll_add(&set, virtio_pci_resample_fd(&v->net.vp), POLLIN);
 			}
 		}
 		for (unsigned i = 0; i < net->ndevs; i++) {
@@ -313,6 +316,8 @@ static void *net_thread(void *opaque)
 		pthread_mutex_lock(net->lock);
 		for (unsigned i = 0; i < net->nnics; i++) {
 			struct net_virtio *v = net->virtio[i];
+			if (v && v->fast && set.fds[kicks[i] + 2].revents)
+				virtio_pci_resample(&v->net.vp);   /* the line again, if ISR is set */
 			if (v && v->fast)
 				serve_kicks(v, set.fds[kicks[i]].revents, set.fds[kicks[i] + 1].revents);
 		}
@@ -386,11 +391,15 @@ static void virtio_stats(const struct net_virtio *v, unsigned i)
 	virtio_features_line(v, i);
 	fprintf(stderr, "minivisor: virtio-net.%u (%s path): %llu frames sent (%.1f MiB), %llu "
 		"received (%.1f MiB), %llu dropped; register accesses (exits): %llu before the "
-		"first frame, %llu after: %.2f per frame, %.0f per MiB\n", i,
+		"first frame, %llu after: %.2f per frame, %.0f per MiB; interrupts: %llu irqfd, "
+		"%llu KVM_SIGNAL_MSI, %llu INTx (%llu by irqfd, %llu KVM_IRQ_LINE)\n", i,
 		v->fast ? "fast" : "simple", (unsigned long long)n->tx_frames,
 		n->tx_bytes / 1048576.0, (unsigned long long)n->rx_frames, n->rx_bytes / 1048576.0,
 		(unsigned long long)n->rx_dropped, (unsigned long long)v->accesses_setup,
-		(unsigned long long)after, (double)after / frames, mib > 0 ? after / mib : 0);
+		(unsigned long long)after, (double)after / frames, mib > 0 ? after / mib : 0,
+		n->vp.irq_count[VIRTIO_IRQ_IRQFD], n->vp.irq_count[VIRTIO_IRQ_MSI],
+		n->vp.irq_count[VIRTIO_IRQ_INTX] + n->vp.irq_count[VIRTIO_IRQ_INTX_IRQFD],
+		n->vp.irq_count[VIRTIO_IRQ_INTX_IRQFD], n->vp.irq_count[VIRTIO_IRQ_INTX]);
 }
 
 /* The cards go with the machine (a reset builds new ones); the back ends stay. */
@@ -414,9 +423,8 @@ void net_detach(struct pc_net *net)
 		struct net_virtio *v = net->virtio[i];
 		if (v)
 			virtio_stats(v, i);
-		for (unsigned q = 0; v && q < VIRTIO_MAX_QUEUES; q++)
-			if (v->net.vp.kick_fd[q] >= 0)
-				close(v->net.vp.kick_fd[q]);
+		if (v)
+			virtio_pci_fast_path_off(&v->net.vp);   /* its eventfds */
 		free(net->e1000[i]);
 		free(v);
 		net->e1000[i] = NULL;

@@ -312,22 +312,25 @@ static void close_fd(int *fd)
 /*
  * INTx: the host masks the line when it fires (it is level-triggered and the host cannot
  * know when the guest has served it); KVM signals the resample eventfd when the guest EOIs
- * that GSI, and VFIO unmasks on it. Neither side wakes the VMM.
+ * that GSI, and VFIO unmasks on it. Neither side wakes the VMM. The pair of eventfds and
+ * the KVM side are stage 4's irqfd_line (the virtio fast path's INTx uses the same); here
+ * the host kernel writes and reads them instead of a thread of ours.
  */
 static void intx_on(struct vfio_pci *d)
 {
 	if (d->intx_on || !d->pci.config.bytes[PCI_INTERRUPT_PIN])
 		return;
-	d->intx_fd = eventfd(0, EFD_CLOEXEC);
-	d->resample_fd = eventfd(0, EFD_CLOEXEC);
-	if (d->intx_fd < 0 || d->resample_fd < 0 ||
-	    set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, &d->intx_fd, 1) ||
-	    set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, &d->resample_fd, 1) ||
-	    irqfd(d, d->intx_fd, d->intx_gsi, d->resample_fd, true)) {
+	int err = irqfd_line_on(&d->intx, d->set->vm_fd, d->intx_gsi);
+	if (err)
+		fprintf(stderr, "%s: KVM_IRQFD (GSI %u): %s\n", d->name, d->intx_gsi,
+			strerror(-err));
+	if (err ||
+	    set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, &d->intx.fd, 1) ||
+	    set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK,
+		     &d->intx.resample_fd, 1)) {
 		fprintf(stderr, "%s: INTx not wired: the guest gets no legacy interrupt\n",
 			d->name);
-		close_fd(&d->intx_fd);
-		close_fd(&d->resample_fd);
+		irqfd_line_off(&d->intx);
 		return;
 	}
 	d->intx_on = true;
@@ -337,10 +340,8 @@ static void intx_off(struct vfio_pci *d)
 {
 	if (!d->intx_on)
 		return;
-	irqfd(d, d->intx_fd, d->intx_gsi, -1, false);
+	irqfd_line_off(&d->intx);
 	set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
-	close_fd(&d->intx_fd);
-	close_fd(&d->resample_fd);
 	d->intx_on = false;
 }
 
@@ -794,7 +795,8 @@ static int attach_one(struct vfio_set *s, struct vfio_pci *d, struct io_bus *bus
 	memset(&d->pci, 0, sizeof(d->pci));
 	for (unsigned b = 0; b < PCI_NUM_BARS; b++)
 		d->bar[b].slot_size[0] = d->bar[b].slot_size[1] = 0;
-	d->intx_fd = d->resample_fd = d->msi_fd = -1;
+	irqfd_line_init(&d->intx);
+	d->msi_fd = -1;
 	for (unsigned v = 0; v < VFIO_MAX_MSIX; v++)
 		d->msix_fd[v] = -1;
 	d->msi_cap = d->msix_cap = 0;

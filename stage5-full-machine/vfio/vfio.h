@@ -83,8 +83,8 @@ struct vfio_pci {
 	struct vfio_bar bar[PCI_NUM_BARS];
 	struct pci_device pci;
 	unsigned slot, index;
-	/* INTx */
-	int intx_fd, resample_fd;
+	/* INTx: an irqfd with resample (stage 4's irq.h), both eventfds handed to VFIO */
+	struct irqfd_line intx;
 	unsigned intx_gsi;
 	bool intx_on;
 	/* MSI: one vector */

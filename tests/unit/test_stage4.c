@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "acpi.h"
@@ -677,6 +679,70 @@ static void virtio_pci_msix_vectors_mask_and_pend(void **state)
 }
 
 /* The GSI routes every MSI user shares: GSIs from 24 on, until the table is full. */
+/* What an eventfd holds (0: nothing, it would block), as KVM would find it. */
+static uint64_t eventfd_take(int fd)
+{
+	uint64_t n = 0;
+	return read(fd, &n, sizeof(n)) == sizeof(n) ? n : 0;
+}
+
+/*
+ * INTx through an irqfd with resample, KVM played by the test: it reads the irqfd (the line
+ * went up) and writes the resample fd (the guest's EOI lowered it). The device raises the
+ * line once per rise, never while it is still high, and again after an EOI that finds ISR
+ * set; a device reset leaves it low.
+ */
+static void virtio_pci_intx_by_irqfd_follows_isr_and_eoi(void **state)
+{
+	(void)state;
+	static struct io_bus bus;
+	static struct pci_host host;
+	static struct virtio_rng rng;
+	struct guest_memory *mem = fake_ram(1 << 20);
+	bus_init(&bus);
+	pci_host_init(&host, &bus, -1);
+	assert_int_equal(virtio_rng_attach(&rng, &host, mem), 0);
+	struct virtio_pci *vp = &rng.vp;
+	vp->intx.fd = eventfd(0, EFD_NONBLOCK);
+	vp->intx.resample_fd = eventfd(0, EFD_NONBLOCK);
+	assert_true(vp->intx.fd >= 0 && vp->intx.resample_fd >= 0);
+	assert_int_equal(virtio_pci_resample_fd(vp), vp->intx.resample_fd);
+	uint64_t eoi = 1;
+
+	virtio_pci_notify_used(vp, 0);                  /* ISR bit 0: the line goes up */
+	assert_int_equal(eventfd_take(vp->intx.fd), 1);
+	virtio_pci_notify_used(vp, 0);                  /* still high: no second write */
+	assert_int_equal(eventfd_take(vp->intx.fd), 0);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_ISR_OFFSET, 1), 1);   /* the handler reads ISR */
+	virtio_pci_notify_used(vp, 0);                  /* used again before the EOI */
+	assert_int_equal(eventfd_take(vp->intx.fd), 0);
+	assert_int_equal(write(vp->intx.resample_fd, &eoi, 8), 8);   /* EOI: KVM lowered it */
+	virtio_pci_resample(vp);                        /* ISR still set: up again */
+	assert_int_equal(eventfd_take(vp->intx.fd), 1);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_ISR_OFFSET, 1), 1);
+	assert_int_equal(write(vp->intx.resample_fd, &eoi, 8), 8);
+	virtio_pci_resample(vp);                        /* ISR read: the line stays down */
+	assert_int_equal(eventfd_take(vp->intx.fd), 0);
+	virtio_pci_resample(vp);                        /* no EOI, no news */
+	assert_int_equal(eventfd_take(vp->intx.fd), 0);
+	virtio_pci_notify_used(vp, 0);
+	assert_int_equal(eventfd_take(vp->intx.fd), 1);
+	vp_bar_write(vp, 0x14, 0, 1);                   /* device reset: low at once */
+	assert_false(vp->intx.high);
+	assert_int_equal(vp_bar_read(vp, VIRTIO_ISR_OFFSET, 1), 0);
+	assert_int_equal(vp->irq_count[VIRTIO_IRQ_INTX_IRQFD], 3);
+	assert_int_equal(vp->irq_count[VIRTIO_IRQ_INTX], 0);   /* no KVM_IRQ_LINE */
+
+	/* MSI-X on: the line is not the device's to use. */
+	uint32_t addr = 0x80000000u | (1u << 11) | vp->msix_cap;
+	pci_host_config_write(&host, addr, 0x8000u << 16, 4);
+	virtio_pci_notify_used(vp, 0);
+	assert_int_equal(eventfd_take(vp->intx.fd), 0);
+	close(vp->intx.fd);
+	close(vp->intx.resample_fd);
+	free_ram(mem);
+}
+
 static void msi_routes_hand_out_gsis(void **state)
 {
 	(void)state;
@@ -806,6 +872,7 @@ int main(void)
 		cmocka_unit_test(pci_capabilities_form_a_list),
 		cmocka_unit_test(pci_host_places_functions_and_hooks),
 		cmocka_unit_test(virtio_pci_msix_vectors_mask_and_pend),
+		cmocka_unit_test(virtio_pci_intx_by_irqfd_follows_isr_and_eoi),
 		cmocka_unit_test(msi_routes_hand_out_gsis),
 		cmocka_unit_test(uart_transmits_and_raises_thr_empty),
 		cmocka_unit_test(uart_receives_with_priority_over_thr),
