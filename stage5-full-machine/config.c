@@ -589,12 +589,19 @@ static int set_top(struct yaml_ctx *y, const char *key, yaml_node_t *v)
 		return each_pair(y, key, v, set_usb_key);
 	if (strcmp(key, "vfio") == 0)
 		return set_vfio(y, v);
-	if (strcmp(key, "machine") && strcmp(key, "memory") && strcmp(key, "cpus"))
+	if (strcmp(key, "machine") && strcmp(key, "memory") && strcmp(key, "cpus") &&
+	    strcmp(key, "virtio"))
 		return yerr(y, y->key, "unknown key '%s' (known: machine, memory, cpus, firmware, "
-			    "kernel, devices, drives, boot, display, network, usb, vfio)", key);
+			    "kernel, devices, drives, boot, display, network, usb, vfio, virtio)",
+			    key);
 	if (want_scalar(y, key, v, &s))
 		return -1;
-	if (strcmp(key, "machine") == 0) {
+	if (strcmp(key, "virtio") == 0) {   /* the flags -simple-virtio and -fast-virtio */
+		if (strcmp(s, "simple") && strcmp(s, "fast"))
+			return yerr(y, v, "key 'virtio': unknown path '%s' (known: simple, fast)",
+				    s);
+		c->net.simple_virtio = !strcmp(s, "simple");
+	} else if (strcmp(key, "machine") == 0) {
 		if (!config_machine_known(s))
 			return yerr(y, v, "key 'machine': unknown machine type '%s' "
 				    "(known: pc, q35)", s);

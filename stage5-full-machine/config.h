@@ -35,6 +35,7 @@
  *   usb:      { controller: xhci|uhci, devices: [ usb-kbd, usb-tablet, { type: usb-storage,
  *                 file: F, format: raw|qcow2, readonly: B, port: N, bootindex: N } ] }
  *   vfio:     - { host: DDDD:BB:DD.F, mmap: true|false }   (one entry per -device vfio-pci)
+ *   virtio:   simple|fast       (-simple-virtio, -fast-virtio: virtio's path; fast: default)
  *
  * Drives: `interface` defaults to the machine's own controller (pc: IDE, q35: AHCI); `index`
  * is the position on it (IDE: channel * 2 + unit, so -cdrom's default 2 is the secondary master,

@@ -74,6 +74,7 @@ nested_log=$CHECK_LOG
 # Each check reads one VMM run of the nested session (tests/nested/section).
 section_full=(tests/nested/section "$nested_log" full)
 section_reboot=(tests/nested/section "$nested_log" reboot)
+section_nomsi=(tests/nested/section "$nested_log" nomsi)
 
 check "Linux boots to init (nested host)" 0 'minivisor-init: up' -- "${section_full[@]}"
 check "guest sees 2 CPUs and 300 MiB (--smp 2 --mem 300M)" 0 'guest: cpus=2[^0-9]' 'guest: ram_mib=300[^0-9]' \
@@ -90,6 +91,12 @@ check "virtio MSI-X: virtio-blk's and virtio-net's queue and config interrupts a
 check "virtio-blk fast path: its interrupts go through irqfd (KVM_IRQFD on the vectors' GSIs)" 0 \
 	'minivisor-lite: virtio-blk: [0-9]+ requests, .* interrupts: [1-9][0-9]* irqfd, 0 KVM_SIGNAL_MSI' \
 	-- "${section_full[@]}"
+check "virtio-blk fast path, pci=nomsi: INTx through irqfd with KVM's resample eventfd, no KVM_IRQ_LINE; the disk reads back" 0 \
+	'irqs: [0-9]+ IO-APIC - virtio0' 'nomsi: read ok' \
+	'minivisor-lite: virtio-blk: [0-9]+ requests, .* interrupts: 0 irqfd, 0 KVM_SIGNAL_MSI, [1-9][0-9]* INTx \([1-9][0-9]* by irqfd, 0 KVM_IRQ_LINE\)' \
+	'the guest powered off' 'vmm-exit: 0' -- "${section_nomsi[@]}"
+check "virtio-blk fast path, pci=nomsi: the guest's file is in the image (debugfs)" 0 'nomsi-wrote-this' \
+	-- debugfs -R 'cat /nomsi.txt' "$tmp4/disk-out.ext4"
 check "virtio-rng: the guest reads /dev/hwrng" 0 'guest: rng=virtio_rng' 'guest: random=[0-9a-f]{32}' \
 	-- "${section_full[@]}"
 check "virtio-net: the guest pings the host over tap (network namespace)" 0 'guest: ping host ok' \

@@ -10,7 +10,8 @@
 # L1's loopback through 10.0.2.2 and checks its sha256, and L1 fetches the guest's file through a
 # hostfwd port and checks its sha256; then the same two files and a ping over a tap device that
 # L1 makes, on e1000 and on virtio-net's fast path (the tap with virtio headers and checksum
-# and TSO offloads; -simple-virtio is left to the unit tests and the bench). No traffic leaves L1 (its loopback and its own tap). DNS: the e1000 run asks for
+# and TSO offloads; with pci=nomsi, so its interrupts take the pin through an irqfd with
+# resample); and the user-mode checks once more on virtio-net's simple path (YAML virtio: simple). No traffic leaves L1 (its loopback and its own tap). DNS: the e1000 run asks for
 # it (-nic user,dns=on), and L1's resolver is tests/nested/dns-answer on its own loopback.
 
 S5=stage5-full-machine
@@ -122,6 +123,16 @@ check "q35 + virtio-net + tap, fast path: checksum and TSO offloads both ways, m
 	'^minivisor: virtio-net\.0: features: event-idx indirect mrg-rxbuf csum guest-csum host-tso4 host-tso6 guest-tso4 guest-tso6$' \
 	'^minivisor: virtio-net\.0 \(fast path\): [0-9]+ frames sent' '!frame dropped$' 'vmm-exit: 0' \
 	-- tests/nested/section "$s5n_log" tap-virtio-q35
+check "q35 + virtio-net + tap, fast path, pci=nomsi: INTx through irqfd with KVM's resample eventfd, no KVM_IRQ_LINE" 0 \
+	'irqs: [0-9]+ IO-APIC - virtio0' \
+	'^minivisor: virtio-net\.0 \(fast path\): .*interrupts: 0 irqfd, 0 KVM_SIGNAL_MSI, [1-9][0-9]* INTx \([1-9][0-9]* by irqfd, 0 KVM_IRQ_LINE\)$' \
+	-- tests/nested/section "$s5n_log" tap-virtio-q35
+s5n_user virtio-simple-q35 "q35 + virtio-net + user, simple path (YAML virtio: simple): DHCP, guest fetches through 10.0.2.2, host through hostfwd (sha256)" \
+	virtio_net 10082
+check "q35 + virtio-net, simple path: no event index, no mergeable buffers; kicks served on the vCPU thread" 0 \
+	'^minivisor: virtio-net\.0: features: none$' \
+	'^minivisor: virtio-net\.0 \(simple path\): [0-9]+ frames sent' \
+	-- tests/nested/section "$s5n_log" virtio-simple-q35
 check "DNS through slirp (dns=on): the guest's lookup at 10.0.2.3 reaches L1's own responder" 0 \
 	'nettest: dns files\.minivisor\.test -> 192\.0\.2\.7 ok' \
 	-- tests/nested/section "$s5n_log" e1000-pc

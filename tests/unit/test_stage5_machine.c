@@ -600,6 +600,12 @@ static void test_yaml_good(void **state)
 	assert_int_equal(c.net.netdevs[0].hostfwd[0].host_port, 2222);
 	assert_int_equal(c.net.nics[1].model, NIC_E1000);
 	assert_int_equal(c.net.netdevs[1].kind, NETDEV_USER);
+	/* virtio: the path, as -simple-virtio / -fast-virtio say it (fast: the default) */
+	assert_false(c.net.simple_virtio);
+	assert_int_equal(yaml(&c, "virtio: simple\n", why), 0);
+	assert_true(c.net.simple_virtio);
+	assert_int_equal(yaml(&c, "virtio: fast\n", why), 0);
+	assert_false(c.net.simple_virtio);
 }
 
 static void test_yaml_errors(void **state)
@@ -622,6 +628,9 @@ static void test_yaml_errors(void **state)
 		{ "network:\n  - { backend: user, speed: 10 }\n",
 		  "dir/m.yaml:2: key 'network': unknown key 'speed' for a user back end" },
 		{ "network: e1000\n", "dir/m.yaml:1: key 'network': expected a list" },
+		{ "machine: q35\nvirtio: quick\n",
+		  "dir/m.yaml:2: key 'virtio': unknown path 'quick' (known: simple, fast)" },
+		{ "virtio: { path: simple }\n", "dir/m.yaml:1: key 'virtio': expected a single value" },
 		{ "network:\n  - { model: e1000, mac: \"01:00:00:00:00:01\" }\n",
 		  "dir/m.yaml:2: key 'network': bad MAC address" },
 	};
