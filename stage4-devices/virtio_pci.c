@@ -62,20 +62,17 @@ static bool msix_enabled(const struct virtio_pci *vp)
  * guest's EOI, which follows the interrupt handler's ISR read, and virtio_pci_resample()
  * raises it again if ISR was set meanwhile. (A driver that reads ISR with the pin masked,
  * polling, leaves the line high until its next EOI or a device reset: the driver then sees
- * one interrupt with ISR 0, as on a shared line.) Returns whether the line went up.
+ * one interrupt with ISR 0, as on a shared line.) --stats counts each rise.
  */
-static bool update_irq(struct virtio_pci *vp)
+static void update_irq(struct virtio_pci *vp)
 {
 	bool level = vp->state.isr != 0 && !msix_enabled(vp);
 	if (vp->intx.fd >= 0) {
-		bool raised = level && irqfd_line_raise(&vp->intx);
-		vp->irq_count[VIRTIO_IRQ_INTX_IRQFD] += raised;
-		return raised;
+		vp->irq_count[VIRTIO_IRQ_INTX_IRQFD] += level && irqfd_line_raise(&vp->intx);
+		return;
 	}
-	bool raised = level && !vp->pci.irq.level;
-	vp->irq_count[VIRTIO_IRQ_INTX] += raised;
+	vp->irq_count[VIRTIO_IRQ_INTX] += level && !vp->pci.irq.level;
 	irq_line_set(&vp->pci.irq, level);
-	return raised;
 }
 
 /*
