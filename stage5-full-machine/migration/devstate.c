@@ -147,6 +147,11 @@ static int virtio_net_load(void *dev, const uint8_t *p, uint32_t len, char *why,
 	if (!ok)
 		return bad(why, why_len, "virtio-net", "a queue or the configuration out of range",
 			   len);
+	/* A live queue as enabling it checked it: the rings' alignment is trusted from then on */
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		if (!virtq_state_valid(&s.vq[q]))
+			return bad(why, why_len, "virtio-net", "a live queue with a size or ring "
+				   "alignment its driver could not have enabled", len);
 	n->vp.state = s;
 	return 0;
 }

@@ -155,6 +155,23 @@ static void virtio_poke_size(uint8_t *p, uint32_t len)
 	memcpy(p + offsetof(struct virtio_pci_state, vq) + offsetof(struct virtq, size), &size, 2);
 }
 
+/* A live queue whose available ring is at an odd address (virtq_pop reads it as u16s). */
+static void virtio_poke_ring(uint8_t *p, uint32_t len)
+{
+	(void)len;
+	uint64_t avail = 0x11001;
+	memcpy(p + offsetof(struct virtio_pci_state, vq) + offsetof(struct virtq, avail_gpa),
+	       &avail, 8);
+}
+
+/* A live queue of size 3: enabling it would have failed (not a power of two). */
+static void virtio_poke_live_size(uint8_t *p, uint32_t len)
+{
+	(void)len;
+	uint16_t size = 3;
+	memcpy(p + offsetof(struct virtio_pci_state, vq) + offsetof(struct virtq, size), &size, 2);
+}
+
 static void test_virtio_net_refused(void **state)
 {
 	(void)state;
@@ -162,6 +179,11 @@ static void test_virtio_net_refused(void **state)
 	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	refused(&devstate_virtio_net, &src, &dst, virtio_poke_size, "virtio-net");
+	src.vp.state.vq[0] = (struct virtq){ 256, true, false, 0x10000, 0x11000, 0x12000, 0, 0,
+					     false, false, 0 };
+	refused(&devstate_virtio_net, &src, &dst, virtio_poke_ring, "alignment");
+	refused(&devstate_virtio_net, &src, &dst, virtio_poke_live_size, "alignment");
+	assert_false(dst.vp.state.vq[0].ready);   /* nothing was loaded */
 }
 
 /* ---- pflash ---- */
