@@ -6,6 +6,7 @@
  * used entries with a release store of used->idx. (virtio 1.1, 2.6.13 and 2.6.8)
  */
 #include "virtqueue.h"
+#include "state_check.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -83,6 +84,10 @@ int virtq_validate(const struct guest_memory *mem, const struct virtq *vq, char 
 bool virtq_state_valid(const struct virtq *vq)
 {
 	char why[120];
+	if (!STATE_BOOL_OK(vq, struct virtq, ready) || !STATE_BOOL_OK(vq, struct virtq, broken) ||
+	    !STATE_BOOL_OK(vq, struct virtq, event_idx) ||
+	    !STATE_BOOL_OK(vq, struct virtq, indirect))
+		return false;   /* (before ready is read as a bool) */
 	return !vq->ready || check_layout(vq, why, sizeof(why)) == 0;
 }
 

@@ -94,7 +94,8 @@ int virtq_validate(const struct guest_memory *mem, const struct virtq *vq, char 
  * A queue from outside (a migration stream): a live one must have what virtq_validate()
  * accepted when it was enabled - its size and its rings' alignment, which virtq_pop() and
  * virtq_push() rely on without a check of their own (RAM they check again at every use). A
- * queue not enabled yet holds whatever the driver wrote.
+ * queue not enabled yet holds whatever the driver wrote. Its flags must be 0 or 1
+ * (state_check.h).
  */
 bool virtq_state_valid(const struct virtq *vq);
 
