@@ -346,8 +346,10 @@ static int uhci_load(void *dev, const uint8_t *p, uint32_t len, char *why, size_
 	if (len != sizeof(s))
 		return bad(why, why_len, "uhci", "not its size", len);
 	memcpy(&s, p, sizeof(s));
+	/* An IN data stage copies data[pos] on for len - pos bytes: pos past len would read
+	 * past data[] into the rest of the controller (and hand it to the guest). */
 	for (unsigned i = 0; i < UHCI_PORTS; i++)
-		if (s.ctl[i].len > UHCI_CONTROL_MAX || s.ctl[i].pos > UHCI_CONTROL_MAX)
+		if (s.ctl[i].len > UHCI_CONTROL_MAX || s.ctl[i].pos > s.ctl[i].len)
 			return bad(why, why_len, "uhci", "a control transfer past its buffer", len);
 	for (unsigned i = 0; i < UHCI_PORTS; i++)
 		if (!STATE_BOOL_OK(&s.ctl[i], struct uhci_control, active) ||

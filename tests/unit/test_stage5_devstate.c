@@ -343,6 +343,14 @@ static void uhci_poke_len(uint8_t *p, uint32_t len)
 	memcpy(p + at, &big, sizeof(big));
 }
 
+/* An IN transfer's position past what its answer holds (pos 64 of len 18). */
+static void uhci_poke_pos(uint8_t *p, uint32_t len)
+{
+	unsigned pos = 64;
+	memcpy(p + len - 2 * sizeof(struct uhci_control) + offsetof(struct uhci_control, pos),
+	       &pos, sizeof(pos));
+}
+
 static void uhci_poke_flag(uint8_t *p, uint32_t len)
 {
 	p[len - sizeof(struct uhci_control) + offsetof(struct uhci_control, in)] = 3;
@@ -356,6 +364,8 @@ static void test_uhci_refused(void **state)
 	memset(&dst, 0, sizeof(dst));
 	refused(&devstate_uhci, &src, &dst, uhci_poke_len, "control transfer");
 	refused(&devstate_uhci, &src, &dst, uhci_poke_flag, "flags");
+	src.ctl[0].len = 18;
+	refused(&devstate_uhci, &src, &dst, uhci_poke_pos, "control transfer");
 }
 
 /* ---- usb-kbd, usb-tablet ---- */
