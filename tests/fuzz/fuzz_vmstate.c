@@ -2,17 +2,19 @@
  * fuzz_vmstate.c - stage 5's migration destination (migration/vmstate.c, vmstate_load()): every
  * section of an incoming stream handed to the device model it names (the legacy devices, the
  * HPET, the chipset with every PCI function's config space replayed through its own write
- * path, IDE or AHCI with their buffers, the VGA's registers and VRAM, RAM pages), and then the
- * guest's first register accesses on the loaded machine: the state a stream sets is the state
- * the next guest store works with, so a loaded value nothing checked shows up there.
+ * path, IDE or AHCI with their buffers, the VGA's registers and VRAM, the network cards and
+ * their slirp back ends, the flash, the USB controller and its devices, RAM pages), and then
+ * the guest's first register accesses on the loaded machine: the state a stream sets is the
+ * state the next guest store works with, so a loaded value nothing checked shows up there.
  *
- * A machine without KVM: the device models of pc or q35 (with or without the VGA) on a bus, as
- * board/pc.c wires them, guest RAM from fuzz_ops.c, no vCPU, vm_fd -1. vmstate_load() applies
- * the device models' sections, then fails at KVM's (KVM_SET_IRQCHIP on fd -1): those are the
- * kernel's to check. The HPET is not on the bus (no thread here); op 3 reads and writes its
- * registers at a fuzzed time.
+ * A machine without KVM: the device models of pc or q35 on a bus, as board/pc.c wires them
+ * (the machine byte says which optional ones), guest RAM from fuzz_ops.c, no vCPU, vm_fd -1.
+ * vmstate_load() applies the device models' sections, then fails at KVM's (KVM_SET_IRQCHIP
+ * on fd -1): those are the kernel's to check. What runs beside the vCPUs in the VMM has no
+ * thread here, so op 3 does it: the HPET's registers at a fuzzed time, a UHCI frame, host
+ * input for the USB keyboard and tablet, a frame from the network, a round of the net thread.
  *
- * Input: a machine byte (bit 0 q35, bit 1 the VGA), then sections as records, each
+ * Input: a machine byte (MACHINE_* below), then sections as records, each
  *   name length (u8, 0 ends the list), the name, version (u32), length (u32), stored (u32),
  *   then the stored bytes of the payload, which is zero-padded to its length (so a seed's
  *   16 MiB VRAM section is a few bytes);
@@ -21,8 +23,9 @@
  * (migration_stream). The op stream follows the list.
  *
  * Seeds: FUZZ_WRITE_SEED=FILE FUZZ_MACHINE=N build/fuzz/bin/fuzz_vmstate writes the device
- * models' sections of a power-on machine (vmstate_save_devices()) and, zero-filled, the vCPU
- * and KVM sections at the sizes vmstate.c wants (it says them: "want N").
+ * models' sections (vmstate_save_devices()) of a machine past firmware and a driver's first
+ * steps (drive()) and, zero-filled, the vCPU and KVM sections at the sizes vmstate.c wants
+ * (it says them: "want N"). vmstate_edit.py changes a field of one of them.
  *
  * Teaches: a migration stream is input like any other: a destination that trusts it runs
  * a guest whose device state was written by whoever sent it.
@@ -547,7 +550,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		record(f, sec.name, sec.version, sec.payload, sec.len);
 		free(sec.payload);
 	}
-	fputc(0, f);   /* the end of the list; ops follow: a UART and an IDE/AHCI register */
+	fputc(0, f);   /* the end of the list; ops: a COM1 read, op 3 (an HPET read) */
 	static const uint8_t ops[] = { 2, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0 };
 	fwrite(ops, 1, sizeof(ops), f);
 	fclose(f);
