@@ -34,8 +34,13 @@ cpu_seconds() {
 	echo $(( (${12} + ${13}) / $(getconf CLK_TCK) ))
 }
 
+# A session of its own (setsid), so an autogroup of its own, niced too: with the kernel's
+# autogroups on (sched_autogroup_enabled), a process's nice value counts only against the
+# processes of its own session, and a nice-19 fuzzer would still take its share of the CPU
+# from everyone else's sessions.
 start=$(date +%s)
-nice -n "$nice" "$out/bin/fuzz_$t" "${limit[@]}" -close_fd_mask=3 -timeout=10 \
+setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$nice" \
+	"$out/bin/fuzz_$t" "${limit[@]}" -close_fd_mask=3 -timeout=10 \
 	-rss_limit_mb=2048 "${dict[@]}" -artifact_prefix="$out/crashes/$t-" \
 	"$out/corpus/$t" "corpus/$t" >"$log" 2>&1 &
 pid=$!
