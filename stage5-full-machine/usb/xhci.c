@@ -756,7 +756,11 @@ static unsigned cmd_address_device(struct xhci *x, const struct xhci_trb *t, uns
 		return system_error(x, "device context", out_gpa), 0;
 	slot->context = out_gpa;
 	slot->port = port;
-	memcpy(out, in + CTX_SIZE, CTX_SIZE * 2);   /* the slot and endpoint 0 */
+	/*
+	 * Input and output contexts are both where the guest says: they may overlap, so every
+	 * copy between them is a memmove (memcpy on overlapping ranges is undefined behaviour).
+	 */
+	memmove(out, in + CTX_SIZE, CTX_SIZE * 2);   /* the slot and endpoint 0 */
 	ep_load(&slot->ep[1], in + 2 * CTX_SIZE);
 	struct usb_device *dev = x->ports[port - 1].dev;
 	if (t->control & TRB_BSR) {
@@ -795,7 +799,7 @@ static unsigned cmd_configure_endpoint(struct xhci *x, const struct xhci_trb *t,
 			uint8_t *ep_out = context(x, slot->context + CTX_SIZE * i, "device context");
 			if (!ep_out)
 				return 0;
-			memcpy(ep_out, in + CTX_SIZE * (i + 1), CTX_SIZE);
+			memmove(ep_out, in + CTX_SIZE * (i + 1), CTX_SIZE);
 			ep_load(&slot->ep[i], in + CTX_SIZE * (i + 1));
 			ep_sync(x, slot_id, i);
 		} else if (drop & (1u << i)) {
@@ -803,7 +807,7 @@ static unsigned cmd_configure_endpoint(struct xhci *x, const struct xhci_trb *t,
 		}
 	}
 	if (add & 1)   /* the slot context: Context Entries and the like */
-		memcpy(out, in + CTX_SIZE, 12);
+		memmove(out, in + CTX_SIZE, 12);
 	slot->state = SLOT_CONFIGURED;
 	slot_sync(x, slot_id);
 	return CC_SUCCESS;
@@ -822,7 +826,7 @@ static unsigned cmd_evaluate_context(struct xhci *x, const struct xhci_trb *t,
 	if (!ep0)
 		return 0;
 	if (add & 1)   /* Max Exit Latency and the Interrupter Target */
-		memcpy(out + 4, in + CTX_SIZE + 4, 8);
+		memmove(out + 4, in + CTX_SIZE + 4, 8);
 	if (add & 2)   /* Max Packet Size of endpoint 0 */
 		wr32(ep0 + 4, (rd32(ep0 + 4) & 0xffff) | (rd32(in + 2 * CTX_SIZE + 4) & 0xffff0000u));
 	return CC_SUCCESS;
