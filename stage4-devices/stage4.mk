@@ -3,4 +3,4 @@
 STAGE4_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 STAGE4_SRCS := $(addprefix $(STAGE4_DIR)/,bus.c irq.c uart.c power.c rtc.c pci.c msi.c virtqueue.c \
 	virtio_pci.c virtio_blk.c virtio_net.c virtio_rng.c boot.c acpi.c terminal.c machine.c)
-STAGE4_HDRS := $(STAGE4_SRCS:.c=.h)
+STAGE4_HDRS := $(STAGE4_SRCS:.c=.h) $(STAGE4_DIR)/state_check.h

@@ -3,6 +3,7 @@
  * See uart.h for the register map (PC16550D data sheet, section 8).
  */
 #include "uart.h"
+#include "state_check.h"
 
 #include <errno.h>
 #include <string.h>
@@ -51,7 +52,8 @@ static uint8_t current_iir(const struct uart_state *s)
 
 bool uart_state_valid(const struct uart_state *s)
 {
-	return s->rx_head < UART_RX_FIFO && s->rx_count <= UART_RX_FIFO;
+	return s->rx_head < UART_RX_FIFO && s->rx_count <= UART_RX_FIFO &&
+	       STATE_BOOL_OK(s, struct uart_state, thr_interrupt);
 }
 
 bool uart_irq_pending(const struct uart_state *s)

@@ -57,7 +57,8 @@ struct uart_state {
 };
 
 void uart_state_reset(struct uart_state *s);
-/* Whether a state from outside (a migration stream) keeps the FIFO's indexes inside it. */
+/* Whether a state from outside (a migration stream) keeps the FIFO's indexes inside it, and
+ * its flag a bool (state_check.h). */
 bool uart_state_valid(const struct uart_state *s);
 
 /* Register access. A write to THR outside loopback sets *sent to the byte, else to -1. */

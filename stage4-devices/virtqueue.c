@@ -6,6 +6,7 @@
  * used entries with a release store of used->idx. (virtio 1.1, 2.6.13 and 2.6.8)
  */
 #include "virtqueue.h"
+#include "state_check.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -34,26 +35,20 @@ static uint64_t used_ring_bytes(const struct virtq *vq)
 	return 6 + 8ull * vq->size;   /* flags, idx, ring[size], avail_event */
 }
 
-int virtq_validate(const struct guest_memory *mem, const struct virtq *vq, char *why,
-		   unsigned why_len)
+/* Size and alignment: 0, or -EINVAL with the problem in why. RAM is the caller's. */
+static int check_layout(const struct virtq *vq, char *why, unsigned why_len)
 {
 	if (vq->size == 0 || vq->size > VIRTQ_MAX_SIZE || (vq->size & (vq->size - 1))) {
 		snprintf(why, why_len, "queue size %u is not a power of two up to %u", vq->size,
 			 VIRTQ_MAX_SIZE);
 		return -EINVAL;
 	}
-	const struct { const char *name; uint64_t gpa, bytes, align; } rings[] = {
-		{ "descriptor table", vq->desc_gpa, desc_table_bytes(vq), 16 },
-		{ "available ring", vq->avail_gpa, avail_ring_bytes(vq), 2 },
-		{ "used ring", vq->used_gpa, used_ring_bytes(vq), 4 },
+	const struct { const char *name; uint64_t gpa, align; } rings[] = {
+		{ "descriptor table", vq->desc_gpa, 16 },
+		{ "available ring", vq->avail_gpa, 2 },
+		{ "used ring", vq->used_gpa, 4 },
 	};
 	for (unsigned i = 0; i < 3; i++) {
-		if (!gpa_to_hva(mem, rings[i].gpa, rings[i].bytes)) {
-			snprintf(why, why_len, "%s at 0x%llx (%llu bytes) is outside guest RAM",
-				 rings[i].name, (unsigned long long)rings[i].gpa,
-				 (unsigned long long)rings[i].bytes);
-			return -EINVAL;
-		}
 		if (rings[i].gpa & (rings[i].align - 1)) {
 			snprintf(why, why_len, "%s at 0x%llx is not %llu-byte aligned",
 				 rings[i].name, (unsigned long long)rings[i].gpa,
@@ -62,6 +57,38 @@ int virtq_validate(const struct guest_memory *mem, const struct virtq *vq, char 
 		}
 	}
 	return 0;
+}
+
+int virtq_validate(const struct guest_memory *mem, const struct virtq *vq, char *why,
+		   unsigned why_len)
+{
+	int err = check_layout(vq, why, why_len);
+	if (err)
+		return err;
+	const struct { const char *name; uint64_t gpa, bytes; } rings[] = {
+		{ "descriptor table", vq->desc_gpa, desc_table_bytes(vq) },
+		{ "available ring", vq->avail_gpa, avail_ring_bytes(vq) },
+		{ "used ring", vq->used_gpa, used_ring_bytes(vq) },
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		if (!gpa_to_hva(mem, rings[i].gpa, rings[i].bytes)) {
+			snprintf(why, why_len, "%s at 0x%llx (%llu bytes) is outside guest RAM",
+				 rings[i].name, (unsigned long long)rings[i].gpa,
+				 (unsigned long long)rings[i].bytes);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+bool virtq_state_valid(const struct virtq *vq)
+{
+	char why[120];
+	if (!STATE_BOOL_OK(vq, struct virtq, ready) || !STATE_BOOL_OK(vq, struct virtq, broken) ||
+	    !STATE_BOOL_OK(vq, struct virtq, event_idx) ||
+	    !STATE_BOOL_OK(vq, struct virtq, indirect))
+		return false;   /* (before ready is read as a bool) */
+	return !vq->ready || check_layout(vq, why, sizeof(why)) == 0;
 }
 
 /* Ring pointers: validated when the queue was enabled, checked again (RAM may not shrink,

@@ -91,6 +91,15 @@ int virtq_validate(const struct guest_memory *mem, const struct virtq *vq, char 
 		   unsigned why_len);
 
 /*
+ * A queue from outside (a migration stream): a live one must have what virtq_validate()
+ * accepted when it was enabled - its size and its rings' alignment, which virtq_pop() and
+ * virtq_push() rely on without a check of their own (RAM they check again at every use). A
+ * queue not enabled yet holds whatever the driver wrote. Its flags must be 0 or 1
+ * (state_check.h).
+ */
+bool virtq_state_valid(const struct virtq *vq);
+
+/*
  * Take the next available chain. Returns 1 with *chain filled, 0 when there is none, or
  * -EINVAL with a message in why (the queue is then marked broken).
  */

@@ -12,6 +12,7 @@
  * is used as an index without passing one of those checks.
  */
 #include "vga.h"
+#include "state_check.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -60,7 +61,7 @@ bool vga_page_dirty(const uint64_t *bitmap, uint32_t page)
 
 bool vga_state_valid(const struct vga_state *s)
 {
-	return s->dac_component < 3;
+	return s->dac_component < 3 && STATE_BOOL_OK(s, struct vga_state, ac_flipflop);
 }
 
 void vga_init(struct vga *v, uint8_t *vram, uint32_t vram_size)

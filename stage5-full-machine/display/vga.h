@@ -98,7 +98,7 @@ struct vga {
 
 void vga_init(struct vga *v, uint8_t *vram, uint32_t vram_size);
 /* Whether registers from outside (a migration stream) hold what the ports use as indexes
- * without a check of their own (the DAC's component counter). */
+ * without a check of their own (the DAC's component counter), and a bool 0 or 1. */
 bool vga_state_valid(const struct vga_state *s);
 
 /* Ports 0x3b0-0x3df (port is the absolute number), one byte. */

@@ -4,6 +4,7 @@
  * reset line. See i8042.h (models the IBM PC/AT and PS/2 keyboard controller).
  */
 #include "i8042.h"
+#include "state_check.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -30,7 +31,11 @@ static void say_once(struct i8042_state *s, enum i8042_complaint what, const cha
 bool i8042_state_valid(const struct i8042_state *s)
 {
 	return ps2_queue_valid(&s->kbd.reply) && ps2_queue_valid(&s->kbd.keys) &&
-	       ps2_queue_valid(&s->mouse.reply) && ps2_queue_valid(&s->mouse.data);
+	       ps2_queue_valid(&s->mouse.reply) && ps2_queue_valid(&s->mouse.data) &&
+	       STATE_BOOL_OK(s, struct i8042_state, out_full) &&
+	       STATE_BOOL_OK(s, struct i8042_state, ctl_full) &&
+	       STATE_BOOL_OK(s, struct i8042_state, xlat_break) &&
+	       ps2_kbd_bools_valid(&s->kbd) && ps2_mouse_bools_valid(&s->mouse);
 }
 
 void i8042_init(struct i8042 *c, int vm_fd, bool *reset_line, pthread_mutex_t *lock)

@@ -122,7 +122,8 @@ struct i8042 {
  * reset_line pulled by 0xfe or the output port, lock taken by input.h's calls (NULL: none).
  */
 void i8042_init(struct i8042 *c, int vm_fd, bool *reset_line, pthread_mutex_t *lock);
-/* Whether a state from outside (a migration stream) keeps the devices' queues consistent. */
+/* Whether a state from outside (a migration stream) keeps the devices' queues consistent,
+ * and every flag (the controller's, the keyboard's, the mouse's) 0 or 1 (state_check.h). */
 bool i8042_state_valid(const struct i8042_state *s);
 /* Register ports 0x60-0x64 on the bus. 0 or -EBUSY. */
 int i8042_attach(struct i8042 *c, struct io_bus *bus);

@@ -5,6 +5,7 @@
  * IBM PS/2 keyboard and mouse protocols and the IntelliMouse extension (ps2.h).
  */
 #include "ps2.h"
+#include "state_check.h"
 
 #include <errno.h>
 #include <string.h>
@@ -33,6 +34,20 @@ bool ps2_queue_pop(struct ps2_queue *q, uint8_t *byte)
 bool ps2_queue_valid(const struct ps2_queue *q)
 {
 	return q->head < PS2_QUEUE_SIZE && q->count <= PS2_QUEUE_SIZE;
+}
+
+bool ps2_kbd_bools_valid(const struct ps2_kbd *k)
+{
+	return STATE_BOOL_OK(k, struct ps2_kbd, scanning) &&
+	       STATE_BOOL_OK(k, struct ps2_kbd, overrun);
+}
+
+bool ps2_mouse_bools_valid(const struct ps2_mouse *m)
+{
+	return STATE_BOOL_OK(m, struct ps2_mouse, scaling21) &&
+	       STATE_BOOL_OK(m, struct ps2_mouse, remote) &&
+	       STATE_BOOL_OK(m, struct ps2_mouse, reporting) &&
+	       STATE_BOOL_OK(m, struct ps2_mouse, wrap);
 }
 
 unsigned ps2_queue_room(const struct ps2_queue *q)

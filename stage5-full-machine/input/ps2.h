@@ -85,6 +85,8 @@ struct ps2_kbd {
 
 /* Power-on state: set 2, scanning, queues empty (no 0xaa: that answers a reset command). */
 void ps2_kbd_init(struct ps2_kbd *k);
+/* Whether a keyboard from outside (a migration stream) has its flags 0 or 1 (state_check.h). */
+bool ps2_kbd_bools_valid(const struct ps2_kbd *k);
 /* A byte from the controller (a command or a command's parameter). */
 void ps2_kbd_write(struct ps2_kbd *k, uint8_t byte);
 /* The next byte for the controller: an answer first, then scan codes. */
@@ -134,6 +136,8 @@ struct ps2_mouse {
 };
 
 void ps2_mouse_init(struct ps2_mouse *m);
+/* Whether a mouse from outside (a migration stream) has its flags 0 or 1 (state_check.h). */
+bool ps2_mouse_bools_valid(const struct ps2_mouse *m);
 void ps2_mouse_write(struct ps2_mouse *m, uint8_t byte);
 bool ps2_mouse_read(struct ps2_mouse *m, uint8_t *byte);
 bool ps2_mouse_has_data(const struct ps2_mouse *m);

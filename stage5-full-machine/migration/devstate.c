@@ -9,6 +9,7 @@
  * line instead of becoming an out-of-bounds access once the guest runs.
  */
 #include "devstate.h"
+#include "state_check.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -106,9 +107,13 @@ static int e1000_load(void *dev, const uint8_t *p, uint32_t len, char *why, size
 	if (s.tx_len > E1000_TX_MAX || len != sizeof(s) + s.tx_len)
 		return bad(why, why_len, "e1000", "the frame being sent does not fit", len);
 	if (s.ee.addr >= E1000_EEPROM_WORDS || s.ee.bits_in > 32 || s.ee.out_bit > 15 ||
-	    s.ee.out_bit < -1)
+	    s.ee.out_bit < -1 || !STATE_BOOL_OK(&s.ee, struct e1000_eeprom_wire, reading))
 		return bad(why, why_len, "e1000", "the EEPROM's wires are in an impossible state",
 			   len);
+	if (!STATE_BOOL_OK(&s.ctx, struct e1000_tx_context, tse) ||
+	    !STATE_BOOL_OK(&s.ctx, struct e1000_tx_context, ipv4) ||
+	    !STATE_BOOL_OK(&s.ctx, struct e1000_tx_context, tcp))
+		return bad(why, why_len, "e1000", "the offload context's flags are not 0 or 1", len);
 	memcpy(e->regs, s.regs, sizeof(s.regs));
 	memcpy(e->eeprom, s.eeprom, sizeof(s.eeprom));
 	memcpy(e->phy, s.phy, sizeof(s.phy));
@@ -147,6 +152,11 @@ static int virtio_net_load(void *dev, const uint8_t *p, uint32_t len, char *why,
 	if (!ok)
 		return bad(why, why_len, "virtio-net", "a queue or the configuration out of range",
 			   len);
+	/* A live queue as enabling it checked it: the rings' alignment is trusted from then on */
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		if (!virtq_state_valid(&s.vq[q]))
+			return bad(why, why_len, "virtio-net", "a queue's flags, or a live queue with a "
+				   "size or ring alignment its driver could not have enabled", len);
 	n->vp.state = s;
 	return 0;
 }
@@ -204,6 +214,20 @@ struct xhci_saved {
 	struct xhci_slot slots[XHCI_SLOTS + 1];
 };
 
+/* The rings' cycle states, the slots' and endpoints' flags: 0 or 1 (state_check.h). */
+static bool xhci_bools_valid(const struct xhci_saved *s)
+{
+	bool ok = STATE_BOOL_OK(&s->cmd_ring, struct xhci_ring, ccs);
+	for (unsigned i = 0; i <= XHCI_SLOTS; i++) {
+		const struct xhci_slot *slot = &s->slots[i];
+		ok = ok && STATE_BOOL_OK(slot, struct xhci_slot, enabled);
+		for (unsigned e = 0; e < XHCI_ENDPOINTS; e++)
+			ok = ok && STATE_BOOL_OK(&slot->ep[e].ring, struct xhci_ring, ccs) &&
+			     STATE_BOOL_OK(&slot->ep[e], struct xhci_endpoint, waiting);
+	}
+	return ok;
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -249,6 +273,11 @@ static int xhci_load(void *dev, const uint8_t *p, uint32_t len, char *why, size_
 			err = bad(why, why_len, "xhci", "a slot on a port that does not exist", len);
 			goto out;
 		}
+	if (!xhci_bools_valid(s)) {
+		err = bad(why, why_len, "xhci", "a ring's cycle bit or a slot's flag not 0 or 1",
+			  len);
+		goto out;
+	}
 	x->usbcmd = s->usbcmd;
 	x->usbsts = s->usbsts;
 	x->dnctrl = s->dnctrl;
@@ -317,9 +346,15 @@ static int uhci_load(void *dev, const uint8_t *p, uint32_t len, char *why, size_
 	if (len != sizeof(s))
 		return bad(why, why_len, "uhci", "not its size", len);
 	memcpy(&s, p, sizeof(s));
+	/* An IN data stage copies data[pos] on for len - pos bytes: pos past len would read
+	 * past data[] into the rest of the controller (and hand it to the guest). */
 	for (unsigned i = 0; i < UHCI_PORTS; i++)
-		if (s.ctl[i].len > UHCI_CONTROL_MAX || s.ctl[i].pos > UHCI_CONTROL_MAX)
+		if (s.ctl[i].len > UHCI_CONTROL_MAX || s.ctl[i].pos > s.ctl[i].len)
 			return bad(why, why_len, "uhci", "a control transfer past its buffer", len);
+	for (unsigned i = 0; i < UHCI_PORTS; i++)
+		if (!STATE_BOOL_OK(&s.ctl[i], struct uhci_control, active) ||
+		    !STATE_BOOL_OK(&s.ctl[i], struct uhci_control, in))
+			return bad(why, why_len, "uhci", "a control transfer's flags not 0 or 1", len);
 	u->cmd = s.cmd;
 	u->sts = s.sts;
 	u->intr = s.intr;

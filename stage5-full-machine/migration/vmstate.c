@@ -10,6 +10,7 @@
 #include "vmstate.h"
 #include "ramfile.h"
 #include "devstate.h"
+#include "state_check.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -295,9 +296,9 @@ static void save_legacy(struct pc *pc, struct legacy_state *l)
  */
 static int check_legacy(const struct legacy_state *l, char *why, size_t why_len)
 {
-	const char *bad = !uart_state_valid(&l->uart) ? "the UART's receive FIFO" :
+	const char *bad = !uart_state_valid(&l->uart) ? "the UART's receive FIFO or a flag" :
 			  !rtc_state_valid(&l->rtc) ? "the CMOS index" :
-			  !i8042_state_valid(&l->i8042) ? "the PS/2 queues" : NULL;
+			  !i8042_state_valid(&l->i8042) ? "the PS/2 queues or a flag" : NULL;
 	if (bad)
 		return machine_fail(-EINVAL, why, why_len, "section 'legacy': %s out of range",
 				    bad);
@@ -437,6 +438,11 @@ static int load_chipset(struct pc *pc, const struct chipset_saved *s, char *why,
 		snprintf(why, why_len, "chipset: another machine type in the stream");
 		return -EINVAL;
 	}
+	if (!STATE_BOOL_OK(&s->state, struct chipset_state, pm_programmed) ||
+	    !STATE_BOOL_OK(&s->smbus, struct smbus_state, host_enabled)) {
+		snprintf(why, why_len, "chipset: a flag that is neither 0 nor 1");
+		return -EINVAL;
+	}
 	for (unsigned d = 0; d < PCI_MAX_SLOTS; d++)
 		for (unsigned f = 0; f < PCI_MAX_FUNCTIONS; f++)
 			if (s->present[d][f])
@@ -510,6 +516,15 @@ static bool ide_positions_valid(const struct ide_saved *s)
 	return false;
 }
 
+/* The units' interrupt flags and the command's kind are bools: 0 or 1 (state_check.h). */
+static bool ide_bools_valid(const struct ide_saved *s)
+{
+	return STATE_BOOL_OK(&s->unit[0], struct ide_unit_regs, irq_pending) &&
+	       STATE_BOOL_OK(&s->unit[1], struct ide_unit_regs, irq_pending) &&
+	       STATE_BOOL_OK(&s->info, struct ata_command_info, dma) &&
+	       STATE_BOOL_OK(&s->info, struct ata_command_info, packet);
+}
+
 /* The "ide" section: two ide_saved, then each channel's buffer bytes. */
 static uint8_t *save_ide(struct pc *pc, uint32_t *len)
 {
@@ -562,9 +577,9 @@ static int load_ide(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 	    len != sizeof(s) + s[0].buf_len + s[1].buf_len || s[0].active > 1 || s[1].active > 1)
 		goto bad;
 	for (int c = 0; c < 2; c++)
-		if (!ide_positions_valid(&s[c])) {
-			snprintf(why, why_len, "section 'ide': channel %d: its phase or data port "
-				 "position is out of range", c);
+		if (!ide_positions_valid(&s[c]) || !ide_bools_valid(&s[c])) {
+			snprintf(why, why_len, "section 'ide': channel %d: its phase, data port "
+				 "position or a flag is out of range", c);
 			return -EINVAL;
 		}
 	uint32_t at = sizeof(s);
@@ -658,7 +673,8 @@ static int load_vga(struct pc *pc, const uint8_t *p, uint32_t len, char *why, si
 		return -EINVAL;
 	}
 	if (!vga_state_valid((const struct vga_state *)p)) {
-		snprintf(why, why_len, "section 'std-vga': the DAC's registers are out of range");
+		snprintf(why, why_len, "section 'std-vga': the DAC's registers or a flag out of "
+			 "range");
 		return -EINVAL;
 	}
 	memcpy(&v->s, p, sizeof(v->s));

@@ -7,6 +7,10 @@ include ../../stage5-full-machine/machine.mk
 
 TESTS += test_stage5_devstate
 
-test_stage5_devstate: test_stage5_devstate.c $(MIGRATION_DEVSTATE_SRCS) $(MIGRATION_DIR)/devstate.h
+# virtio-net's loader asks stage 4's virtqueue.c whether a live queue is valid (its RAM
+# lookups are stage 1's guest_memory.c).
+S5D_LINKED := $(MIGRATION_DEVSTATE_SRCS) $(STAGE4_DIR)/virtqueue.c $(STAGE1_DIR)/guest_memory.c
+
+test_stage5_devstate: test_stage5_devstate.c $(S5D_LINKED) $(MIGRATION_DIR)/devstate.h
 	$(CC) $(CFLAGS) -I$(STAGE1_DIR) -I$(STAGE4_DIR) $(MACHINE_CPPFLAGS) -o $@ $< \
-		$(MIGRATION_DEVSTATE_SRCS) -lcmocka
+		$(S5D_LINKED) -lcmocka

@@ -851,12 +851,37 @@ static void loaded_uart_and_rtc_state_is_checked(void **state)
 	assert_true(rtc_state_valid(&r));
 	r.index = 0x80;
 	assert_false(rtc_state_valid(&r));
+	/* A bool's byte that is neither 0 nor 1 (a stream is bytes): refused before it is read. */
+	uart_state_reset(&u);
+	memset((uint8_t *)&u + offsetof(struct uart_state, thr_interrupt), 2, 1);
+	assert_false(uart_state_valid(&u));
+}
+
+static void loaded_virtqueue_is_checked(void **state)
+{
+	(void)state;
+	struct virtq vq;
+	virtq_reset(&vq);
+	assert_true(virtq_state_valid(&vq));
+	vq.size = 1000;   /* not enabled: whatever the driver wrote */
+	assert_true(virtq_state_valid(&vq));
+	vq = (struct virtq){ .size = 256, .ready = true, .desc_gpa = 0x1000, .avail_gpa = 0x2000,
+			     .used_gpa = 0x3000 };
+	assert_true(virtq_state_valid(&vq));
+	vq.avail_gpa = 0x2001;   /* live, but never enabled like this */
+	assert_false(virtq_state_valid(&vq));
+	vq.avail_gpa = 0x2000, vq.size = 96;
+	assert_false(virtq_state_valid(&vq));
+	vq.size = 256;
+	memset((uint8_t *)&vq + offsetof(struct virtq, ready), 2, 1);
+	assert_false(virtq_state_valid(&vq));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(loaded_uart_and_rtc_state_is_checked),
+		cmocka_unit_test(loaded_virtqueue_is_checked),
 		cmocka_unit_test(bzimage_reads_the_setup_header),
 		cmocka_unit_test(bzimage_rejects_what_it_cannot_boot),
 		cmocka_unit_test(e820_has_low_ram_bios_hole_and_high_ram),

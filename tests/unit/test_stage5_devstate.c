@@ -117,12 +117,21 @@ static void e1000_poke_eeprom_addr(uint8_t *p, uint32_t len)
 	memcpy(p + at, &addr, sizeof(addr));
 }
 
+static void e1000_poke_tse(uint8_t *p, uint32_t len)
+{
+	(void)len;
+	size_t at = sizeof(e_src.regs) + sizeof(e_src.eeprom) + sizeof(e_src.phy) +
+		    sizeof(e_src.ee) + offsetof(struct e1000_tx_context, tse);
+	p[at] = 2;
+}
+
 static void test_e1000_refused(void **state)
 {
 	(void)state;
 	e1000_fill();
 	refused(&devstate_e1000, &e_src, &e_dst, e1000_poke_frame_len, "e1000");
 	refused(&devstate_e1000, &e_src, &e_dst, e1000_poke_eeprom_addr, "EEPROM");
+	refused(&devstate_e1000, &e_src, &e_dst, e1000_poke_tse, "offload");
 	assert_int_equal(e_dst.tx_len, 0);   /* nothing was loaded */
 }
 
@@ -155,6 +164,30 @@ static void virtio_poke_size(uint8_t *p, uint32_t len)
 	memcpy(p + offsetof(struct virtio_pci_state, vq) + offsetof(struct virtq, size), &size, 2);
 }
 
+/* A live queue whose available ring is at an odd address (virtq_pop reads it as u16s). */
+static void virtio_poke_ring(uint8_t *p, uint32_t len)
+{
+	(void)len;
+	uint64_t avail = 0x11001;
+	memcpy(p + offsetof(struct virtio_pci_state, vq) + offsetof(struct virtq, avail_gpa),
+	       &avail, 8);
+}
+
+/* A live queue of size 3: enabling it would have failed (not a power of two). */
+static void virtio_poke_live_size(uint8_t *p, uint32_t len)
+{
+	(void)len;
+	uint16_t size = 3;
+	memcpy(p + offsetof(struct virtio_pci_state, vq) + offsetof(struct virtq, size), &size, 2);
+}
+
+/* A bool's byte that is neither 0 nor 1: a stream is bytes. */
+static void virtio_poke_ready_byte(uint8_t *p, uint32_t len)
+{
+	(void)len;
+	p[offsetof(struct virtio_pci_state, vq) + offsetof(struct virtq, ready)] = 2;
+}
+
 static void test_virtio_net_refused(void **state)
 {
 	(void)state;
@@ -162,6 +195,12 @@ static void test_virtio_net_refused(void **state)
 	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	refused(&devstate_virtio_net, &src, &dst, virtio_poke_size, "virtio-net");
+	src.vp.state.vq[0] = (struct virtq){ 256, true, false, 0x10000, 0x11000, 0x12000, 0, 0,
+					     false, false, 0 };
+	refused(&devstate_virtio_net, &src, &dst, virtio_poke_ring, "alignment");
+	refused(&devstate_virtio_net, &src, &dst, virtio_poke_live_size, "alignment");
+	refused(&devstate_virtio_net, &src, &dst, virtio_poke_ready_byte, "flags");
+	assert_false(dst.vp.state.vq[0].ready);   /* nothing was loaded */
 }
 
 /* ---- pflash ---- */
@@ -247,6 +286,15 @@ static void xhci_poke_port(uint8_t *p, uint32_t len)
 	memcpy(p + at, &port, sizeof(port));
 }
 
+/* Slot 16's last endpoint's "waiting" flag: a byte that is neither 0 nor 1. */
+static void xhci_poke_flag(uint8_t *p, uint32_t len)
+{
+	size_t at = len - sizeof(struct xhci_slot) + offsetof(struct xhci_slot, ep) +
+		    (XHCI_ENDPOINTS - 1) * sizeof(struct xhci_endpoint) +
+		    offsetof(struct xhci_endpoint, waiting);
+	p[at] = 0xff;
+}
+
 static void test_xhci_refused(void **state)
 {
 	(void)state;
@@ -254,6 +302,7 @@ static void test_xhci_refused(void **state)
 	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	refused(&devstate_xhci, &src, &dst, xhci_poke_port, "port");
+	refused(&devstate_xhci, &src, &dst, xhci_poke_flag, "0 or 1");
 }
 
 /* ---- UHCI ---- */
@@ -294,6 +343,19 @@ static void uhci_poke_len(uint8_t *p, uint32_t len)
 	memcpy(p + at, &big, sizeof(big));
 }
 
+/* An IN transfer's position past what its answer holds (pos 64 of len 18). */
+static void uhci_poke_pos(uint8_t *p, uint32_t len)
+{
+	unsigned pos = 64;
+	memcpy(p + len - 2 * sizeof(struct uhci_control) + offsetof(struct uhci_control, pos),
+	       &pos, sizeof(pos));
+}
+
+static void uhci_poke_flag(uint8_t *p, uint32_t len)
+{
+	p[len - sizeof(struct uhci_control) + offsetof(struct uhci_control, in)] = 3;
+}
+
 static void test_uhci_refused(void **state)
 {
 	(void)state;
@@ -301,6 +363,9 @@ static void test_uhci_refused(void **state)
 	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	refused(&devstate_uhci, &src, &dst, uhci_poke_len, "control transfer");
+	refused(&devstate_uhci, &src, &dst, uhci_poke_flag, "flags");
+	src.ctl[0].len = 18;
+	refused(&devstate_uhci, &src, &dst, uhci_poke_pos, "control transfer");
 }
 
 /* ---- usb-kbd, usb-tablet ---- */

@@ -678,6 +678,17 @@ static void test_loaded_queues_are_checked(void **state)
 	assert_false(i8042_state_valid(&s));
 	s.mouse.data.head = 0, s.kbd.reply.count = PS2_QUEUE_SIZE + 1;
 	assert_false(i8042_state_valid(&s));
+	/* Flags are bools: a byte 2 in one (a stream is bytes) is refused before it is read. */
+	static const size_t flags[] = {
+		offsetof(struct i8042_state, out_full), offsetof(struct i8042_state, xlat_break),
+		offsetof(struct i8042_state, kbd) + offsetof(struct ps2_kbd, overrun),
+		offsetof(struct i8042_state, mouse) + offsetof(struct ps2_mouse, wrap),
+	};
+	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		((uint8_t *)&s)[flags[i]] = 2;
+		assert_false(i8042_state_valid(&s));
+	}
 }
 
 int main(void)
