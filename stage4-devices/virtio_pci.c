@@ -573,8 +573,8 @@ int virtio_pci_fast_path(struct virtio_pci *vp)
 
 int virtio_pci_intx_irqfd(struct virtio_pci *vp)
 {
-	if (!vp->pci.config.bytes[PCI_INTERRUPT_PIN])
-		return 0;   /* no pin: nothing to wire */
+	if (!vp->pci.config.bytes[PCI_INTERRUPT_PIN] || vp->intx.fd >= 0)
+		return 0;   /* no pin: nothing to wire; or wired already (a machine run again) */
 	int err = irqfd_line_on(&vp->intx, vp->pci.irq.vm_fd, vp->pci.irq.gsi);
 	if (err && err != -EBADF)   /* (EBADF: no VM, as in the unit tests and fuzzers) */
 		fprintf(stderr, "%s: no irqfd for INTx (GSI %u: %s): KVM_IRQ_LINE instead\n",
