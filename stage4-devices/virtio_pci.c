@@ -597,6 +597,13 @@ void virtio_pci_resample(struct virtio_pci *vp)
 void virtio_pci_fast_path_off(struct virtio_pci *vp)
 {
 	irqfd_line_off(&vp->intx);
+	/* The vectors' eventfds: the VM's irqfds on them go with the VM, ours must be closed
+	 * (else each machine restart after a guest reset leaves one per vector open). */
+	for (unsigned v = 0; v < vp->msix_vectors; v++) {
+		if (vp->irq_fd[v] >= 0)
+			close(vp->irq_fd[v]);
+		vp->irq_fd[v] = -1;
+	}
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		if (vp->kick_fd[q] >= 0)
 			close(vp->kick_fd[q]);

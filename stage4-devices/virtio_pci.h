@@ -182,8 +182,8 @@ int virtio_pci_intx_irqfd(struct virtio_pci *vp);
 int virtio_pci_resample_fd(const struct virtio_pci *vp);   /* -1: none */
 void virtio_pci_resample(struct virtio_pci *vp);
 
-/* Close the queues' eventfds and the INTx irqfd (the machine goes; its VM with it). The
- * MSI-X vectors' irqfds stay as they were (a caller may share them: the fuzzers do). */
+/* Close the queues' eventfds, the MSI-X vectors' eventfds and the INTx irqfd (the machine
+ * goes; its VM with it). */
 void virtio_pci_fast_path_off(struct virtio_pci *vp);
 
 /*

@@ -150,7 +150,7 @@ static int attach_net(unsigned machine, char *why, size_t why_len)
 		struct virtio_pci *vp = net->virtio[i] ? &net->virtio[i]->net.vp : NULL;
 		for (unsigned v = 0; vp && v < vp->msix_vectors; v++) {
 			vp->irq_gsi[v] = msi_route_new(vp->msi);
-			vp->irq_fd[v] = event_fd;   /* shared, never closed here */
+			vp->irq_fd[v] = dup(event_fd);   /* closed by net_detach, as the real ones */
 		}
 	}
 	pc.chipset.pci.msi.warned = true;   /* KVM_SET_GSI_ROUTING fails on fd -1: not news */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -743,6 +744,32 @@ static void virtio_pci_intx_by_irqfd_follows_isr_and_eoi(void **state)
 	free_ram(mem);
 }
 
+/* A machine that goes (stage 5 restarts it on a guest reset) closes every eventfd it made. */
+static void virtio_pci_fast_path_off_closes_every_eventfd(void **state)
+{
+	(void)state;
+	static struct io_bus bus;
+	static struct pci_host host;
+	static struct virtio_rng rng;
+	struct guest_memory *mem = fake_ram(1 << 20);
+	bus_init(&bus);
+	pci_host_init(&host, &bus, -1);
+	assert_int_equal(virtio_rng_attach(&rng, &host, mem), 0);
+	struct virtio_pci *vp = &rng.vp;
+	int fds[VIRTIO_MSIX_VECTORS + 1];
+	unsigned n = 0;
+	vp->kick_fd[0] = fds[n++] = eventfd(0, 0);
+	for (unsigned v = 0; v < vp->msix_vectors; v++)
+		vp->irq_fd[v] = fds[n++] = eventfd(0, 0);   /* what irqfds_on() makes */
+	assert_true(vp->msix_vectors > 0);
+	virtio_pci_fast_path_off(vp);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(fcntl(fds[i], F_GETFD), -1);   /* closed: EBADF */
+	assert_int_equal(vp->kick_fd[0], -1);
+	assert_int_equal(vp->irq_fd[0], -1);
+	free_ram(mem);
+}
+
 static void msi_routes_hand_out_gsis(void **state)
 {
 	(void)state;
@@ -898,6 +925,7 @@ int main(void)
 		cmocka_unit_test(pci_host_places_functions_and_hooks),
 		cmocka_unit_test(virtio_pci_msix_vectors_mask_and_pend),
 		cmocka_unit_test(virtio_pci_intx_by_irqfd_follows_isr_and_eoi),
+		cmocka_unit_test(virtio_pci_fast_path_off_closes_every_eventfd),
 		cmocka_unit_test(msi_routes_hand_out_gsis),
 		cmocka_unit_test(uart_transmits_and_raises_thr_empty),
 		cmocka_unit_test(uart_receives_with_priority_over_thr),
